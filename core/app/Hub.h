@@ -1,0 +1,52 @@
+// The composition root of a running hub: journal, writer, dispatcher, inputs and the HTTP
+// server, wired from one validated configuration.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/config/HubConfig.h"
+#include "core/delivery/Dispatcher.h"
+#include "core/ingest/EventIngress.h"
+#include "core/observability/Metrics.h"
+#include "core/pipeline/JournalWriter.h"
+#include "core/store/Journal.h"
+#include "core/transport/http/HttpServer.h"
+#include "core/util/Clock.h"
+
+namespace ow::app {
+
+class Hub {
+public:
+    explicit Hub(config::HubConfig config);
+    ~Hub();
+
+    /// Opens the journal, resumes pending work, starts delivering and listening.
+    /// Throws (with a message for the operator) if any of it fails.
+    void start();
+    /// Graceful stop: refuse new connections, finish requests in flight (their commits
+    /// included), let deliveries in flight finish, commit their results, close the journal.
+    void stop();
+
+    [[nodiscard]] std::uint16_t port() const;
+    transport::http::Response handle(const transport::http::Request& req);
+
+private:
+    transport::http::Response admin(const transport::http::Request& req);
+
+    config::HubConfig config_;
+    util::SystemClock clock_;
+    observability::Metrics metrics_;
+    std::unique_ptr<store::Journal> journal_;
+    std::unique_ptr<pipeline::JournalWriter> writer_;
+    std::unique_ptr<delivery::Dispatcher> dispatcher_;
+    std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_;  // by path
+    std::unique_ptr<transport::http::HttpServer> server_;
+    std::atomic<bool> ready_{false};
+    bool stopped_ = false;
+};
+
+} // namespace ow::app

@@ -1,0 +1,258 @@
+// onewindow: the hub binary. Subcommands: run, check, dlq; see `onewindow --help`.
+#include <csignal>
+#include <filesystem>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Poco/Net/SSLManager.h>
+
+#include "core/app/Hub.h"
+#include "core/config/ConfigLoader.h"
+#include "core/observability/Log.h"
+#include "core/store/Journal.h"
+#include "core/util/Clock.h"
+
+namespace {
+
+using ow::observability::Log;
+
+constexpr const char* Usage = R"(onewindow - integration hub of an Administrative Service Center
+
+Usage:
+  onewindow run -c FILE [--data-dir DIR] [--listen HOST:PORT]
+      Run the hub. --data-dir and --listen override hub.data_dir and hub.listen,
+      so several hubs can run side by side. SIGTERM or SIGINT stop it cleanly.
+  onewindow check -c FILE
+      Validate the configuration (and its includes); print every problem as
+      file:line:column: message. Exit 0 if valid, 1 if not.
+  onewindow dlq list -c FILE [--data-dir DIR] [--output NAME] [--limit N] [--json]
+  onewindow dlq show ID -c FILE [--data-dir DIR]
+  onewindow dlq replay (ID | --all) -c FILE [--data-dir DIR] [--output NAME]
+      Inspect and replay dead-lettered deliveries. Replay works whether or not the
+      hub is running: a running hub picks replayed rows up within a second.
+  onewindow --version | --help
+
+Exit codes: 0 success, 1 invalid configuration or failed command, 2 usage error.
+)";
+
+struct Args {
+    std::vector<std::string> positional;
+    std::string config;
+    std::optional<std::string> dataDir, listen, output;
+    int limit = 100;
+    bool all = false, json = false;
+};
+
+[[noreturn]] void usageError(const std::string& msg) {
+    std::cerr << "onewindow: " << msg << "\nRun 'onewindow --help' for usage.\n";
+    std::exit(2);
+}
+
+Args parseArgs(int argc, char** argv, int from) {
+    Args a;
+    for (int i = from; i < argc; ++i) {
+        std::string s = argv[i];
+        auto value = [&](const char* name) -> std::string {
+            if (i + 1 >= argc) usageError(std::string(name) + " needs a value");
+            return argv[++i];
+        };
+        if (s == "-c" || s == "--config") a.config = value("-c");
+        else if (s == "--data-dir") a.dataDir = value("--data-dir");
+        else if (s == "--listen") a.listen = value("--listen");
+        else if (s == "--output") a.output = value("--output");
+        else if (s == "--limit") {
+            std::string v = value("--limit");
+            try {
+                a.limit = std::stoi(v);
+            } catch (...) {
+                usageError("--limit must be a number, got '" + v + "'");
+            }
+        } else if (s == "--all") a.all = true;
+        else if (s == "--json") a.json = true;
+        else if (!s.empty() && s[0] == '-') usageError("unknown option '" + s + "'");
+        else a.positional.push_back(s);
+    }
+    return a;
+}
+
+// Loads and validates; prints problems to stderr. nullopt when invalid.
+std::optional<ow::config::HubConfig> loadConfig(const Args& a) {
+    if (a.config.empty()) usageError("missing -c FILE");
+    auto result = ow::config::loadConfigFile(a.config);
+    for (const auto& p : result.problems) std::cerr << ow::config::formatProblem(p) << "\n";
+    if (!result.ok()) {
+        std::cerr << result.problems.size() << " problem(s) in " << a.config << "\n";
+        return std::nullopt;
+    }
+    auto cfg = std::move(result.config);
+    if (a.dataDir) cfg.hub.dataDir = *a.dataDir;
+    if (a.listen) {
+        const std::string& l = *a.listen;
+        auto colon = l.rfind(':');
+        int port = -1;
+        if (colon != std::string::npos) {
+            try {
+                std::size_t used = 0;
+                port = std::stoi(l.substr(colon + 1), &used);
+                if (used != l.size() - colon - 1) port = -1;
+            } catch (...) {
+                port = -1;
+            }
+        }
+        if (port < 0 || port > 65535 || colon == 0) usageError("--listen must be HOST:PORT, got '" + l + "'");
+        std::string host = l.substr(0, colon);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+        cfg.hub.listenHost = host;
+        cfg.hub.listenPort = port;
+    }
+    return cfg;
+}
+
+int cmdRun(const Args& a) {
+    auto cfg = loadConfig(a);
+    if (!cfg) return 1;
+    ow::observability::Level level;
+    if (ow::observability::parseLevel(cfg->hub.logLevel, level)) Log::setLevel(level);
+
+    // Block the stop signals in every thread; the main thread waits for them below.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    Poco::Net::initializeSSL();
+    int rc = 0;
+    {
+        ow::app::Hub hub(*cfg);
+        try {
+            hub.start();
+        } catch (const std::exception& e) {
+            Log::error("hub", "cannot start", {{"error", e.what()}});
+            std::cerr << "onewindow: cannot start: " << e.what() << "\n";
+            hub.stop();
+            Poco::Net::uninitializeSSL();
+            return 1;
+        }
+        int sig = 0;
+        sigwait(&set, &sig);
+        Log::info("hub", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        try {
+            hub.stop();
+        } catch (const std::exception& e) {
+            Log::error("hub", "error while stopping", {{"error", e.what()}});
+            rc = 1;
+        }
+        Log::info("hub", "stopped");
+    }
+    Poco::Net::uninitializeSSL();
+    return rc;
+}
+
+int cmdCheck(const Args& a) {
+    auto cfg = loadConfig(a);
+    if (!cfg) return 1;
+    std::cout << a.config << ": OK (" << cfg->inputs.size() << " inputs, " << cfg->outputs.size()
+              << " outputs, " << cfg->routes.size() << " routes, " << cfg->files.size() << " files)\n";
+    return 0;
+}
+
+nlohmann::json deadJson(const ow::store::DeadLetter& d, bool withBody) {
+    nlohmann::json j = {{"id", d.row.id},
+                        {"output", d.row.output},
+                        {"route", d.row.route},
+                        {"event_source", d.eventSource},
+                        {"event_id", d.eventId},
+                        {"event_type", d.eventType},
+                        {"attempts", d.row.attempts},
+                        {"dead_at", ow::util::formatRfc3339Ms(d.deadAtMs)},
+                        {"last_error", d.row.lastError}};
+    if (withBody) j["event"] = nlohmann::json::parse(*d.row.body, nullptr, false);
+    return j;
+}
+
+int cmdDlq(const Args& a) {
+    if (a.positional.size() < 2) usageError("dlq needs list, show or replay");
+    auto cfg = loadConfig(a);
+    if (!cfg) return 1;
+    if (!std::filesystem::exists(ow::store::Journal::fileName(cfg->hub.dataDir))) {
+        std::cerr << "onewindow: no journal in " << cfg->hub.dataDir << " (has the hub run with this data dir?)\n";
+        return 1;
+    }
+    ow::store::Journal journal(cfg->hub.dataDir, cfg->hub.journal.synchronous);
+    const std::string& verb = a.positional[1];
+    if (verb == "list") {
+        auto rows = journal.deadLetters(a.output.value_or(""), a.limit);
+        if (a.json) {
+            nlohmann::json arr = nlohmann::json::array();
+            for (const auto& d : rows) arr.push_back(deadJson(d, false));
+            std::cout << arr.dump(2) << "\n";
+        } else {
+            std::printf("%-8s %-20s %-24s %-8s %s\n", "ID", "OUTPUT", "EVENT", "ATTEMPTS", "LAST ERROR");
+            for (const auto& d : rows)
+                std::printf("%-8lld %-20s %-24s %-8d %s\n", static_cast<long long>(d.row.id), d.row.output.c_str(),
+                            d.eventId.c_str(), d.row.attempts, d.row.lastError.c_str());
+            std::printf("%zu dead letter(s)\n", rows.size());
+        }
+        return 0;
+    }
+    auto parseId = [&]() -> std::int64_t {
+        if (a.positional.size() < 3) usageError("dlq " + verb + " needs an ID");
+        try {
+            return std::stoll(a.positional[2]);
+        } catch (...) {
+            usageError("ID must be a number, got '" + a.positional[2] + "'");
+        }
+    };
+    if (verb == "show") {
+        auto d = journal.deadLetter(parseId());
+        if (!d) {
+            std::cerr << "onewindow: no dead letter with id " << a.positional[2] << "\n";
+            return 1;
+        }
+        std::cout << deadJson(*d, true).dump(2) << "\n";
+        return 0;
+    }
+    if (verb == "replay") {
+        std::int64_t id = 0;
+        if (!a.all) id = parseId();
+        int n = journal.requestReplay(id, a.output.value_or(""));
+        if (n == 0 && !a.all) {
+            std::cerr << "onewindow: no dead letter with id " << id << "\n";
+            return 1;
+        }
+        std::cout << n << " dead letter(s) queued for replay\n";
+        return 0;
+    }
+    usageError("unknown dlq command '" + verb + "'");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) usageError("missing command");
+    std::string cmd = argv[1];
+    try {
+        if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+            std::cout << Usage;
+            return 0;
+        }
+        if (cmd == "--version" || cmd == "version") {
+            std::cout << "onewindow " << OW_VERSION << "\n";
+            return 0;
+        }
+        Args a = parseArgs(argc, argv, cmd == "dlq" ? 1 : 2);
+        if (cmd == "run") return cmdRun(a);
+        if (cmd == "check") return cmdCheck(a);
+        if (cmd == "dlq") return cmdDlq(a);
+        usageError("unknown command '" + cmd + "'");
+    } catch (const std::exception& e) {
+        std::cerr << "onewindow: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,40 @@
+// Reads the YAML configuration into HubConfig, collecting every problem with its location.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config/HubConfig.h"
+
+namespace ow::config {
+
+struct ConfigProblem {
+    SourceLocation where;
+    std::string message;
+};
+
+/// "file:line:column: message" (line/column omitted when unknown).
+std::string formatProblem(const ConfigProblem& p);
+
+/// Looks up an environment variable; replaceable in tests.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup processEnvironment();
+
+struct LoadResult {
+    HubConfig config;                     ///< meaningful only when problems is empty
+    std::vector<ConfigProblem> problems;  ///< all problems found, in file order
+    [[nodiscard]] bool ok() const { return problems.empty(); }
+};
+
+/// Loads `path` and its includes. Never throws for bad input: every problem (unreadable
+/// file, YAML syntax, unknown key with a suggestion, wrong type, out-of-range value, missing
+/// ${ENV}, route naming an unknown output, duplicate names, ...) is returned.
+LoadResult loadConfigFile(const std::string& path, const EnvLookup& env = processEnvironment());
+
+/// Same, from text (file name used only in messages; includes resolve against `baseDir`).
+LoadResult loadConfigText(const std::string& text, const std::string& fileName,
+                          const std::string& baseDir, const EnvLookup& env = processEnvironment());
+
+} // namespace ow::config

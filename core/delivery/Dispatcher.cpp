@@ -1,0 +1,217 @@
+#include "core/delivery/Dispatcher.h"
+
+#include <chrono>
+
+#include "core/delivery/Backoff.h"
+#include "core/observability/Log.h"
+
+namespace ow::delivery {
+
+using observability::Log;
+
+OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, ResultSink sink,
+                       const util::Clock& clock, observability::Metrics& metrics)
+    : spec_(std::move(spec)), factory_(std::move(factory)), sink_(std::move(sink)), clock_(clock),
+      breaker_(spec_.circuit), rng_(std::random_device{}()),
+      delivered_(metrics.counter("onewindow_deliveries_total", "Delivery attempts by output and outcome",
+                                 {{"output", spec_.name}, {"outcome", "delivered"}})),
+      retried_(metrics.counter("onewindow_deliveries_total", "Delivery attempts by output and outcome",
+                               {{"output", spec_.name}, {"outcome", "retry"}})),
+      dead_(metrics.counter("onewindow_deliveries_total", "Delivery attempts by output and outcome",
+                            {{"output", spec_.name}, {"outcome", "dead_letter"}})),
+      latency_(metrics.histogram("onewindow_delivery_seconds", "Duration of one delivery attempt",
+                                 observability::Metrics::latencyBuckets(), {{"output", spec_.name}})),
+      endToEnd_(metrics.histogram("onewindow_delivery_lag_seconds",
+                                  "From routing to successful delivery",
+                                  observability::Metrics::latencyBuckets(), {{"output", spec_.name}})) {
+    metrics.gaugeFunction("onewindow_outbox_depth", "Deliveries waiting or in flight",
+                          [this] { return static_cast<double>(depth()); }, {{"output", spec_.name}});
+    metrics.gaugeFunction("onewindow_circuit_open", "1 when the output's circuit is open or probing",
+                          [this] { return circuitState() == CircuitBreaker::State::Closed ? 0.0 : 1.0; },
+                          {{"output", spec_.name}});
+}
+
+OutputLane::~OutputLane() { stop(); }
+
+void OutputLane::start() {
+    for (int i = 0; i < spec_.concurrency; ++i)
+        workers_.emplace_back([this] { work(); });
+}
+
+void OutputLane::stop() {
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_)
+        if (t.joinable()) t.join();
+    workers_.clear();
+}
+
+void OutputLane::schedule(const std::string& key, std::int64_t dueMs, std::int64_t nowMs) {
+    keys_[key].scheduled = true;
+    if (dueMs <= nowMs)
+        ready_.push_back(key);
+    else
+        delayed_.emplace(dueMs, key);
+}
+
+void OutputLane::submit(store::OutboxRow row) {
+    std::int64_t now = clock_.nowMs();
+    // Unordered rows get a key of their own, so they never wait behind each other.
+    std::string key = row.orderingKey.empty() ? "\x01" + std::to_string(row.id) : "k" + row.orderingKey;
+    {
+        std::lock_guard lock(mu_);
+        auto& kq = keys_[key];
+        kq.rows.push_back(std::move(row));
+        ++depth_;
+        if (!kq.scheduled) schedule(key, kq.rows.front().nextAtMs, now);
+    }
+    cv_.notify_one();
+}
+
+std::int64_t OutputLane::depth() const {
+    std::lock_guard lock(mu_);
+    return depth_;
+}
+
+CircuitBreaker::State OutputLane::circuitState() const {
+    std::lock_guard lock(mu_);
+    return breaker_.state();
+}
+
+void OutputLane::work() {
+    std::unique_ptr<OutputClient> client;
+    try {
+        client = factory_();
+    } catch (const std::exception& e) {
+        Log::error("dispatcher", "cannot create output client", {{"output", spec_.name}, {"error", e.what()}});
+        return;
+    }
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+        std::int64_t now = clock_.nowMs();
+        while (!delayed_.empty() && delayed_.top().first <= now) {
+            ready_.push_back(delayed_.top().second);
+            delayed_.pop();
+        }
+        std::int64_t wakeAt = delayed_.empty() ? now + 1000 : delayed_.top().first;
+        if (ready_.empty()) {
+            cv_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, wakeAt - now)));
+            continue;
+        }
+        if (!breaker_.tryAcquire(now)) {
+            std::int64_t until = breaker_.state() == CircuitBreaker::State::Open ? breaker_.reopenAtMs() : now + 1000;
+            cv_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, std::min(until, wakeAt) - now)));
+            continue;
+        }
+        std::string key = std::move(ready_.front());
+        ready_.pop_front();
+        store::OutboxRow row = keys_[key].rows.front();  // copy: the queue may grow meanwhile
+
+        lock.unlock();
+        auto started = std::chrono::steady_clock::now();
+        DeliveryResult result;
+        try {
+            result = client->deliver(row);
+        } catch (const std::exception& e) {
+            result = {DeliveryResult::Outcome::Retry, 0, std::nullopt, std::string("delivery failed: ") + e.what()};
+        }
+        latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        lock.lock();
+        finish(key, row, result, clock_.nowMs());
+    }
+}
+
+void OutputLane::finish(const std::string& key, const store::OutboxRow& row, const DeliveryResult& r,
+                        std::int64_t nowMs) {
+    auto& kq = keys_[key];
+    bool popped = true;
+    switch (r.outcome) {
+    case DeliveryResult::Outcome::Delivered:
+        breaker_.onSuccess();
+        delivered_.inc();
+        endToEnd_.observe(static_cast<double>(std::max<std::int64_t>(0, nowMs - row.nextAtMs)) / 1000.0);
+        sink_.delivered(row.id);
+        break;
+    case DeliveryResult::Outcome::Reject:
+        // The receiver answered, so it is up: a permanent refusal does not open the circuit.
+        breaker_.onSuccess();
+        dead_.inc();
+        Log::warn("dispatcher", "delivery refused permanently; dead-lettered",
+                  {{"output", spec_.name}, {"row", row.id}, {"status", r.status}, {"reason", r.detail}});
+        sink_.dead(row.id, row.attempts + 1, r.detail);
+        break;
+    case DeliveryResult::Outcome::Retry: {
+        breaker_.onFailure(nowMs);
+        int attempts = row.attempts + 1;
+        if (attempts >= spec_.retry.maxAttempts) {
+            dead_.inc();
+            std::string why = "gave up after " + std::to_string(attempts) + " attempts: " + r.detail;
+            Log::warn("dispatcher", "delivery dead-lettered", {{"output", spec_.name}, {"row", row.id}, {"reason", why}});
+            sink_.dead(row.id, attempts, why);
+            break;
+        }
+        retried_.inc();
+        std::int64_t delay = backoffDelayMs(spec_.retry, attempts, rng_);
+        if (r.retryAfterMs) delay = std::max(delay, *r.retryAfterMs);
+        auto& head = kq.rows.front();
+        head.attempts = attempts;
+        head.nextAtMs = nowMs + delay;
+        head.lastError = r.detail;
+        Log::debug("dispatcher", "delivery failed; will retry",
+                   {{"output", spec_.name}, {"row", row.id}, {"attempt", attempts}, {"delay_ms", delay}, {"reason", r.detail}});
+        sink_.retry(row.id, attempts, head.nextAtMs, r.detail);
+        popped = false;
+        break;
+    }
+    }
+    if (popped) {
+        kq.rows.pop_front();
+        --depth_;
+    }
+    if (kq.rows.empty()) {
+        keys_.erase(key);
+    } else {
+        kq.scheduled = false;
+        schedule(key, kq.rows.front().nextAtMs, nowMs);
+        cv_.notify_one();
+    }
+}
+
+Dispatcher::Dispatcher(const std::vector<config::OutputSpec>& outputs, const FactoryMaker& makeFactory,
+                       ResultSink sink, const util::Clock& clock, observability::Metrics& metrics)
+    : sink_(sink) {
+    for (const auto& o : outputs)
+        lanes_.emplace(o.name, std::make_unique<OutputLane>(o, makeFactory(o), sink, clock, metrics));
+}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::start() {
+    for (auto& [_, lane] : lanes_) lane->start();
+}
+
+void Dispatcher::stop() {
+    for (auto& [_, lane] : lanes_) lane->stop();
+}
+
+void Dispatcher::submit(std::vector<store::OutboxRow> rows) {
+    for (auto& r : rows) {
+        auto it = lanes_.find(r.output);
+        if (it == lanes_.end()) {
+            sink_.dead(r.id, r.attempts, "output '" + r.output + "' is not defined in the current configuration");
+            continue;
+        }
+        it->second->submit(std::move(r));
+    }
+}
+
+std::int64_t Dispatcher::depth() const {
+    std::int64_t n = 0;
+    for (const auto& [_, lane] : lanes_) n += lane->depth();
+    return n;
+}
+
+} // namespace ow::delivery

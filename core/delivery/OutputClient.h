@@ -1,0 +1,35 @@
+// What a dispatcher worker needs from a destination: deliver one outbox row, say how it went.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/store/Records.h"
+
+namespace ow::delivery {
+
+struct DeliveryResult {
+    enum class Outcome {
+        Delivered,  ///< the receiver took it (2xx)
+        Retry,      ///< transient: 408, 429, 5xx, timeout, connection failure
+        Reject,     ///< permanent: any other 4xx/3xx; goes to the dead-letter queue
+    };
+    Outcome outcome = Outcome::Retry;
+    int status = 0;                           ///< HTTP status, 0 if none was received
+    std::optional<std::int64_t> retryAfterMs; ///< from Retry-After
+    std::string detail;                       ///< why, for last_error and logs
+};
+
+/// One per worker thread, so an implementation may keep a connection open between calls.
+class OutputClient {
+public:
+    virtual ~OutputClient() = default;
+    virtual DeliveryResult deliver(const store::OutboxRow& row) = 0;
+};
+
+using OutputClientFactory = std::function<std::unique_ptr<OutputClient>()>;
+
+} // namespace ow::delivery

@@ -1,0 +1,218 @@
+#include "core/ingest/EventIngress.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/observability/Log.h"
+#include "core/security/TokenAuth.h"
+#include "core/transport/http/Problem.h"
+#include "core/util/Clock.h"
+
+namespace ow::ingest {
+
+using observability::Log;
+using transport::http::problem;
+using transport::http::Request;
+using transport::http::Response;
+
+namespace {
+
+std::string mediaType(const std::string* contentType) {
+    if (!contentType) return "";
+    std::string t = contentType->substr(0, contentType->find(';'));
+    t.erase(t.find_last_not_of(" \t") + 1);
+    t.erase(0, std::min(t.size(), t.find_first_not_of(" \t")));
+    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+    return t;
+}
+
+// draft-ietf-httpapi-idempotency-key-header: an sf-string; we accept 1..255 visible ASCII
+// characters (quotes around it are stripped).
+bool validIdempotencyKey(std::string& key) {
+    if (key.size() >= 2 && key.front() == '"' && key.back() == '"') key = key.substr(1, key.size() - 2);
+    if (key.empty() || key.size() > 255) return false;
+    return std::all_of(key.begin(), key.end(), [](unsigned char c) { return c >= 0x21 && c <= 0x7e; });
+}
+
+nlohmann::json outcomeJson(const event::Event& e, const store::AcceptOutcome& o) {
+    return {{"status", o.status == store::AcceptOutcome::Status::Accepted ? "accepted" : "duplicate"},
+            {"id", e.id},
+            {"source", e.source},
+            {"seq", o.seq},
+            {"accepted_at", util::formatRfc3339Ms(o.acceptedAtMs)}};
+}
+
+// The answer to an accepted request; the same text is stored for Idempotency-Key replays.
+std::pair<int, std::string> buildAnswer(const std::vector<std::shared_ptr<const event::Event>>& events,
+                                        const std::vector<store::AcceptOutcome>& out, bool batch,
+                                        std::size_t& fresh) {
+    fresh = 0;
+    for (const auto& o : out)
+        if (o.status == store::AcceptOutcome::Status::Accepted) ++fresh;
+    nlohmann::json body;
+    if (!batch) {
+        body = outcomeJson(*events[0], out[0]);
+    } else {
+        body = {{"accepted", fresh}, {"duplicates", out.size() - fresh}, {"events", nlohmann::json::array()}};
+        for (std::size_t i = 0; i < out.size(); ++i) body["events"].push_back(outcomeJson(*events[i], out[i]));
+    }
+    // 202 when something new was journaled (or an empty batch), 200 when all were duplicates.
+    return {fresh > 0 || out.empty() ? 202 : 200, body.dump()};
+}
+
+const char* errorType(event::EventError::Kind k) {
+    switch (k) {
+    case event::EventError::Kind::MalformedJson: return "malformed-json";
+    case event::EventError::Kind::TooDeep: return "json-too-deep";
+    case event::EventError::Kind::TooManyKeys: return "json-too-many-keys";
+    case event::EventError::Kind::InvalidBatch: return "invalid-batch";
+    case event::EventError::Kind::InvalidEvent: break;
+    }
+    return "invalid-cloudevent";
+}
+
+} // namespace
+
+EventIngress::EventIngress(config::InputSpec spec, const config::Limits& limits,
+                           pipeline::JournalWriter& writer, observability::Metrics& metrics)
+    : spec_(std::move(spec)),
+      jsonLimits_{static_cast<std::size_t>(limits.maxJsonDepth), static_cast<std::size_t>(limits.maxJsonKeys)},
+      maxBatch_(static_cast<std::size_t>(limits.maxBatchEvents)), writer_(writer), auth_(spec_.tokens),
+      metrics_(metrics),
+      accepted_(metrics.counter("onewindow_events_accepted_total", "Events journaled (new)", {{"input", spec_.name}})),
+      duplicates_(metrics.counter("onewindow_events_duplicate_total",
+                                  "Events already journaled (same source and id), not routed again",
+                                  {{"input", spec_.name}})),
+      acceptLatency_(metrics.histogram("onewindow_accept_seconds", "From request received to answer sent",
+                                       observability::Metrics::latencyBuckets(), {{"input", spec_.name}})) {}
+
+Response EventIngress::reject(int status, const std::string& reason, const std::string& type,
+                              const std::string& title, const std::string& detail, const nlohmann::json& extra) {
+    metrics_.counter("onewindow_events_rejected_total", "Requests refused, by reason",
+                     {{"input", spec_.name}, {"reason", reason}}).inc();
+    Log::debug("ingress", "request refused", {{"input", spec_.name}, {"status", status}, {"reason", detail}});
+    return problem(status, type, title, detail, extra);
+}
+
+Response EventIngress::handle(const Request& req) {
+    auto started = std::chrono::steady_clock::now();
+    struct Timer {
+        observability::Histogram& h;
+        std::chrono::steady_clock::time_point t0;
+        ~Timer() { h.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()); }
+    } timer{acceptLatency_, started};
+
+    // --- who is calling
+    std::string client = req.clientCertSubject.empty() ? "anonymous" : req.clientCertSubject;
+    if (auth_.required()) {
+        auto who = auth_.authenticate(req.header("authorization"));
+        if (!who) {
+            auto r = reject(401, "unauthorized", "unauthorized", "Unauthorized",
+                            req.header("authorization") ? "the bearer token is not valid for this input"
+                                                        : "this input requires an Authorization: Bearer token");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"onewindow\"");
+            return r;
+        }
+        client = *who;
+    }
+
+    // --- which mode, then parse
+    std::string type = mediaType(req.header("content-type"));
+    std::vector<pipeline::AcceptItem> items;
+    bool batch = false;
+    try {
+        if (type == "application/cloudevents+json") {
+            auto e = event::parseStructured(req.body, jsonLimits_);
+            items.push_back({std::make_shared<const event::Event>(std::move(e)), {}});
+        } else if (type == "application/cloudevents-batch+json") {
+            batch = true;
+            for (auto& e : event::parseBatch(req.body, jsonLimits_, maxBatch_))
+                items.push_back({std::make_shared<const event::Event>(std::move(e)), {}});
+        } else if (req.header("ce-specversion")) {
+            auto e = event::parseBinary(req.headers, req.body, jsonLimits_);
+            items.push_back({std::make_shared<const event::Event>(std::move(e)), {}});
+        } else {
+            return reject(415, "unsupported-media-type", "unsupported-media-type", "Unsupported Media Type",
+                          "send application/cloudevents+json (structured), application/cloudevents-batch+json "
+                          "(batch) or binary mode with ce-specversion, ce-id, ce-source and ce-type headers; got " +
+                              (type.empty() ? std::string("no Content-Type") : "Content-Type " + type));
+        }
+    } catch (const event::EventError& e) {
+        nlohmann::json extra = nlohmann::json::object();
+        if (!e.attribute.empty()) extra["attribute"] = e.attribute;
+        if (e.index >= 0) extra["index"] = e.index;
+        std::string detail = e.what();
+        if (e.index >= 0) detail = "event " + std::to_string(e.index) + " of the batch: " + detail + " (no event of the batch was accepted)";
+        return reject(400, errorType(e.kind), errorType(e.kind), "Bad Request", detail, extra);
+    }
+    std::vector<std::shared_ptr<const event::Event>> events;
+    for (auto& item : items) {
+        item.body = event::toStructured(*item.event);
+        events.push_back(item.event);
+    }
+
+    // --- Idempotency-Key
+    std::optional<pipeline::IdempotencyBinding> idem;
+    std::string key;
+    if (const auto* k = req.header("idempotency-key")) {
+        key = *k;
+        if (!validIdempotencyKey(key))
+            return reject(400, "bad-idempotency-key", "bad-idempotency-key", "Bad Request",
+                          "Idempotency-Key must be 1 to 255 visible ASCII characters");
+        std::string fingerprint = security::sha256Hex(req.method + " " + req.path + "\n" + type + "\n" + req.body);
+        {
+            std::lock_guard lock(inFlightMu_);
+            if (!inFlight_.insert({client, key}).second)
+                return reject(409, "idempotency-in-flight", "idempotency-key-in-flight", "Conflict",
+                              "a request with this Idempotency-Key is still being processed; retry later");
+        }
+        idem = pipeline::IdempotencyBinding{client, key, fingerprint,
+                                            [events, batch](const std::vector<store::AcceptOutcome>& out) {
+                                                std::size_t fresh = 0;
+                                                return buildAnswer(events, out, batch, fresh);
+                                            }};
+    }
+    struct Release {
+        EventIngress* self;
+        std::string client, key;
+        ~Release() {
+            if (key.empty()) return;
+            std::lock_guard lock(self->inFlightMu_);
+            self->inFlight_.erase({client, key});
+        }
+    } release{this, idem ? client : std::string(), idem ? key : std::string()};
+
+    std::string fingerprint = idem ? idem->fingerprint : std::string();
+    const std::size_t count = items.size();
+    auto result = writer_.accept(std::move(items), spec_.name, client, std::move(idem));
+
+    if (!result.ok) {
+        auto r = reject(503, "store-unavailable", "store-unavailable", "Service Unavailable",
+                        "the event could not be stored durably and was NOT accepted; retry later");
+        r.headers.emplace_back("Retry-After", "1");
+        return r;
+    }
+    if (result.previous) {
+        if (result.previous->fingerprint != fingerprint)
+            return reject(422, "idempotency-key-reused", "idempotency-key-reused", "Unprocessable Content",
+                          "this Idempotency-Key was already used with a different request");
+        Response r;
+        r.status = result.previous->status;
+        r.body = result.previous->response;
+        r.headers.emplace_back("Content-Type", "application/json");
+        r.headers.emplace_back("Idempotent-Replayed", "true");
+        return r;
+    }
+
+    std::size_t fresh = 0;
+    auto [status, text] = buildAnswer(events, result.outcomes, batch, fresh);
+    accepted_.inc(fresh);
+    duplicates_.inc(count - fresh);
+    Response r;
+    r.status = status;
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = std::move(text);
+    return r;
+}
+
+} // namespace ow::ingest

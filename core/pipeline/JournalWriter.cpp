@@ -1,0 +1,293 @@
+#include "core/pipeline/JournalWriter.h"
+
+#include <chrono>
+
+#include "core/event/CloudEventCodec.h"
+#include "core/observability/Log.h"
+
+namespace ow::pipeline {
+
+using observability::Log;
+using store::AcceptOutcome;
+using store::OutboxRow;
+
+namespace {
+constexpr int RouteChunk = 2000;           // events routed per transaction at most
+constexpr std::int64_t ReplayPollMs = 500; // how often `dlq replay` requests are picked up
+constexpr std::int64_t PruneEveryMs = 10 * 60 * 1000;
+} // namespace
+
+JournalWriter::JournalWriter(store::Journal& journal, std::shared_ptr<const routing::RouteTable> routes,
+                             const util::Clock& clock, observability::Metrics& metrics, int maxBatch,
+                             RowsCallback onRows)
+    : journal_(journal), routes_(std::move(routes)), clock_(clock), maxBatch_(maxBatch),
+      onRows_(std::move(onRows)),
+      batchEvents_(metrics.histogram("onewindow_commit_batch_events",
+                                     "Events committed per journal transaction (group commit)",
+                                     {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})),
+      commitSeconds_(metrics.histogram("onewindow_commit_seconds", "Journal transaction duration",
+                                       observability::Metrics::latencyBuckets())),
+      commitFailures_(metrics.counter("onewindow_journal_commit_failures_total",
+                                      "Journal transactions that failed (answered 503)")),
+      routedRows_(metrics.counter("onewindow_routed_deliveries_total", "Outbox rows created by routing")),
+      unroutable_(metrics.counter("onewindow_unroutable_deliveries_total",
+                                  "Deliveries dead-lettered at routing (unknown output, missing attribute)")),
+      unmatched_(metrics.counter("onewindow_unmatched_events_total", "Events that matched no route")) {}
+
+JournalWriter::~JournalWriter() { stop(); }
+
+void JournalWriter::start() {
+    std::int64_t cursor = journal_.routedCursor();
+    std::int64_t last = journal_.lastSeq();
+    loadedSeq_ = cursor;
+    backlog_ = last > cursor;
+    unrouted_ = last - cursor;
+    deadCount_ = journal_.countOutbox(1);
+    if (backlog_)
+        Log::info("journal", "events accepted before the last stop are not routed yet; routing them",
+                  {{"unrouted", last - cursor}});
+    auto pending = journal_.pendingOutbox();
+    if (!pending.empty()) {
+        Log::info("journal", "resuming pending deliveries", {{"rows", pending.size()}});
+        onRows_(std::move(pending));
+    }
+    lastPruneMs_ = clock_.nowMs();
+    thread_ = std::thread([this] { run(); });
+}
+
+void JournalWriter::stop() {
+    {
+        std::lock_guard lock(mu_);
+        if (stopping_ && !thread_.joinable()) return;
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+AcceptResult JournalWriter::accept(std::vector<AcceptItem> items, const std::string& input,
+                                   const std::string& client, std::optional<IdempotencyBinding> idem) {
+    auto req = std::make_unique<Request>();
+    req->items = std::move(items);
+    req->input = input;
+    req->client = client;
+    req->idem = std::move(idem);
+    auto fut = req->done.get_future();
+    {
+        std::lock_guard lock(mu_);
+        if (stopping_) return AcceptResult{false, "the hub is shutting down", {}, {}};
+        requests_.push_back(std::move(req));
+    }
+    cv_.notify_one();
+    return fut.get();
+}
+
+void JournalWriter::delivered(std::int64_t rowId) {
+    {
+        std::lock_guard lock(mu_);
+        updates_.push_back({Update::Kind::Delivered, rowId, 0, 0, {}});
+    }
+    cv_.notify_one();
+}
+
+void JournalWriter::retry(std::int64_t rowId, int attempts, std::int64_t nextAtMs, const std::string& error) {
+    {
+        std::lock_guard lock(mu_);
+        updates_.push_back({Update::Kind::Retry, rowId, attempts, nextAtMs, error});
+    }
+    cv_.notify_one();
+}
+
+void JournalWriter::dead(std::int64_t rowId, int attempts, const std::string& error) {
+    {
+        std::lock_guard lock(mu_);
+        updates_.push_back({Update::Kind::Dead, rowId, attempts, 0, error});
+    }
+    cv_.notify_one();
+}
+
+void JournalWriter::loadBacklog() {
+    auto rows = journal_.eventsAfter(loadedSeq_, RouteChunk);
+    if (rows.size() < static_cast<std::size_t>(RouteChunk)) backlog_ = false;
+    for (auto& r : rows) {
+        loadedSeq_ = r.seq;
+        unroutedEvents_.push_back({std::move(r), nullptr});
+    }
+}
+
+std::vector<OutboxRow> JournalWriter::routeEvents(const std::vector<Pending>& events) {
+    std::vector<OutboxRow> rows;
+    std::int64_t now = clock_.nowMs();
+    for (const auto& p : events) {
+        std::shared_ptr<const event::Event> ev = p.event;
+        if (!ev) {
+            try {
+                ev = std::make_shared<const event::Event>(event::fromJson(nlohmann::json::parse(*p.stored.body)));
+            } catch (const std::exception& e) {
+                // Cannot happen for what this hub journaled; keep going rather than stall routing.
+                Log::error("router", "journaled event cannot be read back; skipped",
+                           {{"seq", p.stored.seq}, {"error", e.what()}});
+                continue;
+            }
+        }
+        auto targets = routes_->route(*ev);
+        if (targets.empty()) unmatched_.inc();
+        for (auto& t : targets) {
+            OutboxRow row;
+            row.eventSeq = p.stored.seq;
+            row.output = t.output;
+            row.route = t.route;
+            row.orderingKey = t.orderingKey;
+            row.nextAtMs = now;
+            row.body = p.stored.body;
+            if (!t.error.empty()) {
+                row.lastError = t.error;
+                journal_.insertOutbox(row, 1, now);
+                unroutable_.inc();
+                deadCount_.fetch_add(1);
+                Log::warn("router", "delivery dead-lettered at routing",
+                          {{"source", p.stored.source}, {"id", p.stored.id}, {"reason", t.error}});
+                continue;
+            }
+            row.id = journal_.insertOutbox(row, 0, now);
+            if (row.id != 0) rows.push_back(std::move(row));
+        }
+        journal_.setRoutedCursor(p.stored.seq);
+    }
+    routedRows_.inc(rows.size());
+    return rows;
+}
+
+void JournalWriter::run() {
+    for (;;) {
+        std::vector<std::unique_ptr<Request>> batch;
+        std::vector<Update> updates;
+        {
+            std::unique_lock lock(mu_);
+            auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ReplayPollMs);
+            cv_.wait_until(lock, deadline, [&] {
+                return stopping_ || !requests_.empty() || !updates_.empty() ||
+                       !unroutedEvents_.empty() || backlog_;
+            });
+            std::size_t events = 0;
+            while (!requests_.empty() && (events == 0 || events + requests_.front()->items.size() <= static_cast<std::size_t>(maxBatch_))) {
+                events += requests_.front()->items.size();
+                batch.push_back(std::move(requests_.front()));
+                requests_.pop_front();
+            }
+            updates.swap(updates_);
+            if (stopping_ && batch.empty() && updates.empty()) break;
+        }
+
+        std::int64_t now = clock_.nowMs();
+        auto started = std::chrono::steady_clock::now();
+        std::vector<Pending> accepted;  // committed in this transaction
+        std::vector<OutboxRow> newRows;
+        std::size_t routedCount = 0;
+        bool ok = true;
+        std::string error;
+        std::int64_t deadDelta = 0;
+        try {
+            journal_.begin();
+            if (backlog_ && unroutedEvents_.size() < static_cast<std::size_t>(RouteChunk)) loadBacklog();
+            for (auto& req : batch) {
+                req->outcomes.clear();
+                req->previous.reset();
+                if (req->idem) {
+                    req->previous = journal_.findIdempotency(req->idem->client, req->idem->key);
+                    if (req->previous) continue;
+                }
+                for (auto& item : req->items) {
+                    const auto& ev = *item.event;
+                    if (auto dup = journal_.findEvent(ev.source, ev.id)) {
+                        req->outcomes.push_back(*dup);
+                        continue;
+                    }
+                    auto body = std::make_shared<const std::string>(std::move(item.body));
+                    std::int64_t seq = journal_.insertEvent(ev.source, ev.id, ev.type, req->input,
+                                                            req->client, now, *body);
+                    req->outcomes.push_back({AcceptOutcome::Status::Accepted, seq, now});
+                    accepted.push_back({store::StoredEvent{seq, ev.source, ev.id, ev.type, now, body}, item.event});
+                }
+                if (req->idem) {
+                    auto [status, response] = req->idem->respond(req->outcomes);
+                    journal_.putIdempotency(req->idem->client, req->idem->key,
+                                            {req->idem->fingerprint, status, response, now});
+                }
+            }
+            // Route what is committed-but-unrouted first, then this transaction's own events,
+            // unless older unrouted events are still on disk (they must go first: order).
+            std::vector<Pending> toRoute(unroutedEvents_.begin(),
+                                         unroutedEvents_.begin() +
+                                             std::min<std::size_t>(unroutedEvents_.size(), RouteChunk));
+            if (!backlog_)
+                for (const auto& p : accepted)
+                    if (toRoute.size() < static_cast<std::size_t>(RouteChunk)) toRoute.push_back(p);
+            routedCount = toRoute.size();
+            newRows = routeEvents(toRoute);
+            for (const auto& u : updates) {
+                switch (u.kind) {
+                case Update::Kind::Delivered: journal_.deleteOutbox(u.id); break;
+                case Update::Kind::Retry: journal_.updateRetry(u.id, u.attempts, u.nextAtMs, u.error); break;
+                case Update::Kind::Dead:
+                    journal_.markDead(u.id, u.attempts, u.error, now);
+                    ++deadDelta;
+                    break;
+                }
+            }
+            std::vector<OutboxRow> replayed;
+            if (now - lastReplayPollMs_ >= ReplayPollMs) {
+                lastReplayPollMs_ = now;
+                replayed = journal_.takeReplayRequests(now);
+                deadDelta -= static_cast<std::int64_t>(replayed.size());
+                if (!replayed.empty())
+                    Log::info("dlq", "replaying dead letters", {{"rows", replayed.size()}});
+            }
+            if (now - lastPruneMs_ >= PruneEveryMs) {
+                lastPruneMs_ = now;
+                int removed = journal_.prune(now - eventRetentionMs, now - idempotencyRetentionMs);
+                if (removed) Log::debug("journal", "pruned", {{"rows", removed}});
+            }
+            journal_.commit();
+            for (auto& r : replayed) newRows.push_back(std::move(r));
+        } catch (const std::exception& e) {
+            journal_.rollback();
+            ok = false;
+            error = e.what();
+        }
+
+        commitSeconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        if (!ok) {
+            commitFailures_.inc();
+            if (healthy_.exchange(false) || !batch.empty())
+                Log::error("journal", "commit failed; requests answered 503", {{"error", error}});
+            for (auto& req : batch) req->done.set_value(AcceptResult{false, error, {}, {}});
+            // Delivery results are lost with the transaction: those rows are delivered again
+            // after a restart (at-least-once), never lost.
+            continue;
+        }
+        healthy_ = true;
+        std::size_t events = 0;
+        for (auto& req : batch) {
+            events += req->items.size();
+            req->done.set_value(AcceptResult{true, {}, std::move(req->outcomes), std::move(req->previous)});
+        }
+        if (events) batchEvents_.observe(static_cast<double>(events));
+        deadCount_.fetch_add(deadDelta);
+
+        // Bookkeeping of what is now routed.
+        std::size_t fromQueue = std::min(routedCount, unroutedEvents_.size());
+        unroutedEvents_.erase(unroutedEvents_.begin(), unroutedEvents_.begin() + static_cast<std::ptrdiff_t>(fromQueue));
+        std::size_t fromAccepted = routedCount - fromQueue;
+        if (!backlog_) {
+            for (std::size_t i = fromAccepted; i < accepted.size(); ++i) unroutedEvents_.push_back(accepted[i]);
+            if (!accepted.empty()) loadedSeq_ = accepted.back().stored.seq;
+        } else {
+            backlog_ = true;  // this transaction's events stay on disk until the backlog is read
+        }
+        unrouted_ = static_cast<std::int64_t>(unroutedEvents_.size()) + (backlog_ ? 1 : 0);
+        if (!newRows.empty()) onRows_(std::move(newRows));
+    }
+}
+
+} // namespace ow::pipeline

@@ -1,0 +1,140 @@
+// The single writer of the journal. HTTP threads hand it events and wait; it commits many
+// requests in one transaction (group commit: one fsync for all of them), routes committed
+// events into outbox rows in the same loop, applies delivery results, and hands new outbox
+// rows to the dispatcher only after they are committed.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/event/Event.h"
+#include "core/observability/Metrics.h"
+#include "core/routing/RouteTable.h"
+#include "core/store/Journal.h"
+#include "core/util/Clock.h"
+
+namespace ow::pipeline {
+
+struct AcceptItem {
+    std::shared_ptr<const event::Event> event;
+    std::string body;  ///< canonical structured JSON
+};
+
+/// Binds an Idempotency-Key to the answer, stored in the same transaction as the events.
+struct IdempotencyBinding {
+    std::string client;
+    std::string key;
+    std::string fingerprint;
+    /// Builds (status, body) from the outcomes; called inside the transaction.
+    std::function<std::pair<int, std::string>(const std::vector<store::AcceptOutcome>&)> respond;
+};
+
+struct AcceptResult {
+    bool ok = false;
+    std::string error;  ///< store failure, when !ok
+    std::vector<store::AcceptOutcome> outcomes;
+    /// Set when the Idempotency-Key was already used: nothing was written, the caller answers
+    /// from this record (same fingerprint) or refuses (other fingerprint).
+    std::optional<store::IdempotencyRecord> previous;
+};
+
+class JournalWriter {
+public:
+    using RowsCallback = std::function<void(std::vector<store::OutboxRow>)>;
+
+    JournalWriter(store::Journal& journal, std::shared_ptr<const routing::RouteTable> routes,
+                  const util::Clock& clock, observability::Metrics& metrics, int maxBatch,
+                  RowsCallback onRows);
+    ~JournalWriter();
+
+    /// Loads routing state, hands pending outbox rows to `onRows`, starts the thread.
+    void start();
+    /// Finishes queued accepts and updates, then stops. Idempotent.
+    void stop();
+
+    /// Blocks until the items are committed (or the commit failed). All-or-nothing.
+    AcceptResult accept(std::vector<AcceptItem> items, const std::string& input,
+                        const std::string& client, std::optional<IdempotencyBinding> idem = {});
+
+    // Delivery results from the dispatcher; applied in the next transaction.
+    void delivered(std::int64_t rowId);
+    void retry(std::int64_t rowId, int attempts, std::int64_t nextAtMs, const std::string& error);
+    void dead(std::int64_t rowId, int attempts, const std::string& error);
+
+    /// Last successful commit failed? (for /readyz)
+    [[nodiscard]] bool healthy() const { return healthy_.load(); }
+    [[nodiscard]] std::int64_t unroutedCount() const { return unrouted_.load(); }
+    [[nodiscard]] std::int64_t deadLetterCount() const { return deadCount_.load(); }
+
+private:
+    struct Request {
+        std::vector<AcceptItem> items;
+        std::string input;
+        std::string client;
+        std::optional<IdempotencyBinding> idem;
+        std::promise<AcceptResult> done;
+        std::vector<store::AcceptOutcome> outcomes;
+        std::optional<store::IdempotencyRecord> previous;
+    };
+    struct Update {
+        enum class Kind { Delivered, Retry, Dead } kind;
+        std::int64_t id;
+        int attempts;
+        std::int64_t nextAtMs;
+        std::string error;
+    };
+    struct Pending {
+        store::StoredEvent stored;
+        std::shared_ptr<const event::Event> event;  // null when loaded back from disk
+    };
+
+    void run();
+    void loadBacklog();
+    std::vector<store::OutboxRow> routeEvents(const std::vector<Pending>& events);
+
+    store::Journal& journal_;
+    std::shared_ptr<const routing::RouteTable> routes_;
+    const util::Clock& clock_;
+    int maxBatch_;
+    RowsCallback onRows_;
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::unique_ptr<Request>> requests_;
+    std::vector<Update> updates_;
+    bool stopping_ = false;
+    std::thread thread_;
+
+    // writer-thread state
+    std::deque<Pending> unroutedEvents_;  // committed, not yet routed, in seq order
+    bool backlog_ = false;                // more unrouted events on disk than in memory
+    std::int64_t loadedSeq_ = 0;          // highest seq loaded from disk for routing
+    std::int64_t lastReplayPollMs_ = 0;
+    std::int64_t lastPruneMs_ = 0;
+    std::atomic<bool> healthy_{true};
+    std::atomic<std::int64_t> unrouted_{0};
+    std::atomic<std::int64_t> deadCount_{0};
+
+    observability::Histogram& batchEvents_;
+    observability::Histogram& commitSeconds_;
+    observability::Counter& commitFailures_;
+    observability::Counter& routedRows_;
+    observability::Counter& unroutable_;
+    observability::Counter& unmatched_;
+
+public:
+    /// Retention for de-duplication and idempotency keys (set before start()).
+    std::int64_t eventRetentionMs = 168LL * 3600 * 1000;
+    std::int64_t idempotencyRetentionMs = 24LL * 3600 * 1000;
+};
+
+} // namespace ow::pipeline

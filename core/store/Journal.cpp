@@ -1,0 +1,313 @@
+#include "core/store/Journal.h"
+
+#include <filesystem>
+
+namespace ow::store {
+namespace {
+
+constexpr int SchemaVersion = 1;
+
+const char* const Schema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events(
+  seq INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  input TEXT NOT NULL,
+  client TEXT NOT NULL,
+  accepted_at INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  UNIQUE(source, id));
+CREATE TABLE IF NOT EXISTS outbox(
+  id INTEGER PRIMARY KEY,
+  event_seq INTEGER NOT NULL REFERENCES events(seq),
+  output TEXT NOT NULL,
+  route TEXT NOT NULL,
+  okey TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  dead_at INTEGER,
+  UNIQUE(event_seq, output));
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, id);
+CREATE TABLE IF NOT EXISTS idempotency(
+  client TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(client, key));
+CREATE INDEX IF NOT EXISTS events_accepted ON events(accepted_at);
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_at);
+)sql";
+
+const char* const OutboxColumns =
+    "o.id, o.event_seq, o.output, o.route, o.okey, o.attempts, o.next_at, o.last_error, e.body";
+
+} // namespace
+
+struct Journal::Statements {
+    explicit Statements(Database& db)
+        : findEvent(db, "SELECT seq, accepted_at FROM events WHERE source=?1 AND id=?2"),
+          insertEvent(db, "INSERT INTO events(source,id,type,input,client,accepted_at,body) "
+                          "VALUES(?1,?2,?3,?4,?5,?6,?7)"),
+          eventsAfter(db, "SELECT seq, source, id, type, accepted_at, body FROM events "
+                          "WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+          getMeta(db, "SELECT value FROM meta WHERE key=?1"),
+          setMeta(db, "INSERT INTO meta(key,value) VALUES(?1,?2) "
+                      "ON CONFLICT(key) DO UPDATE SET value=excluded.value"),
+          insertOutbox(db, "INSERT INTO outbox(event_seq,output,route,okey,state,attempts,next_at,"
+                           "last_error,created_at,dead_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
+                           "ON CONFLICT(event_seq, output) DO NOTHING"),
+          deleteOutbox(db, "DELETE FROM outbox WHERE id=?1"),
+          updateRetry(db, "UPDATE outbox SET attempts=?2, next_at=?3, last_error=?4 WHERE id=?1"),
+          markDead(db, "UPDATE outbox SET state=1, attempts=?2, last_error=?3, dead_at=?4 WHERE id=?1"),
+          findIdem(db, "SELECT fingerprint, status, response, created_at FROM idempotency "
+                       "WHERE client=?1 AND key=?2"),
+          putIdem(db, "INSERT OR REPLACE INTO idempotency(client,key,fingerprint,status,response,"
+                      "created_at) VALUES(?1,?2,?3,?4,?5,?6)") {}
+    Statement findEvent, insertEvent, eventsAfter, getMeta, setMeta, insertOutbox, deleteOutbox,
+        updateRetry, markDead, findIdem, putIdem;
+};
+
+std::string Journal::fileName(const std::string& dataDir) {
+    return (std::filesystem::path(dataDir) / "journal.db").string();
+}
+
+Journal::Journal(const std::string& dataDir, const std::string& synchronous)
+    : db_([&] {
+          std::filesystem::create_directories(dataDir);
+          return fileName(dataDir);
+      }()) {
+    std::string sync = synchronous == "normal" ? "NORMAL" : synchronous == "extra" ? "EXTRA" : "FULL";
+    db_.exec("PRAGMA journal_mode=WAL");
+    // FULL: the WAL is fsynced at every commit, so an answered 202 survives power loss;
+    // NORMAL only survives process crashes (see README, "Durability").
+    db_.exec("PRAGMA synchronous=" + sync);
+    db_.exec("PRAGMA foreign_keys=OFF");
+    db_.exec("PRAGMA wal_autocheckpoint=4000");
+    db_.exec(Schema);
+    db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('schema_version'," +
+             std::to_string(SchemaVersion) + ")");
+    db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('routed_seq',0)");
+    st_ = std::make_unique<Statements>(db_);
+}
+
+Journal::~Journal() = default;
+
+void Journal::begin() { db_.exec("BEGIN IMMEDIATE"); }
+void Journal::commit() { db_.exec("COMMIT"); }
+void Journal::rollback() noexcept {
+    try {
+        db_.exec("ROLLBACK");
+    } catch (...) {
+        // A failed COMMIT may already have rolled back; nothing more to undo.
+    }
+}
+
+std::optional<AcceptOutcome> Journal::findEvent(const std::string& source, const std::string& id) {
+    auto& s = st_->findEvent;
+    s.bind(1, source).bind(2, id);
+    std::optional<AcceptOutcome> out;
+    if (s.step()) out = AcceptOutcome{AcceptOutcome::Status::Duplicate, s.int64(0), s.int64(1)};
+    s.reset();
+    return out;
+}
+
+std::int64_t Journal::insertEvent(const std::string& source, const std::string& id,
+                                  const std::string& type, const std::string& input,
+                                  const std::string& client, std::int64_t acceptedAtMs,
+                                  const std::string& body) {
+    auto& s = st_->insertEvent;
+    s.bind(1, source).bind(2, id).bind(3, type).bind(4, input).bind(5, client).bind(6, acceptedAtMs).bind(7, body);
+    s.run();
+    return db_.lastInsertId();
+}
+
+std::vector<StoredEvent> Journal::eventsAfter(std::int64_t after, int limit) {
+    auto& s = st_->eventsAfter;
+    s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<StoredEvent> out;
+    while (s.step()) {
+        StoredEvent e;
+        e.seq = s.int64(0);
+        e.source = s.text(1);
+        e.id = s.text(2);
+        e.type = s.text(3);
+        e.acceptedAtMs = s.int64(4);
+        e.body = std::make_shared<const std::string>(s.text(5));
+        out.push_back(std::move(e));
+    }
+    s.reset();
+    return out;
+}
+
+std::int64_t Journal::routedCursor() {
+    auto& s = st_->getMeta;
+    s.bind(1, std::string_view("routed_seq"));
+    std::int64_t v = s.step() ? s.int64(0) : 0;
+    s.reset();
+    return v;
+}
+
+void Journal::setRoutedCursor(std::int64_t seq) {
+    st_->setMeta.bind(1, std::string_view("routed_seq")).bind(2, seq);
+    st_->setMeta.run();
+}
+
+std::int64_t Journal::lastSeq() {
+    Statement s(db_, "SELECT COALESCE(MAX(seq),0) FROM events");
+    return s.step() ? s.int64(0) : 0;
+}
+
+std::int64_t Journal::insertOutbox(const OutboxRow& row, int state, std::int64_t nowMs) {
+    auto& s = st_->insertOutbox;
+    s.bind(1, row.eventSeq).bind(2, row.output).bind(3, row.route).bind(4, row.orderingKey);
+    s.bind(5, static_cast<std::int64_t>(state)).bind(6, static_cast<std::int64_t>(row.attempts));
+    s.bind(7, row.nextAtMs).bind(8, row.lastError).bind(9, nowMs);
+    if (state == 1)
+        s.bind(10, nowMs);
+    else
+        s.bindNull(10);
+    s.run();
+    // 0 when the row already existed (routing replayed after a crash): the caller skips it.
+    return db_.changes() > 0 ? db_.lastInsertId() : 0;
+}
+
+void Journal::deleteOutbox(std::int64_t id) {
+    st_->deleteOutbox.bind(1, id);
+    st_->deleteOutbox.run();
+}
+
+void Journal::updateRetry(std::int64_t id, int attempts, std::int64_t nextAtMs, const std::string& error) {
+    st_->updateRetry.bind(1, id).bind(2, static_cast<std::int64_t>(attempts)).bind(3, nextAtMs).bind(4, error);
+    st_->updateRetry.run();
+}
+
+void Journal::markDead(std::int64_t id, int attempts, const std::string& error, std::int64_t nowMs) {
+    st_->markDead.bind(1, id).bind(2, static_cast<std::int64_t>(attempts)).bind(3, error).bind(4, nowMs);
+    st_->markDead.run();
+}
+
+OutboxRow Journal::readOutbox(Statement& s) {
+    OutboxRow r;
+    r.id = s.int64(0);
+    r.eventSeq = s.int64(1);
+    r.output = s.text(2);
+    r.route = s.text(3);
+    r.orderingKey = s.text(4);
+    r.attempts = static_cast<int>(s.int64(5));
+    r.nextAtMs = s.int64(6);
+    r.lastError = s.text(7);
+    r.body = std::make_shared<const std::string>(s.text(8));
+    return r;
+}
+
+std::vector<OutboxRow> Journal::pendingOutbox() {
+    Statement s(db_, std::string("SELECT ") + OutboxColumns +
+                         " FROM outbox o JOIN events e ON e.seq=o.event_seq WHERE o.state=0 ORDER BY o.id");
+    std::vector<OutboxRow> out;
+    while (s.step()) out.push_back(readOutbox(s));
+    return out;
+}
+
+std::vector<OutboxRow> Journal::takeReplayRequests(std::int64_t nowMs) {
+    Statement s(db_, std::string("SELECT ") + OutboxColumns +
+                         " FROM outbox o JOIN events e ON e.seq=o.event_seq WHERE o.state=2 ORDER BY o.id");
+    std::vector<OutboxRow> out;
+    while (s.step()) {
+        out.push_back(readOutbox(s));
+        out.back().attempts = 0;
+        out.back().nextAtMs = nowMs;
+    }
+    if (!out.empty()) {
+        Statement u(db_, "UPDATE outbox SET state=0, attempts=0, next_at=?1, dead_at=NULL WHERE state=2");
+        u.bind(1, nowMs);
+        u.run();
+    }
+    return out;
+}
+
+std::int64_t Journal::countOutbox(int state) {
+    Statement s(db_, "SELECT COUNT(*) FROM outbox WHERE state=?1");
+    s.bind(1, static_cast<std::int64_t>(state));
+    return s.step() ? s.int64(0) : 0;
+}
+
+std::vector<DeadLetter> Journal::deadLetters(const std::string& output, int limit) {
+    Statement s(db_, std::string("SELECT ") + OutboxColumns +
+                         ", e.source, e.id, e.type, o.dead_at FROM outbox o JOIN events e ON "
+                         "e.seq=o.event_seq WHERE o.state=1 AND (?1='' OR o.output=?1) ORDER BY o.id LIMIT ?2");
+    s.bind(1, output).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<DeadLetter> out;
+    while (s.step()) {
+        DeadLetter d;
+        d.row = readOutbox(s);
+        d.eventSource = s.text(9);
+        d.eventId = s.text(10);
+        d.eventType = s.text(11);
+        d.deadAtMs = s.int64(12);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+std::optional<DeadLetter> Journal::deadLetter(std::int64_t id) {
+    Statement s(db_, std::string("SELECT ") + OutboxColumns +
+                         ", e.source, e.id, e.type, o.dead_at FROM outbox o JOIN events e ON "
+                         "e.seq=o.event_seq WHERE o.state=1 AND o.id=?1");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    DeadLetter d;
+    d.row = readOutbox(s);
+    d.eventSource = s.text(9);
+    d.eventId = s.text(10);
+    d.eventType = s.text(11);
+    d.deadAtMs = s.int64(12);
+    return d;
+}
+
+int Journal::requestReplay(std::int64_t id, const std::string& output) {
+    Statement s(db_, "UPDATE outbox SET state=2 WHERE state=1 AND (?1=0 OR id=?1) AND (?2='' OR output=?2)");
+    s.bind(1, id).bind(2, output);
+    s.run();
+    return db_.changes();
+}
+
+std::optional<IdempotencyRecord> Journal::findIdempotency(const std::string& client, const std::string& key) {
+    auto& s = st_->findIdem;
+    s.bind(1, client).bind(2, key);
+    std::optional<IdempotencyRecord> out;
+    if (s.step())
+        out = IdempotencyRecord{s.text(0), static_cast<int>(s.int64(1)), s.text(2), s.int64(3)};
+    s.reset();
+    return out;
+}
+
+void Journal::putIdempotency(const std::string& client, const std::string& key, const IdempotencyRecord& r) {
+    auto& s = st_->putIdem;
+    s.bind(1, client).bind(2, key).bind(3, r.fingerprint).bind(4, static_cast<std::int64_t>(r.status));
+    s.bind(5, r.response).bind(6, r.createdAtMs);
+    s.run();
+}
+
+int Journal::prune(std::int64_t eventsBeforeMs, std::int64_t keysBeforeMs) {
+    // Only events already routed and without outbox rows may go: their de-duplication window
+    // ends here (documented as journal.retention_hours).
+    Statement e(db_, "DELETE FROM events WHERE accepted_at < ?1 AND seq <= "
+                     "(SELECT value FROM meta WHERE key='routed_seq') AND NOT EXISTS "
+                     "(SELECT 1 FROM outbox o WHERE o.event_seq = events.seq)");
+    e.bind(1, eventsBeforeMs);
+    e.run();
+    int n = db_.changes();
+    Statement k(db_, "DELETE FROM idempotency WHERE created_at < ?1");
+    k.bind(1, keysBeforeMs);
+    k.run();
+    return n + db_.changes();
+}
+
+} // namespace ow::store

@@ -1,0 +1,83 @@
+// The durable store: events, the routing cursor, the outbox, dead letters and idempotency
+// records, in one SQLite file in WAL mode. One Journal = one connection; it is not
+// thread-safe. The hub's JournalWriter owns the writing one; the CLI opens its own.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/store/Records.h"
+#include "core/store/Sqlite.h"
+
+namespace ow::store {
+
+/// A stored answer for an Idempotency-Key.
+struct IdempotencyRecord {
+    std::string fingerprint;  ///< SHA-256 of method, path and body
+    int status = 0;
+    std::string response;     ///< the body that was answered
+    std::int64_t createdAtMs = 0;
+};
+
+class Journal {
+public:
+    /// Opens or creates `<dataDir>/journal.db`; `synchronous` is full|extra|normal.
+    Journal(const std::string& dataDir, const std::string& synchronous);
+    ~Journal();
+
+    static std::string fileName(const std::string& dataDir);
+
+    void begin();
+    void commit();
+    void rollback() noexcept;
+
+    // --- events
+    [[nodiscard]] std::optional<AcceptOutcome> findEvent(const std::string& source, const std::string& id);
+    std::int64_t insertEvent(const std::string& source, const std::string& id, const std::string& type,
+                             const std::string& input, const std::string& client,
+                             std::int64_t acceptedAtMs, const std::string& body);
+    /// Committed events with seq > `after`, oldest first.
+    std::vector<StoredEvent> eventsAfter(std::int64_t after, int limit);
+    std::int64_t routedCursor();
+    void setRoutedCursor(std::int64_t seq);
+    std::int64_t lastSeq();
+
+    // --- outbox (state 0 pending, 1 dead, 2 replay requested)
+    std::int64_t insertOutbox(const OutboxRow& row, int state, std::int64_t nowMs);
+    void deleteOutbox(std::int64_t id);
+    void updateRetry(std::int64_t id, int attempts, std::int64_t nextAtMs, const std::string& error);
+    void markDead(std::int64_t id, int attempts, const std::string& error, std::int64_t nowMs);
+    /// Pending rows with their event bodies, oldest first (loaded at start-up).
+    std::vector<OutboxRow> pendingOutbox();
+    /// Moves rows whose replay was requested back to pending and returns them.
+    std::vector<OutboxRow> takeReplayRequests(std::int64_t nowMs);
+    std::int64_t countOutbox(int state);
+
+    // --- dead letters (for the CLI)
+    std::vector<DeadLetter> deadLetters(const std::string& output, int limit);
+    std::optional<DeadLetter> deadLetter(std::int64_t id);
+    /// Marks dead rows for replay (id 0 = all dead rows, optionally of one output).
+    int requestReplay(std::int64_t id, const std::string& output);
+
+    // --- idempotency keys
+    std::optional<IdempotencyRecord> findIdempotency(const std::string& client, const std::string& key);
+    void putIdempotency(const std::string& client, const std::string& key, const IdempotencyRecord& r);
+
+    /// Deletes events older than `eventsBeforeMs` that no outbox row needs, and idempotency
+    /// records older than `keysBeforeMs`. Returns rows removed.
+    int prune(std::int64_t eventsBeforeMs, std::int64_t keysBeforeMs);
+
+    Database& database() { return db_; }
+
+private:
+    OutboxRow readOutbox(Statement& s);
+
+    Database db_;
+    struct Statements;
+    std::unique_ptr<Statements> st_;
+};
+
+} // namespace ow::store

@@ -1,0 +1,50 @@
+// Rows of the journal as the rest of core sees them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ow::store {
+
+/// An event as committed: its journal sequence number and canonical structured JSON.
+struct StoredEvent {
+    std::int64_t seq = 0;
+    std::string source;
+    std::string id;
+    std::string type;
+    std::int64_t acceptedAtMs = 0;
+    std::shared_ptr<const std::string> body;  ///< structured-mode JSON, shared with deliveries
+};
+
+/// One (event, output) delivery.
+struct OutboxRow {
+    std::int64_t id = 0;
+    std::int64_t eventSeq = 0;
+    std::string output;
+    std::string route;
+    std::string orderingKey;  ///< "" = unordered
+    int attempts = 0;
+    std::int64_t nextAtMs = 0;
+    std::string lastError;
+    std::shared_ptr<const std::string> body;
+};
+
+/// A dead-lettered delivery as shown by `onewindow dlq`.
+struct DeadLetter {
+    OutboxRow row;
+    std::string eventSource;
+    std::string eventId;
+    std::string eventType;
+    std::int64_t deadAtMs = 0;
+};
+
+/// Outcome of one event offered to the journal.
+struct AcceptOutcome {
+    enum class Status { Accepted, Duplicate };
+    Status status = Status::Accepted;
+    std::int64_t seq = 0;
+    std::int64_t acceptedAtMs = 0;  ///< for a duplicate: when the original was accepted
+};
+
+} // namespace ow::store

@@ -1,0 +1,80 @@
+// A strict HTTP/1.1 server on Poco::Net::TCPServer. Written for the hub instead of using
+// Poco::Net::HTTPServer because the hub needs what that one cannot give: 431 for large heads,
+// whole-request deadlines against slow clients (not per-read timeouts), strict framing
+// (RFC 9112 §6.3) and a shutdown that closes idle keep-alive connections.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/ThreadPool.h>
+
+#include "core/transport/http/HttpMessage.h"
+
+namespace ow::transport::http {
+
+struct ServerLimits {
+    std::int64_t maxHeaderBytes = 16 * 1024;   ///< request line + headers; more: 431
+    int maxHeaderCount = 100;                  ///< more fields: 431
+    std::int64_t maxBodyBytes = 1 << 20;       ///< more: 413 (checked on Content-Length and while de-chunking)
+    std::int64_t maxTargetBytes = 8 * 1024;    ///< longer request-target: 414
+    std::int64_t headerTimeoutMs = 10000;      ///< whole head within this from its first byte: else 408 + close
+    std::int64_t bodyTimeoutMs = 30000;        ///< whole body within this: else 408 + close
+    std::int64_t idleTimeoutMs = 60000;        ///< keep-alive idle: close silently
+    int maxConnections = 256;                  ///< served concurrently (one thread each)
+    int maxQueued = 256;                       ///< accepted but waiting for a thread
+};
+
+/// Called once per complete request on the connection's thread. May block (e.g. waiting for a
+/// journal commit). Exceptions escaping it are answered 500 with a problem body and logged
+/// through `onError`.
+using Handler = std::function<Response(const Request&)>;
+
+/// Told about requests the server refused itself (status 400/408/411/413/414/431/501/505), about
+/// handler exceptions (status 500), and with status 0 about connection-level failures that have
+/// no HTTP answer (TLS handshake, socket errors), with a human-readable reason. Called from
+/// connection threads concurrently, so it must be thread-safe; exceptions from it are swallowed.
+using ErrorObserver = std::function<void(int status, const std::string& reason)>;
+
+class HttpServer {
+public:
+    /// `socket` is bound and listening (a SecureServerSocket for TLS). Does not start serving.
+    HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLimits limits,
+               ErrorObserver onError = {});
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    void start();
+
+    /// Stops accepting, lets requests being handled finish and answer (with Connection: close),
+    /// closes idle keep-alive connections, and returns when every connection thread is done or
+    /// `deadline` has passed (then remaining sockets are shut down). Idempotent.
+    void stop(std::chrono::milliseconds deadline);
+
+    /// The port actually bound (useful after binding port 0).
+    [[nodiscard]] std::uint16_t port() const;
+
+    /// Connections currently open.
+    [[nodiscard]] int activeConnections() const;
+
+    /// True once stop() has begun (responses then carry Connection: close).
+    [[nodiscard]] bool stopping() const;
+
+private:
+    struct Shared;
+    std::shared_ptr<Shared> shared_;
+    // A pool of our own: Poco's default pool holds only 16 threads. Declared before server_ so
+    // the server (which uses it) is destroyed first.
+    std::unique_ptr<Poco::ThreadPool> pool_;
+    std::unique_ptr<Poco::Net::TCPServer> server_;
+    std::uint16_t port_ = 0;
+};
+
+} // namespace ow::transport::http

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages OneWindow needs to build, run and test. Idempotent: when
+# everything is present it does not touch the network.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config openssl ca-certificates
+  libpoco-dev libboost-dev libyaml-cpp-dev nlohmann-json3-dev
+  libpaho-mqttpp-dev libpaho-mqtt-dev
+  catch2 libssl-dev libsqlite3-dev
+  mosquitto curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "installing: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The Debian mosquitto package starts a system broker on 1883; tests never use it, but stop
+# it so it does not surprise anyone on a build machine.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now mosquitto >/dev/null 2>&1 || true; fi

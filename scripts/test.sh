@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds OneWindow with its tests (warnings are errors) and runs the
+# whole suite: unit tests and integration tests that start the real hub, real HTTP receivers
+# on loopback and real SQLite files. Set OW_SANITIZE=ON for an ASan/UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+build=${OW_BUILD_DIR:-build}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=${OW_BUILD_TYPE:-RelWithDebInfo} \
+  -DOW_WERROR=ON -DOW_SANITIZE=${OW_SANITIZE:-OFF} >/dev/null
+cmake --build "$build" -j "$(nproc)"
+cd "$build"
+ctest --output-on-failure -j "$(nproc)" --timeout 900

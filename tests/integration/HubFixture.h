@@ -1,0 +1,122 @@
+// Runs the real onewindow binary for integration tests: its own temp folder, config, data
+// directory, log file and loopback port; stopped by PID when the fixture goes away.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/HttpClient.h"
+#include "tests/support/Net.h"
+#include "tests/support/Process.h"
+#include "tests/support/TempDir.h"
+#include "tests/support/Wait.h"
+
+namespace ow::itest {
+
+using namespace std::chrono_literals;
+
+inline std::string binary() { return OW_BINARY_PATH; }
+inline std::string tool(const std::string& name) { return std::string(OW_TOOLS_DIR) + "/ow-" + name; }
+
+/// Runs `onewindow ARGS...` to completion and returns (exit code, stdout+stderr).
+inline std::pair<int, std::string> runCli(const testkit::TempDir& dir, std::vector<std::string> args) {
+    static int n = 0;
+    std::string out = dir.file("cli-" + std::to_string(++n) + ".out");
+    args.insert(args.begin(), binary());
+    auto p = testkit::Process::spawn(args, {}, out, out);
+    auto info = p.waitExit(60s);
+    REQUIRE(info);
+    return {info->exited ? info->code : 128 + info->signal, testkit::readFile(out)};
+}
+
+class Hub {
+public:
+    /// `configBody` is the YAML without `hub.listen`/`hub.data_dir` (given on the command line).
+    Hub(testkit::TempDir& dir, const std::string& configBody, const std::string& name = "hub")
+        : dir_(dir), name_(name) {
+        config_ = dir.writeFile(name + ".yaml", configBody);
+        dataDir_ = dir.file(name + "-data");
+    }
+    ~Hub() {
+        if (process_.pid() > 0 && process_.running()) process_.kill();
+    }
+
+    /// Starts on a free port (or the port of the previous run, so clients can keep their URL)
+    /// and waits until /readyz answers 200.
+    void start() {
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            if (port_ == 0 || attempt > 0) port_ = testkit::freeLoopbackPort();
+            // One log per run: a restarted hub must not overwrite what the killed one wrote.
+            log_ = dir_.file(name_ + "-" + std::to_string(++runs_) + ".log");
+            logs_.push_back(log_);
+            process_ = testkit::Process::spawn(
+                {binary(), "run", "-c", config_, "--data-dir", dataDir_, "--listen", "127.0.0.1:" + std::to_string(port_)},
+                {}, log_, log_);
+            bool ready = testkit::waitUntil(
+                [&] {
+                    if (!process_.running()) return true;
+                    try {
+                        return testkit::httpRequest("GET", url("/readyz"), "", {}, 1s).status == 200;
+                    } catch (...) {
+                        return false;
+                    }
+                },
+                30s);
+            if (ready && process_.running()) return;
+            if (process_.running()) process_.kill();
+            if (keepPort_) break;
+        }
+        FAIL("the hub did not become ready; log:\n" << log());
+    }
+
+    /// Restart after a kill on the same port.
+    void restart() {
+        keepPort_ = true;
+        start();
+        keepPort_ = false;
+    }
+
+    void kill() { process_.kill(); }
+    testkit::ExitInfo terminate() { return process_.stop(20s); }
+    bool running() { return process_.running(); }
+
+    [[nodiscard]] std::string url(const std::string& path = "/v1/events") const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
+    [[nodiscard]] std::uint16_t port() const { return port_; }
+    [[nodiscard]] const std::string& config() const { return config_; }
+    [[nodiscard]] const std::string& dataDir() const { return dataDir_; }
+    /// Everything every run of this hub logged, in order.
+    [[nodiscard]] std::string log() const {
+        std::string all;
+        for (const auto& f : logs_) all += testkit::readFile(f);
+        return all;
+    }
+
+    /// `onewindow SUBCOMMAND... -c CONFIG --data-dir DATA`
+    std::pair<int, std::string> cli(std::vector<std::string> args) {
+        args.insert(args.end(), {"-c", config_, "--data-dir", dataDir_});
+        return runCli(dir_, args);
+    }
+
+private:
+    testkit::TempDir& dir_;
+    std::string name_, config_, dataDir_, log_;
+    std::vector<std::string> logs_;
+    int runs_ = 0;
+    testkit::Process process_;
+    std::uint16_t port_ = 0;
+    bool keepPort_ = false;
+};
+
+inline std::string event(const std::string& id, const std::string& type = "gov.case.submitted",
+                         const std::string& subject = "SS-2026-0001") {
+    return R"({"specversion":"1.0","id":")" + id + R"(","source":"/intranet-platform","type":")" + type +
+           R"(","subject":")" + subject + R"(","datacontenttype":"application/json","data":{"item":"370100-001"}})";
+}
+
+} // namespace ow::itest

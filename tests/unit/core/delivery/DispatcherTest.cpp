@@ -1,0 +1,218 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "core/delivery/Backoff.h"
+#include "core/delivery/CircuitBreaker.h"
+#include "core/delivery/Dispatcher.h"
+#include "tests/support/Wait.h"
+
+using namespace ow;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Records results the way the journal writer would receive them.
+struct Results {
+    std::mutex mu;
+    std::vector<std::int64_t> delivered;
+    std::map<std::int64_t, int> retries;
+    std::map<std::int64_t, std::string> dead;
+    delivery::ResultSink sink() {
+        return {[this](std::int64_t id) { std::lock_guard l(mu); delivered.push_back(id); },
+                [this](std::int64_t id, int, std::int64_t, const std::string&) { std::lock_guard l(mu); ++retries[id]; },
+                [this](std::int64_t id, int, const std::string& e) { std::lock_guard l(mu); dead[id] = e; }};
+    }
+    std::size_t deliveredCount() { std::lock_guard l(mu); return delivered.size(); }
+    std::size_t deadCount() { std::lock_guard l(mu); return dead.size(); }
+};
+
+// A destination whose answer for each attempt is chosen by the test.
+using Script = std::function<delivery::DeliveryResult(const store::OutboxRow&, int attempt)>;
+
+struct FakeClient : delivery::OutputClient {
+    Script script;
+    std::mutex* mu;
+    std::map<std::int64_t, int>* attempts;
+    std::vector<std::int64_t>* order;
+    delivery::DeliveryResult deliver(const store::OutboxRow& row) override {
+        int n;
+        {
+            std::lock_guard l(*mu);
+            n = ++(*attempts)[row.id];
+            order->push_back(row.id);
+        }
+        return script(row, n);
+    }
+};
+
+struct FakeOutput {
+    Script script;
+    std::mutex mu;
+    std::map<std::int64_t, int> attempts;
+    std::vector<std::int64_t> order;
+    delivery::OutputClientFactory factory() {
+        return [this] {
+            auto c = std::make_unique<FakeClient>();
+            c->script = [this](const store::OutboxRow& r, int n) { return script(r, n); };
+            c->mu = &mu;
+            c->attempts = &attempts;
+            c->order = &order;
+            return c;
+        };
+    }
+};
+
+delivery::DeliveryResult ok() { return {delivery::DeliveryResult::Outcome::Delivered, 200, {}, ""}; }
+delivery::DeliveryResult transient() { return {delivery::DeliveryResult::Outcome::Retry, 503, {}, "HTTP 503"}; }
+
+config::OutputSpec output(const std::string& name, int concurrency = 4) {
+    config::OutputSpec o;
+    o.name = name;
+    o.concurrency = concurrency;
+    o.retry.initialDelayMs = 5;
+    o.retry.maxDelayMs = 20;
+    o.retry.maxAttempts = 5;
+    o.circuit.failureThreshold = 1000;
+    return o;
+}
+
+store::OutboxRow row(std::int64_t id, const std::string& out, const std::string& key) {
+    store::OutboxRow r;
+    r.id = id;
+    r.eventSeq = id;
+    r.output = out;
+    r.orderingKey = key;
+    r.body = std::make_shared<const std::string>("{}");
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("Dispatcher keeps per-key order through retries while keys proceed in parallel", "[delivery]") {
+    FakeOutput fake;
+    // Every third row fails twice before it goes through.
+    fake.script = [](const store::OutboxRow& r, int n) { return (r.id % 3 == 0 && n <= 2) ? transient() : ok(); };
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::Dispatcher d({output("o")}, [&](const config::OutputSpec&) { return fake.factory(); },
+                           results.sink(), clock, metrics);
+    d.start();
+    std::vector<store::OutboxRow> rows;
+    for (int i = 1; i <= 300; ++i) rows.push_back(row(i, "o", "case-" + std::to_string(i % 10)));
+    d.submit(rows);
+    REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 300; }, 20s));
+    d.stop();
+
+    // For each key, the successful deliveries happened in id order.
+    std::map<std::int64_t, std::vector<std::int64_t>> perKey;
+    for (auto id : results.delivered) perKey[id % 10].push_back(id);
+    for (auto& [key, ids] : perKey) CHECK(std::is_sorted(ids.begin(), ids.end()));
+    CHECK(results.retries.size() == 100);
+    CHECK(results.deadCount() == 0);
+    CHECK(d.depth() == 0);
+}
+
+TEST_CASE("Dispatcher dead-letters permanent refusals and rows out of attempts", "[delivery]") {
+    FakeOutput fake;
+    fake.script = [](const store::OutboxRow& r, int) {
+        if (r.id == 1) return delivery::DeliveryResult{delivery::DeliveryResult::Outcome::Reject, 400, {}, "HTTP 400 bad"};
+        if (r.id == 2) return transient();
+        return ok();
+    };
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::Dispatcher d({output("o")}, [&](const config::OutputSpec&) { return fake.factory(); },
+                           results.sink(), clock, metrics);
+    d.start();
+    // Row 3 shares row 1's key: the refusal of 1 must not hold 3 back.
+    d.submit({row(1, "o", "k"), row(2, "o", "k2"), row(3, "o", "k"), row(4, "missing", "")});
+    REQUIRE(testkit::waitUntil([&] { return results.deadCount() == 3 && results.deliveredCount() == 1; }, 10s));
+    d.stop();
+    CHECK(results.dead[1] == "HTTP 400 bad");
+    CHECK_THAT(results.dead[2], Catch::Contains("gave up after 5 attempts"));
+    CHECK_THAT(results.dead[4], Catch::Contains("not defined"));
+    CHECK(fake.attempts[1] == 1);
+    CHECK(fake.attempts[2] == 5);
+    CHECK(results.delivered == std::vector<std::int64_t>{3});
+}
+
+TEST_CASE("Dispatcher: a hanging output does not delay another output", "[delivery]") {
+    std::atomic<bool> release{false};
+    FakeOutput stuck, healthy;
+    stuck.script = [&](const store::OutboxRow&, int) {
+        testkit::waitUntil([&] { return release.load(); }, 30s);
+        return ok();
+    };
+    healthy.script = [](const store::OutboxRow&, int) { return ok(); };
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::Dispatcher d({output("stuck", 2), output("healthy", 2)},
+                           [&](const config::OutputSpec& o) { return o.name == "stuck" ? stuck.factory() : healthy.factory(); },
+                           results.sink(), clock, metrics);
+    d.start();
+    std::vector<store::OutboxRow> rows;
+    for (int i = 1; i <= 200; ++i) rows.push_back(row(i, i % 2 ? "stuck" : "healthy", ""));
+    d.submit(rows);
+    REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 100; }, 10s));
+    {
+        std::lock_guard l(results.mu);
+        for (auto id : results.delivered) CHECK(id % 2 == 0);
+    }
+    release = true;
+    REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 200; }, 10s));
+    d.stop();
+}
+
+TEST_CASE("Backoff grows exponentially, caps, and jitters within bounds", "[delivery]") {
+    config::RetryPolicy p;
+    p.initialDelayMs = 100;
+    p.multiplier = 2;
+    p.maxDelayMs = 1000;
+    p.jitter = 0;
+    std::mt19937_64 rng(1);
+    CHECK(delivery::backoffDelayMs(p, 1, rng) == 100);
+    CHECK(delivery::backoffDelayMs(p, 2, rng) == 200);
+    CHECK(delivery::backoffDelayMs(p, 4, rng) == 800);
+    CHECK(delivery::backoffDelayMs(p, 5, rng) == 1000);
+    CHECK(delivery::backoffDelayMs(p, 60, rng) == 1000);
+    p.jitter = 0.2;
+    std::set<std::int64_t> seen;
+    for (int i = 0; i < 200; ++i) {
+        auto d = delivery::backoffDelayMs(p, 3, rng);
+        CHECK(d >= 320);
+        CHECK(d <= 480);
+        seen.insert(d);
+    }
+    CHECK(seen.size() > 10);  // really spread
+}
+
+TEST_CASE("CircuitBreaker opens after consecutive failures and lets one probe through", "[delivery]") {
+    delivery::CircuitBreaker b({3, 1000});
+    CHECK(b.tryAcquire(0));
+    b.onFailure(0);
+    b.onFailure(0);
+    CHECK(b.state() == delivery::CircuitBreaker::State::Closed);
+    b.onSuccess();  // success resets the count
+    b.onFailure(10);
+    b.onFailure(10);
+    b.onFailure(10);
+    CHECK(b.state() == delivery::CircuitBreaker::State::Open);
+    CHECK_FALSE(b.tryAcquire(500));
+    CHECK(b.tryAcquire(1010));  // the probe
+    CHECK(b.state() == delivery::CircuitBreaker::State::HalfOpen);
+    CHECK_FALSE(b.tryAcquire(1010));  // only one
+    b.onFailure(1020);  // probe failed: open again
+    CHECK(b.state() == delivery::CircuitBreaker::State::Open);
+    CHECK_FALSE(b.tryAcquire(1500));
+    CHECK(b.tryAcquire(2020));
+    b.onSuccess();
+    CHECK(b.state() == delivery::CircuitBreaker::State::Closed);
+    CHECK(b.tryAcquire(2021));
+}

@@ -1,0 +1,159 @@
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <mutex>
+
+#include "core/pipeline/JournalWriter.h"
+#include "tests/fakes/Events.h"
+#include "tests/fakes/ManualClock.h"
+#include "tests/support/TempDir.h"
+#include "tests/support/Wait.h"
+
+using namespace ow;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct RowRecorder {
+    std::mutex mu;
+    std::vector<store::OutboxRow> rows;
+    void operator()(std::vector<store::OutboxRow> r) {
+        std::lock_guard lock(mu);
+        for (auto& x : r) rows.push_back(std::move(x));
+    }
+    std::size_t size() {
+        std::lock_guard lock(mu);
+        return rows.size();
+    }
+};
+
+std::shared_ptr<const routing::RouteTable> casesToPlatform() {
+    config::RouteSpec r;
+    r.name = "cases";
+    r.match.type = {"gov.case.*"};
+    r.to = {"platform"};
+    config::RouteSpec d;
+    d.name = "dept";
+    d.match.type = {"gov.dept.*"};
+    d.to = {"dept-{department}"};
+    return std::make_shared<const routing::RouteTable>(std::vector<config::RouteSpec>{r, d},
+                                                       std::map<std::string, std::string>{{"platform", "subject"}});
+}
+
+pipeline::AcceptItem item(const event::Event& e) {
+    return {std::make_shared<const event::Event>(e), event::toStructured(e)};
+}
+
+} // namespace
+
+TEST_CASE("JournalWriter commits, de-duplicates and routes accepted events", "[pipeline]") {
+    testkit::TempDir dir;
+    store::Journal journal(dir.path(), "full");
+    observability::Metrics metrics;
+    fakes::ManualClock clock;
+    RowRecorder rec;
+    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+    w.start();
+
+    auto r1 = w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events", "anon");
+    REQUIRE(r1.ok);
+    REQUIRE(r1.outcomes.size() == 1);
+    CHECK(r1.outcomes[0].status == store::AcceptOutcome::Status::Accepted);
+
+    auto r2 = w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events", "anon");
+    REQUIRE(r2.ok);
+    CHECK(r2.outcomes[0].status == store::AcceptOutcome::Status::Duplicate);
+    CHECK(r2.outcomes[0].seq == r1.outcomes[0].seq);
+
+    // One batch: two new events, one matching no route, one duplicate inside the batch.
+    auto r3 = w.accept({item(fakes::makeEvent("e2", "gov.case.accepted", "C-1")),
+                        item(fakes::makeEvent("e3", "gov.other")),
+                        item(fakes::makeEvent("e2", "gov.case.accepted", "C-1"))},
+                       "events", "anon");
+    REQUIRE(r3.ok);
+    CHECK(r3.outcomes[0].status == store::AcceptOutcome::Status::Accepted);
+    CHECK(r3.outcomes[1].status == store::AcceptOutcome::Status::Accepted);
+    CHECK(r3.outcomes[2].status == store::AcceptOutcome::Status::Duplicate);
+
+    REQUIRE(testkit::waitUntil([&] { return rec.size() == 2; }, 5s));
+    CHECK(rec.rows[0].orderingKey == "C-1");
+    CHECK(rec.rows[0].eventSeq < rec.rows[1].eventSeq);
+    w.stop();
+    CHECK(journal.routedCursor() == journal.lastSeq());
+    CHECK(journal.countOutbox(0) == 2);
+}
+
+TEST_CASE("JournalWriter dead-letters deliveries whose output cannot be resolved", "[pipeline]") {
+    testkit::TempDir dir;
+    store::Journal journal(dir.path(), "full");
+    observability::Metrics metrics;
+    fakes::ManualClock clock;
+    RowRecorder rec;
+    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+    w.start();
+    REQUIRE(w.accept({item(fakes::makeEvent("d1", "gov.dept.x", "", {{"department", "nowhere"}}))}, "i", "c").ok);
+    REQUIRE(testkit::waitUntil([&] { return w.deadLetterCount() == 1; }, 5s));
+    w.stop();
+    auto dead = journal.deadLetters("", 10);
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0].row.output == "dept-nowhere");
+    CHECK_THAT(dead[0].row.lastError, Catch::Contains("not defined"));
+    CHECK(rec.size() == 0);
+}
+
+TEST_CASE("JournalWriter routes events left unrouted by a crash when it starts", "[pipeline]") {
+    testkit::TempDir dir;
+    {
+        // What a crash between accept and route leaves behind: events, cursor at 0.
+        store::Journal j(dir.path(), "full");
+        j.begin();
+        for (int i = 0; i < 2500; ++i) {
+            auto e = fakes::makeEvent("c" + std::to_string(i), "gov.case.submitted", "C-" + std::to_string(i % 7));
+            j.insertEvent(e.source, e.id, e.type, "i", "c", 1, event::toStructured(e));
+        }
+        j.commit();
+    }
+    store::Journal journal(dir.path(), "full");
+    observability::Metrics metrics;
+    fakes::ManualClock clock;
+    RowRecorder rec;
+    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+    w.start();
+    // New events arriving meanwhile are routed after the backlog, never before it.
+    REQUIRE(w.accept({item(fakes::makeEvent("late", "gov.case.submitted", "C-1"))}, "i", "c").ok);
+    REQUIRE(testkit::waitUntil([&] { return rec.size() == 2501; }, 10s));
+    w.stop();
+    std::lock_guard lock(rec.mu);
+    for (std::size_t i = 1; i < rec.rows.size(); ++i) REQUIRE(rec.rows[i - 1].eventSeq < rec.rows[i].eventSeq);
+    CHECK(journal.routedCursor() == journal.lastSeq());
+}
+
+TEST_CASE("JournalWriter answers a failed commit as not accepted and keeps what was accepted", "[pipeline]") {
+    testkit::TempDir dir;
+    store::Journal journal(dir.path(), "full");
+    observability::Metrics metrics;
+    fakes::ManualClock clock;
+    RowRecorder rec;
+    // Simulate a full disk: SQLite answers SQLITE_FULL once the file reaches its page limit.
+    // Set before the writer starts: only the writer thread may use the connection after that.
+    journal.database().exec("PRAGMA max_page_count=40");
+    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+    w.start();
+    REQUIRE(w.accept({item(fakes::makeEvent("before", "gov.case.a", "C-1"))}, "i", "c").ok);
+    REQUIRE(testkit::waitUntil([&] { return rec.size() == 1; }, 5s));
+
+    std::string big(200000, 'x');
+    bool failed = false;
+    for (int i = 0; i < 50 && !failed; ++i) {
+        auto e = fakes::makeEvent("big" + std::to_string(i), "gov.case.a", "C-2", {{"data", big}});
+        auto r = w.accept({item(e)}, "i", "c");
+        if (!r.ok) {
+            failed = true;
+            CHECK_FALSE(r.error.empty());
+            CHECK_FALSE(w.healthy());
+        }
+    }
+    REQUIRE(failed);
+    w.stop();
+    CHECK(journal.findEvent("/test", "before"));
+}
