@@ -125,6 +125,9 @@ int cmdRun(const Args& a) {
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+    // A file-size limit (ulimit -f, quotas) must become a write error the journal answers with
+    // 503, not a signal that kills the hub.
+    std::signal(SIGXFSZ, SIG_IGN);
 
     Poco::Net::initializeSSL();
     int rc = 0;

@@ -33,8 +33,24 @@ inline std::pair<int, std::string> runCli(const testkit::TempDir& dir, std::vect
     return {info->exited ? info->code : 128 + info->signal, testkit::readFile(out)};
 }
 
+/// A fresh PKI in `dir` (see tests/support/gen-certs.sh): ca.crt, server.{crt,key},
+/// client.{crt,key} issued to `clientCn`, rogue.{crt,key} (self-signed, same CN).
+inline void makeCertificates(const testkit::TempDir& dir, const std::string& clientCn) {
+    auto p = testkit::Process::spawn({"bash", std::string(OW_SOURCE_DIR) + "/tests/support/gen-certs.sh", dir.path(), clientCn},
+                                     {}, dir.file("gen-certs.log"), dir.file("gen-certs.log"));
+    auto info = p.waitExit(60s);
+    REQUIRE(info);
+    REQUIRE(info->success());
+}
+
 class Hub {
 public:
+    /// Extra environment for the hub process (e.g. secrets referenced as ${NAME} in its config).
+    std::vector<std::pair<std::string, std::string>> env;
+    /// Command the hub runs under, e.g. {"prlimit", "--fsize=3000000"} (it must exec the hub, so
+    /// the PID stays the hub's).
+    std::vector<std::string> wrapper;
+
     /// `configBody` is the YAML without `hub.listen`/`hub.data_dir` (given on the command line).
     Hub(testkit::TempDir& dir, const std::string& configBody, const std::string& name = "hub")
         : dir_(dir), name_(name) {
@@ -53,14 +69,16 @@ public:
             // One log per run: a restarted hub must not overwrite what the killed one wrote.
             log_ = dir_.file(name_ + "-" + std::to_string(++runs_) + ".log");
             logs_.push_back(log_);
-            process_ = testkit::Process::spawn(
-                {binary(), "run", "-c", config_, "--data-dir", dataDir_, "--listen", "127.0.0.1:" + std::to_string(port_)},
-                {}, log_, log_);
+            std::vector<std::string> argv = wrapper;
+            for (std::string a : {binary(), std::string("run"), std::string("-c"), config_, std::string("--data-dir"), dataDir_,
+                                  std::string("--listen"), "127.0.0.1:" + std::to_string(port_)})
+                argv.push_back(a);
+            process_ = testkit::Process::spawn(argv, env, log_, log_);
             bool ready = testkit::waitUntil(
                 [&] {
                     if (!process_.running()) return true;
                     try {
-                        return testkit::httpRequest("GET", url("/readyz"), "", {}, 1s).status == 200;
+                        return testkit::httpRequest("GET", url("/readyz"), "", {}, 1s, tls).status == 200;
                     } catch (...) {
                         return false;
                     }
@@ -81,12 +99,16 @@ public:
     }
 
     void kill() { process_.kill(); }
+    [[nodiscard]] pid_t pid() const { return process_.pid(); }
     testkit::ExitInfo terminate() { return process_.stop(20s); }
     bool running() { return process_.running(); }
 
     [[nodiscard]] std::string url(const std::string& path = "/v1/events") const {
-        return "http://127.0.0.1:" + std::to_string(port_) + path;
+        return std::string(tls.caFile.empty() ? "http" : "https") + "://127.0.0.1:" + std::to_string(port_) + path;
     }
+
+    /// Set when the hub listens with TLS: how the fixture itself talks to it.
+    testkit::TlsFiles tls;
     [[nodiscard]] std::uint16_t port() const { return port_; }
     [[nodiscard]] const std::string& config() const { return config_; }
     [[nodiscard]] const std::string& dataDir() const { return dataDir_; }

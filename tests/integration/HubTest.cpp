@@ -270,3 +270,57 @@ routes:
     CHECK(version.first == 0);
     CHECK_THAT(version.second, Catch::StartsWith("onewindow "));
 }
+
+TEST_CASE("Hub answers 503, never 2xx, when the disk is full, and recovers when space returns", "[integration]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    itest::Hub hub(dir, R"(
+hub:
+  limits: { max_body_bytes: 1048576 }
+inputs:
+  - { name: events, path: /v1/events }
+outputs:
+  - { name: platform, url: ")" + rx.url("/events") + R"(" }
+routes:
+  - { name: all, to: [ platform ] }
+)");
+    // A file-size limit makes the journal's writes fail with EFBIG, as a full disk does.
+    hub.wrapper = {"prlimit", "--fsize=3000000:unlimited"};  // soft limit only: raised again below
+    hub.start();
+    for (int i = 0; i < 5; ++i) REQUIRE(testkit::postCloudEvent(hub.url(), event("small-" + std::to_string(i))).status == 202);
+
+    std::string padding(400000, 'p');
+    std::vector<std::string> acceptedBig, refusedBig;
+    for (int i = 0; i < 20 && refusedBig.empty(); ++i) {
+        std::string id = "big-" + std::to_string(i);
+        auto r = testkit::postCloudEvent(
+            hub.url(), R"({"specversion":"1.0","id":")" + id + R"(","source":"/s","type":"gov.case.x","data":")" + padding + "\"}");
+        if (r.status == 202) {
+            acceptedBig.push_back(id);
+        } else {
+            CHECK(r.status == 503);
+            CHECK(r.header("retry-after") == "1");
+            CHECK(json(r.body)["type"] == "urn:onewindow:problem:store-unavailable");
+            refusedBig.push_back(id);
+        }
+    }
+    REQUIRE(refusedBig.size() == 1);
+    CHECK(testkit::httpRequest("GET", hub.url("/readyz")).status == 503);
+    CHECK(testkit::postCloudEvent(hub.url(), R"({"specversion":"1.0","id":"big-x","source":"/s","type":"t","data":")" + padding + "\"}").status == 503);
+
+    // Space comes back: the same hub accepts again and reports ready.
+    auto p = testkit::Process::spawn({"prlimit", "--pid", std::to_string(hub.pid()), "--fsize=unlimited:unlimited"});
+    auto done = p.waitExit(10s);
+    REQUIRE(done);
+    REQUIRE(done->success());
+    REQUIRE(testkit::postCloudEvent(hub.url(), event("after-1")).status == 202);
+    CHECK(testkit::httpRequest("GET", hub.url("/readyz")).status == 200);
+
+    REQUIRE(rx.waitForDelivered(6 + acceptedBig.size(), 20s));
+    for (int i = 0; i < 5; ++i) CHECK(rx.multiplicity("small-" + std::to_string(i)) == 1);
+    for (const auto& id : acceptedBig) CHECK(rx.multiplicity(id) == 1);
+    CHECK(rx.multiplicity(refusedBig[0]) == 0);
+    CHECK(rx.multiplicity("big-x") == 0);
+    CHECK(rx.multiplicity("after-1") == 1);
+    CHECK(hub.terminate().success());
+}

@@ -216,3 +216,29 @@ TEST_CASE("CircuitBreaker opens after consecutive failures and lets one probe th
     CHECK(b.state() == delivery::CircuitBreaker::State::Closed);
     CHECK(b.tryAcquire(2021));
 }
+
+TEST_CASE("Dispatcher waits at least Retry-After before the next attempt", "[delivery]") {
+    FakeOutput fake;
+    std::mutex tm;
+    std::vector<std::chrono::steady_clock::time_point> times;
+    fake.script = [&](const store::OutboxRow&, int n) {
+        {
+            std::lock_guard l(tm);
+            times.push_back(std::chrono::steady_clock::now());
+        }
+        if (n == 1) return delivery::DeliveryResult{delivery::DeliveryResult::Outcome::Retry, 429, 300, "HTTP 429"};
+        return ok();
+    };
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::Dispatcher d({output("o", 1)}, [&](const config::OutputSpec&) { return fake.factory(); },
+                           results.sink(), clock, metrics);
+    d.start();
+    d.submit({row(1, "o", "")});
+    REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 1; }, 10s));
+    d.stop();
+    std::lock_guard l(tm);
+    REQUIRE(times.size() == 2);
+    CHECK(times[1] - times[0] >= std::chrono::milliseconds(290));  // backoff alone would be ~5 ms
+}
