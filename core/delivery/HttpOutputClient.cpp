@@ -1,10 +1,6 @@
 #include "core/delivery/HttpOutputClient.h"
 
 #include <Poco/DateTimeParser.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/Exception.h>
 #include <Poco/Timespan.h>
 
@@ -29,22 +25,11 @@ Context::Ptr HttpOutputClient::makeClientContext(const config::TlsClientSettings
 }
 
 HttpOutputClient::HttpOutputClient(const config::OutputSpec& spec, Context::Ptr tls)
-    : spec_(spec), tls_(std::move(tls)), uri_(spec.url) {
-    path_ = uri_.getPathEtc();
+    : spec_(spec), uri_(spec.url), path_(uri_.getPathEtc()),
+      connection_(uri_.getHost(), uri_.getPort(), uri_.getScheme() == "https" ? std::move(tls) : nullptr,
+                  spec.connectTimeoutMs, spec.readTimeoutMs) {
     if (path_.empty()) path_ = "/";
-}
-
-Poco::Net::HTTPClientSession& HttpOutputClient::session() {
-    if (!session_) {
-        if (uri_.getScheme() == "https")
-            session_ = std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(), uri_.getPort(), tls_);
-        else
-            session_ = std::make_unique<Poco::Net::HTTPClientSession>(uri_.getHost(), uri_.getPort());
-        session_->setKeepAlive(true);
-        session_->setTimeout(Poco::Timespan(spec_.connectTimeoutMs * 1000), Poco::Timespan(spec_.readTimeoutMs * 1000),
-                             Poco::Timespan(spec_.readTimeoutMs * 1000));
-    }
-    return *session_;
+    for (const auto& h : spec.headers) fixedHeaders_.push_back(h);
 }
 
 DeliveryResult::Outcome HttpOutputClient::classify(int status) {
@@ -71,60 +56,40 @@ std::optional<std::int64_t> HttpOutputClient::parseRetryAfter(const std::string&
 }
 
 DeliveryResult HttpOutputClient::deliver(const store::OutboxRow& row) {
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, path_, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setHost(uri_.getHost(), uri_.getPort());
-    req.setKeepAlive(true);
-    for (const auto& [name, value] : spec_.headers) req.set(name, value);
-    const std::string* body = row.body.get();
-    std::string binaryBody;
+    transport::http::HeaderList headers = fixedHeaders_;
+    std::string_view body = *row.body;
+    event::BinaryMessage binary;
     if (spec_.mode == config::OutputSpec::Mode::Binary) {
-        event::BinaryMessage msg;
         try {
-            msg = event::toBinary(event::fromJson(nlohmann::json::parse(*row.body)));
+            binary = event::toBinary(event::fromJson(nlohmann::json::parse(*row.body)));
         } catch (const std::exception& e) {
             return {DeliveryResult::Outcome::Reject, 0, std::nullopt,
                     std::string("cannot encode the event in binary mode: ") + e.what()};
         }
-        for (const auto& [name, value] : msg.headers) req.set(name, value);
-        binaryBody = std::move(msg.body);
-        body = &binaryBody;
+        for (auto& h : binary.headers) headers.push_back(std::move(h));
+        body = binary.body;
     } else {
-        req.setContentType("application/cloudevents+json");
+        headers.emplace_back("Content-Type", "application/cloudevents+json");
     }
-    req.setContentLength(static_cast<std::streamsize>(body->size()));
     try {
-        auto& s = session();
-        s.sendRequest(req) << *body;
-        Poco::Net::HTTPResponse resp;
-        std::istream& in = s.receiveResponse(resp);
-        // Read the whole answer so the connection can be reused; keep a little for the DLQ.
-        std::string answer;
-        char buf[4096];
-        while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-            if (answer.size() < 512) answer.append(buf, static_cast<std::size_t>(in.gcount()));
-        }
-        int status = static_cast<int>(resp.getStatus());
+        auto resp = connection_.request("POST", path_, headers, body);
         DeliveryResult r;
-        r.status = status;
-        r.outcome = classify(status);
+        r.status = resp.status;
+        r.outcome = classify(resp.status);
         if (r.outcome != DeliveryResult::Outcome::Delivered) {
-            if (answer.size() > 200) answer = answer.substr(0, 200) + "...";
-            r.detail = "HTTP " + std::to_string(status) + " " + resp.getReason() + (answer.empty() ? "" : ": " + answer);
-            if (resp.has("Retry-After"))
-                r.retryAfterMs = parseRetryAfter(resp.get("Retry-After"), util::SystemClock().nowMs());
+            std::string answer = resp.body.size() > 200 ? resp.body.substr(0, 200) + "..." : resp.body;
+            r.detail = "HTTP " + std::to_string(resp.status) + " " + resp.reason + (answer.empty() ? "" : ": " + answer);
+            if (const auto* ra = resp.header("retry-after"))
+                r.retryAfterMs = parseRetryAfter(*ra, util::SystemClock().nowMs());
         }
-        if (!resp.getKeepAlive()) session_.reset();
         return r;
     } catch (const Poco::TimeoutException&) {
-        session_.reset();
         return {DeliveryResult::Outcome::Retry, 0, std::nullopt,
                 "no answer from " + spec_.url + " within " + std::to_string(spec_.readTimeoutMs) + " ms"};
     } catch (const Poco::Exception& e) {
-        session_.reset();
         return {DeliveryResult::Outcome::Retry, 0, std::nullopt, spec_.url + ": " + e.displayText()};
     } catch (const std::exception& e) {
-        session_.reset();
-        return {DeliveryResult::Outcome::Retry, 0, std::nullopt, e.what()};
+        return {DeliveryResult::Outcome::Retry, 0, std::nullopt, spec_.url + ": " + e.what()};
     }
 }
 

@@ -5,11 +5,11 @@
 #include <memory>
 
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
 #include <Poco/URI.h>
 
 #include "core/config/HubConfig.h"
 #include "core/delivery/OutputClient.h"
+#include "core/transport/http/HttpClientConnection.h"
 
 namespace ow::delivery {
 
@@ -29,13 +29,11 @@ public:
     static std::optional<std::int64_t> parseRetryAfter(const std::string& value, std::int64_t nowMs);
 
 private:
-    Poco::Net::HTTPClientSession& session();
-
     const config::OutputSpec& spec_;
-    Poco::Net::Context::Ptr tls_;
     Poco::URI uri_;
     std::string path_;
-    std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+    transport::http::HeaderList fixedHeaders_;  // configured headers, sent with every request
+    transport::http::HttpClientConnection connection_;
 };
 
 } // namespace ow::delivery

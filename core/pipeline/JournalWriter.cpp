@@ -152,8 +152,9 @@ std::vector<OutboxRow> JournalWriter::routeEvents(const std::vector<Pending>& ev
             row.id = journal_.insertOutbox(row, 0, now);
             if (row.id != 0) rows.push_back(std::move(row));
         }
-        journal_.setRoutedCursor(p.stored.seq);
     }
+    // One cursor write per transaction: it commits atomically with the rows above.
+    if (!events.empty()) journal_.setRoutedCursor(events.back().stored.seq);
     routedRows_.inc(rows.size());
     return rows;
 }
@@ -199,13 +200,16 @@ void JournalWriter::run() {
                 }
                 for (auto& item : req->items) {
                     const auto& ev = *item.event;
-                    if (auto dup = journal_.findEvent(ev.source, ev.id)) {
+                    // Insert first: a new event (the common case) costs one index probe.
+                    std::int64_t seq = journal_.insertEvent(ev.source, ev.id, ev.type, req->input,
+                                                            req->client, now, item.body);
+                    if (seq == 0) {
+                        auto dup = journal_.findEvent(ev.source, ev.id);
+                        if (!dup) throw store::StoreError(0, "event vanished while checking a duplicate");
                         req->outcomes.push_back(*dup);
                         continue;
                     }
                     auto body = std::make_shared<const std::string>(std::move(item.body));
-                    std::int64_t seq = journal_.insertEvent(ev.source, ev.id, ev.type, req->input,
-                                                            req->client, now, *body);
                     req->outcomes.push_back({AcceptOutcome::Status::Accepted, seq, now});
                     accepted.push_back({store::StoredEvent{seq, ev.source, ev.id, ev.type, now, body}, item.event});
                 }

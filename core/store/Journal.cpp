@@ -54,7 +54,7 @@ struct Journal::Statements {
     explicit Statements(Database& db)
         : findEvent(db, "SELECT seq, accepted_at FROM events WHERE source=?1 AND id=?2"),
           insertEvent(db, "INSERT INTO events(source,id,type,input,client,accepted_at,body) "
-                          "VALUES(?1,?2,?3,?4,?5,?6,?7)"),
+                          "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(source, id) DO NOTHING"),
           eventsAfter(db, "SELECT seq, source, id, type, accepted_at, body FROM events "
                           "WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
           getMeta(db, "SELECT value FROM meta WHERE key=?1"),
@@ -125,7 +125,7 @@ std::int64_t Journal::insertEvent(const std::string& source, const std::string& 
     auto& s = st_->insertEvent;
     s.bind(1, source).bind(2, id).bind(3, type).bind(4, input).bind(5, client).bind(6, acceptedAtMs).bind(7, body);
     s.run();
-    return db_.lastInsertId();
+    return db_.changes() > 0 ? db_.lastInsertId() : 0;
 }
 
 std::vector<StoredEvent> Journal::eventsAfter(std::int64_t after, int limit) {

@@ -36,6 +36,7 @@ public:
 
     // --- events
     [[nodiscard]] std::optional<AcceptOutcome> findEvent(const std::string& source, const std::string& id);
+    /// The new event's seq, or 0 if an event with this source and id already exists.
     std::int64_t insertEvent(const std::string& source, const std::string& id, const std::string& type,
                              const std::string& input, const std::string& client,
                              std::int64_t acceptedAtMs, const std::string& body);
