@@ -49,6 +49,8 @@ Hub::~Hub() { stop(); }
 void Hub::start() {
     const auto& hub = config_.hub;
     journal_ = std::make_unique<store::Journal>(hub.dataDir, hub.journal.synchronous);
+    checkpointer_ = std::make_unique<store::Checkpointer>(store::Journal::fileName(hub.dataDir));
+    checkpointer_->start();
 
     std::map<std::string, std::string> orderingKeys;
     for (const auto& o : config_.outputs) orderingKeys[o.name] = o.orderingKey;
@@ -69,6 +71,7 @@ void Hub::start() {
         *journal_, routes, clock_, metrics_, hub.journal.maxBatch,
         [this](std::vector<store::OutboxRow> rows) { dispatcher_->submit(std::move(rows)); });
     writer_->eventRetentionMs = static_cast<std::int64_t>(hub.journal.retentionHours) * 3600 * 1000;
+    writer_->afterCommit = [this](int walPages) { checkpointer_->walGrew(walPages); };
     writer_->idempotencyRetentionMs = static_cast<std::int64_t>(hub.idempotencyRetentionHours) * 3600 * 1000;
 
     metrics_.gaugeFunction("onewindow_dead_letters", "Deliveries in the dead-letter queue",
@@ -123,7 +126,9 @@ void Hub::stop() {
     if (server_) server_->stop(deadline);
     if (dispatcher_) dispatcher_->stop();
     if (writer_) writer_->stop();
+    if (checkpointer_) checkpointer_->stop();
     writer_.reset();
+    checkpointer_.reset();
     dispatcher_.reset();
     journal_.reset();
 }

@@ -13,6 +13,7 @@
 #include "core/ingest/EventIngress.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
+#include "core/store/Checkpointer.h"
 #include "core/store/Journal.h"
 #include "core/transport/http/HttpServer.h"
 #include "core/util/Clock.h"
@@ -41,6 +42,7 @@ private:
     util::SystemClock clock_;
     observability::Metrics metrics_;
     std::unique_ptr<store::Journal> journal_;
+    std::unique_ptr<store::Checkpointer> checkpointer_;
     std::unique_ptr<pipeline::JournalWriter> writer_;
     std::unique_ptr<delivery::Dispatcher> dispatcher_;
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_;  // by path

@@ -271,6 +271,7 @@ void JournalWriter::run() {
             continue;
         }
         healthy_ = true;
+        if (afterCommit) afterCommit(journal_.walPages());
         std::size_t events = 0;
         for (auto& req : batch) {
             events += req->items.size();

@@ -135,6 +135,8 @@ public:
     /// Retention for de-duplication and idempotency keys (set before start()).
     std::int64_t eventRetentionMs = 168LL * 3600 * 1000;
     std::int64_t idempotencyRetentionMs = 24LL * 3600 * 1000;
+    /// Called after every successful commit with the WAL size in pages (the Checkpointer).
+    std::function<void(int walPages)> afterCommit;
 };
 
 } // namespace ow::pipeline

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <sqlite3.h>
+
 namespace ow::store {
 namespace {
 
@@ -89,12 +91,21 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
     // NORMAL only survives process crashes (see README, "Durability").
     db_.exec("PRAGMA synchronous=" + sync);
     db_.exec("PRAGMA foreign_keys=OFF");
-    db_.exec("PRAGMA wal_autocheckpoint=4000");
+    // Checkpoints run on the Checkpointer's own connection, off the commit path.
+    db_.exec("PRAGMA wal_autocheckpoint=0");
     db_.exec(Schema);
     db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('schema_version'," +
              std::to_string(SchemaVersion) + ")");
     db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('routed_seq',0)");
     st_ = std::make_unique<Statements>(db_);
+    // The WAL hook is the cheap way to learn the WAL size after each commit.
+    sqlite3_wal_hook(
+        db_.handle(),
+        [](void* self, sqlite3*, const char*, int pages) {
+            static_cast<Journal*>(self)->walPages_ = pages;
+            return SQLITE_OK;
+        },
+        this);
 }
 
 Journal::~Journal() = default;

@@ -30,6 +30,9 @@ public:
 
     static std::string fileName(const std::string& dataDir);
 
+    /// WAL size in pages after the last commit (for the Checkpointer).
+    [[nodiscard]] int walPages() const { return walPages_; }
+
     void begin();
     void commit();
     void rollback() noexcept;
@@ -79,6 +82,7 @@ private:
     Database db_;
     struct Statements;
     std::unique_ptr<Statements> st_;
+    int walPages_ = 0;
 };
 
 } // namespace ow::store
