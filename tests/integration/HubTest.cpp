@@ -1,6 +1,8 @@
 // End-to-end behaviour of the real onewindow binary with real HTTP receivers on loopback.
 #include "tests/integration/HubFixture.h"
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/support/Receiver.h"
@@ -27,6 +29,7 @@ outputs:
     url: )" + rx.url("/events") + R"(
     read_timeout_ms: 2000
     retry: { initial_delay_ms: 50, max_delay_ms: 200, max_attempts: 6 }
+    circuit: { failure_threshold: 5, open_ms: 300 }
   - name: supervision
     url: )" + rx.url("/alerts") + R"(
     mode: binary
@@ -323,4 +326,67 @@ routes:
     CHECK(rx.multiplicity("big-x") == 0);
     CHECK(rx.multiplicity("after-1") == 1);
     CHECK(hub.terminate().success());
+}
+
+TEST_CASE("Hub answers concurrent requests with one Idempotency-Key once, the rest replayed or 409", "[integration]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    itest::Hub hub(dir, config(rx));
+    hub.start();
+    constexpr int Clients = 24;
+    std::vector<testkit::HttpReply> replies(Clients);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < Clients; ++i)
+        threads.emplace_back([&, i] {
+            replies[static_cast<std::size_t>(i)] =
+                testkit::httpRequest("POST", hub.url(), event("concurrent-1"),
+                                     {{"Content-Type", "application/cloudevents+json"}, {"Idempotency-Key", "k-concurrent"}});
+        });
+    for (auto& t : threads) t.join();
+    std::string firstBody;
+    int ok = 0, conflicts = 0;
+    for (const auto& r : replies) {
+        if (r.status == 409) {
+            ++conflicts;
+            CHECK(json(r.body)["type"] == "urn:onewindow:problem:idempotency-key-in-flight");
+            continue;
+        }
+        REQUIRE(r.status == 202);
+        if (firstBody.empty()) firstBody = r.body;
+        CHECK(r.body == firstBody);  // the one answer, stored and replayed
+        ++ok;
+    }
+    CHECK(ok + conflicts == Clients);
+    CHECK(ok >= 1);
+    REQUIRE(rx.waitForDelivered(1, 10s));
+    auto metrics = testkit::httpRequest("GET", hub.url("/metrics")).body;
+    CHECK_THAT(metrics, Catch::Contains("onewindow_events_accepted_total{input=\"events\"} 1\n"));
+    CHECK(rx.multiplicity("concurrent-1") == 1);
+}
+
+TEST_CASE("Hub delivers each subject's events in acceptance order through retries", "[integration]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    // Every third event is refused twice with 500 before it goes through.
+    rx.setReply([](const testkit::ReceivedRequest& q, int seen) {
+        int n = std::stoi(q.firstId().substr(q.firstId().rfind('-') + 1));
+        return testkit::Reply{n % 3 == 0 && seen <= 2 ? 500 : 200, {}, {}, {}, false};
+    });
+    itest::Hub hub(dir, config(rx));
+    hub.start();
+    constexpr int PerSubject = 40;
+    const std::vector<std::string> subjects{"SS-A", "SS-B", "SS-C"};
+    for (int i = 0; i < PerSubject; ++i)
+        for (const auto& s : subjects)
+            REQUIRE(testkit::postCloudEvent(hub.url(), event(s + "-" + std::to_string(i), "gov.case.step", s)).status == 202);
+    REQUIRE(rx.waitForDelivered(PerSubject * subjects.size(), 30s));
+    auto order = rx.deliveredIds();  // first successful delivery order
+    for (const auto& s : subjects) {
+        std::vector<int> seen;
+        for (const auto& id : order)
+            if (id.rfind(s + "-", 0) == 0) seen.push_back(std::stoi(id.substr(s.size() + 1)));
+        REQUIRE(seen.size() == PerSubject);
+        CHECK(std::is_sorted(seen.begin(), seen.end()));
+    }
+    CHECK(rx.attempts("SS-A-3") == 3);
 }
