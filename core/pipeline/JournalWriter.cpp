@@ -263,14 +263,15 @@ void JournalWriter::run() {
         commitSeconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (!ok) {
             commitFailures_.inc();
-            if (healthy_.exchange(false) || !batch.empty())
+            bool wasHealthy = healthy();
+            lastFailureMs_ = clock_.nowMs();
+            if (wasHealthy || !batch.empty())
                 Log::error("journal", "commit failed; requests answered 503", {{"error", error}});
             for (auto& req : batch) req->done.set_value(AcceptResult{false, error, {}, {}});
             // Delivery results are lost with the transaction: those rows are delivered again
             // after a restart (at-least-once), never lost.
             continue;
         }
-        healthy_ = true;
         if (afterCommit) afterCommit(journal_.walPages());
         std::size_t events = 0;
         for (auto& req : batch) {

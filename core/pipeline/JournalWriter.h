@@ -70,8 +70,13 @@ public:
     void retry(std::int64_t rowId, int attempts, std::int64_t nextAtMs, const std::string& error);
     void dead(std::int64_t rowId, int attempts, const std::string& error);
 
-    /// Last successful commit failed? (for /readyz)
-    [[nodiscard]] bool healthy() const { return healthy_.load(); }
+    /// False from a failed commit until `UnhealthyAfterFailureMs` after the last failure (for
+    /// /readyz): one small commit that fits on a nearly full disk does not make it ready again.
+    [[nodiscard]] bool healthy() const {
+        auto last = lastFailureMs_.load();
+        return last == 0 || clock_.nowMs() - last >= UnhealthyAfterFailureMs;
+    }
+    static constexpr std::int64_t UnhealthyAfterFailureMs = 5000;
     [[nodiscard]] std::int64_t unroutedCount() const { return unrouted_.load(); }
     [[nodiscard]] std::int64_t deadLetterCount() const { return deadCount_.load(); }
 
@@ -120,7 +125,7 @@ private:
     std::int64_t loadedSeq_ = 0;          // highest seq loaded from disk for routing
     std::int64_t lastReplayPollMs_ = 0;
     std::int64_t lastPruneMs_ = 0;
-    std::atomic<bool> healthy_{true};
+    std::atomic<std::int64_t> lastFailureMs_{0};
     std::atomic<std::int64_t> unrouted_{0};
     std::atomic<std::int64_t> deadCount_{0};
 

@@ -154,6 +154,8 @@ TEST_CASE("JournalWriter answers a failed commit as not accepted and keeps what 
         }
     }
     REQUIRE(failed);
+    clock.advance(pipeline::JournalWriter::UnhealthyAfterFailureMs);
+    CHECK(w.healthy());
     w.stop();
     CHECK(journal.findEvent("/test", "before"));
 }
