@@ -25,11 +25,12 @@ Poco::Net::Context::Ptr serverContext(const config::TlsServerSettings& tls) {
     p.caLocation = tls.clientCaFile;
     p.loadDefaultCAs = false;
     p.verificationMode = tls.clientCaFile.empty() ? Poco::Net::Context::VERIFY_NONE
-                         : tls.requireClientCert ? Poco::Net::Context::VERIFY_STRICT
-                                                 : Poco::Net::Context::VERIFY_RELAXED;
+                         : tls.requireClientCert  ? Poco::Net::Context::VERIFY_STRICT
+                                                  : Poco::Net::Context::VERIFY_RELAXED;
     // Mozilla "intermediate": TLS 1.2+ with AEAD ciphers only.
-    p.cipherList = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-                   "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+    p.cipherList =
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
     Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
     ctx->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
                           Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
@@ -44,7 +45,9 @@ Poco::Net::Context::Ptr serverContext(const config::TlsServerSettings& tls) {
 
 Hub::Hub(config::HubConfig config) : config_(std::move(config)) {}
 
-Hub::~Hub() { stop(); }
+Hub::~Hub() {
+    stop();
+}
 
 void Hub::start() {
     const auto& hub = config_.hub;
@@ -53,26 +56,34 @@ void Hub::start() {
     checkpointer_->start();
 
     std::map<std::string, std::string> orderingKeys;
-    for (const auto& o : config_.outputs) orderingKeys[o.name] = o.orderingKey;
+    for (const auto& o : config_.outputs)
+        orderingKeys[o.name] = o.orderingKey;
     auto routes = std::make_shared<const routing::RouteTable>(config_.routes, orderingKeys);
 
     delivery::ResultSink sink{
         [this](std::int64_t id) { writer_->delivered(id); },
-        [this](std::int64_t id, int attempts, std::int64_t next, const std::string& err) { writer_->retry(id, attempts, next, err); },
-        [this](std::int64_t id, int attempts, const std::string& err) { writer_->dead(id, attempts, err); },
+        [this](std::int64_t id, int attempts, std::int64_t next, const std::string& err) {
+            writer_->retry(id, attempts, next, err);
+        },
+        [this](std::int64_t id, int attempts, const std::string& err) {
+            writer_->dead(id, attempts, err);
+        },
     };
     auto makeFactory = [](const config::OutputSpec& spec) -> delivery::OutputClientFactory {
         Poco::Net::Context::Ptr tls;
-        if (spec.url.rfind("https://", 0) == 0) tls = delivery::HttpOutputClient::makeClientContext(spec.tls);
+        if (spec.url.rfind("https://", 0) == 0)
+            tls = delivery::HttpOutputClient::makeClientContext(spec.tls);
         return [&spec, tls] { return std::make_unique<delivery::HttpOutputClient>(spec, tls); };
     };
-    dispatcher_ = std::make_unique<delivery::Dispatcher>(config_.outputs, makeFactory, sink, clock_, metrics_);
+    dispatcher_ = std::make_unique<delivery::Dispatcher>(config_.outputs, makeFactory, sink, clock_,
+                                                         metrics_);
     writer_ = std::make_unique<pipeline::JournalWriter>(
         *journal_, routes, clock_, metrics_, hub.journal.maxBatch,
         [this](std::vector<store::OutboxRow> rows) { dispatcher_->submit(std::move(rows)); });
     writer_->eventRetentionMs = static_cast<std::int64_t>(hub.journal.retentionHours) * 3600 * 1000;
     writer_->afterCommit = [this](int walPages) { checkpointer_->walGrew(walPages); };
-    writer_->idempotencyRetentionMs = static_cast<std::int64_t>(hub.idempotencyRetentionHours) * 3600 * 1000;
+    writer_->idempotencyRetentionMs =
+        static_cast<std::int64_t>(hub.idempotencyRetentionHours) * 3600 * 1000;
 
     metrics_.gaugeFunction("onewindow_dead_letters", "Deliveries in the dead-letter queue",
                            [this] { return static_cast<double>(writer_->deadLetterCount()); });
@@ -80,7 +91,8 @@ void Hub::start() {
                            [this] { return static_cast<double>(writer_->unroutedCount()); });
 
     for (const auto& in : config_.inputs)
-        inputs_[in.path] = std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_);
+        inputs_[in.path] =
+            std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_);
 
     dispatcher_->start();
     writer_->start();
@@ -103,8 +115,10 @@ void Hub::start() {
     server_ = std::make_unique<transport::http::HttpServer>(
         *socket, [this](const Request& r) { return handle(r); }, limits,
         [this](int status, const std::string& reason) {
-            metrics_.counter("onewindow_http_errors_total", "Requests the HTTP layer refused or failed",
-                             {{"status", std::to_string(status)}}).inc();
+            metrics_
+                .counter("onewindow_http_errors_total", "Requests the HTTP layer refused or failed",
+                         {{"status", std::to_string(status)}})
+                .inc();
             if (status >= 500)
                 Log::error("http", "request failed", {{"status", status}, {"reason", reason}});
             else
@@ -112,10 +126,13 @@ void Hub::start() {
         });
     server_->start();
     ready_ = true;
-    Log::info("hub", "listening", {{"address", hub.listenHost + ":" + std::to_string(server_->port())},
-                                   {"tls", hub.tls.enabled}, {"data_dir", hub.dataDir},
-                                   {"inputs", config_.inputs.size()}, {"outputs", config_.outputs.size()},
-                                   {"routes", config_.routes.size()}});
+    Log::info("hub", "listening",
+              {{"address", hub.listenHost + ":" + std::to_string(server_->port())},
+               {"tls", hub.tls.enabled},
+               {"data_dir", hub.dataDir},
+               {"inputs", config_.inputs.size()},
+               {"outputs", config_.outputs.size()},
+               {"routes", config_.routes.size()}});
 }
 
 void Hub::stop() {
@@ -133,7 +150,9 @@ void Hub::stop() {
     journal_.reset();
 }
 
-std::uint16_t Hub::port() const { return server_ ? server_->port() : 0; }
+std::uint16_t Hub::port() const {
+    return server_ ? server_->port() : 0;
+}
 
 Response Hub::admin(const Request& req) {
     Response r;
@@ -144,7 +163,8 @@ Response Hub::admin(const Request& req) {
         bool ok = ready_ && writer_ && writer_->healthy();
         r.status = ok ? 200 : 503;
         r.headers.emplace_back("Content-Type", "application/json");
-        r.body = ok ? R"({"status":"ready"})" : R"({"status":"not ready","reason":"journal unavailable or starting"})";
+        r.body = ok ? R"({"status":"ready"})"
+                    : R"({"status":"not ready","reason":"journal unavailable or starting"})";
     } else {
         r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
         r.body = metrics_.render();
@@ -155,7 +175,8 @@ Response Hub::admin(const Request& req) {
 Response Hub::handle(const Request& req) {
     if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics") {
         if (req.method != "GET" && req.method != "HEAD") {
-            auto r = problem(405, "method-not-allowed", "Method Not Allowed", req.method + " is not allowed on " + req.path);
+            auto r = problem(405, "method-not-allowed", "Method Not Allowed",
+                             req.method + " is not allowed on " + req.path);
             r.headers.emplace_back("Allow", "GET, HEAD");
             return r;
         }
@@ -165,8 +186,9 @@ Response Hub::handle(const Request& req) {
     if (it == inputs_.end())
         return problem(404, "not-found", "Not Found", "no input is configured at " + req.path);
     if (req.method != "POST") {
-        auto r = problem(405, "method-not-allowed", "Method Not Allowed",
-                         req.method + " is not allowed on " + req.path + "; events are sent with POST");
+        auto r =
+            problem(405, "method-not-allowed", "Method Not Allowed",
+                    req.method + " is not allowed on " + req.path + "; events are sent with POST");
         r.headers.emplace_back("Allow", "POST");
         return r;
     }

@@ -45,7 +45,7 @@ private:
     std::unique_ptr<store::Checkpointer> checkpointer_;
     std::unique_ptr<pipeline::JournalWriter> writer_;
     std::unique_ptr<delivery::Dispatcher> dispatcher_;
-    std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_;  // by path
+    std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path
     std::unique_ptr<transport::http::HttpServer> server_;
     std::atomic<bool> ready_{false};
     bool stopped_ = false;

@@ -1,8 +1,8 @@
 // onewindow: the hub binary. Subcommands: run, check, dlq; see `onewindow --help`.
 #include <csignal>
-#include <filesystem>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -60,10 +60,14 @@ Args parseArgs(int argc, char** argv, int from) {
             if (i + 1 >= argc) usageError(std::string(name) + " needs a value");
             return argv[++i];
         };
-        if (s == "-c" || s == "--config") a.config = value("-c");
-        else if (s == "--data-dir") a.dataDir = value("--data-dir");
-        else if (s == "--listen") a.listen = value("--listen");
-        else if (s == "--output") a.output = value("--output");
+        if (s == "-c" || s == "--config")
+            a.config = value("-c");
+        else if (s == "--data-dir")
+            a.dataDir = value("--data-dir");
+        else if (s == "--listen")
+            a.listen = value("--listen");
+        else if (s == "--output")
+            a.output = value("--output");
         else if (s == "--limit") {
             std::string v = value("--limit");
             try {
@@ -71,10 +75,14 @@ Args parseArgs(int argc, char** argv, int from) {
             } catch (...) {
                 usageError("--limit must be a number, got '" + v + "'");
             }
-        } else if (s == "--all") a.all = true;
-        else if (s == "--json") a.json = true;
-        else if (!s.empty() && s[0] == '-') usageError("unknown option '" + s + "'");
-        else a.positional.push_back(s);
+        } else if (s == "--all")
+            a.all = true;
+        else if (s == "--json")
+            a.json = true;
+        else if (!s.empty() && s[0] == '-')
+            usageError("unknown option '" + s + "'");
+        else
+            a.positional.push_back(s);
     }
     return a;
 }
@@ -83,7 +91,8 @@ Args parseArgs(int argc, char** argv, int from) {
 std::optional<ow::config::HubConfig> loadConfig(const Args& a) {
     if (a.config.empty()) usageError("missing -c FILE");
     auto result = ow::config::loadConfigFile(a.config);
-    for (const auto& p : result.problems) std::cerr << ow::config::formatProblem(p) << "\n";
+    for (const auto& p : result.problems)
+        std::cerr << ow::config::formatProblem(p) << "\n";
     if (!result.ok()) {
         std::cerr << result.problems.size() << " problem(s) in " << a.config << "\n";
         return std::nullopt;
@@ -103,9 +112,11 @@ std::optional<ow::config::HubConfig> loadConfig(const Args& a) {
                 port = -1;
             }
         }
-        if (port < 0 || port > 65535 || colon == 0) usageError("--listen must be HOST:PORT, got '" + l + "'");
+        if (port < 0 || port > 65535 || colon == 0)
+            usageError("--listen must be HOST:PORT, got '" + l + "'");
         std::string host = l.substr(0, colon);
-        if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+            host = host.substr(1, host.size() - 2);
         cfg.hub.listenHost = host;
         cfg.hub.listenPort = port;
     }
@@ -161,7 +172,8 @@ int cmdCheck(const Args& a) {
     auto cfg = loadConfig(a);
     if (!cfg) return 1;
     std::cout << a.config << ": OK (" << cfg->inputs.size() << " inputs, " << cfg->outputs.size()
-              << " outputs, " << cfg->routes.size() << " routes, " << cfg->files.size() << " files)\n";
+              << " outputs, " << cfg->routes.size() << " routes, " << cfg->files.size()
+              << " files)\n";
     return 0;
 }
 
@@ -184,7 +196,8 @@ int cmdDlq(const Args& a) {
     auto cfg = loadConfig(a);
     if (!cfg) return 1;
     if (!std::filesystem::exists(ow::store::Journal::fileName(cfg->hub.dataDir))) {
-        std::cerr << "onewindow: no journal in " << cfg->hub.dataDir << " (has the hub run with this data dir?)\n";
+        std::cerr << "onewindow: no journal in " << cfg->hub.dataDir
+                  << " (has the hub run with this data dir?)\n";
         return 1;
     }
     ow::store::Journal journal(cfg->hub.dataDir, cfg->hub.journal.synchronous);
@@ -193,13 +206,16 @@ int cmdDlq(const Args& a) {
         auto rows = journal.deadLetters(a.output.value_or(""), a.limit);
         if (a.json) {
             nlohmann::json arr = nlohmann::json::array();
-            for (const auto& d : rows) arr.push_back(deadJson(d, false));
+            for (const auto& d : rows)
+                arr.push_back(deadJson(d, false));
             std::cout << arr.dump(2) << "\n";
         } else {
-            std::printf("%-8s %-20s %-24s %-8s %s\n", "ID", "OUTPUT", "EVENT", "ATTEMPTS", "LAST ERROR");
+            std::printf("%-8s %-20s %-24s %-8s %s\n", "ID", "OUTPUT", "EVENT", "ATTEMPTS",
+                        "LAST ERROR");
             for (const auto& d : rows)
-                std::printf("%-8lld %-20s %-24s %-8d %s\n", static_cast<long long>(d.row.id), d.row.output.c_str(),
-                            d.eventId.c_str(), d.row.attempts, d.row.lastError.c_str());
+                std::printf("%-8lld %-20s %-24s %-8d %s\n", static_cast<long long>(d.row.id),
+                            d.row.output.c_str(), d.eventId.c_str(), d.row.attempts,
+                            d.row.lastError.c_str());
             std::printf("%zu dead letter(s)\n", rows.size());
         }
         return 0;

@@ -38,10 +38,10 @@ constexpr std::size_t kMaxTokenFileBytes = 64 * 1024;
 constexpr std::int64_t kDay = 24LL * 3600 * 1000;
 
 struct FileCtx {
-    std::string display;  ///< how messages name the file
-    fs::path abs;         ///< absolute and normalized: identity for cycle detection
-    fs::path dir;         ///< absolute folder that relative paths resolve against
-    fs::path displayDir;  ///< folder of `display`, so includes are named the way they were reached
+    std::string display; ///< how messages name the file
+    fs::path abs;        ///< absolute and normalized: identity for cycle detection
+    fs::path dir;        ///< absolute folder that relative paths resolve against
+    fs::path displayDir; ///< folder of `display`, so includes are named the way they were reached
     bool isMain = false;
 };
 
@@ -119,11 +119,16 @@ std::string quote(std::string_view s) {
 
 std::string kindOf(const YAML::Node& n) {
     switch (n.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return quote(n.Scalar());
-    default: return "nothing";
+    case YAML::NodeType::Map:
+        return "a map";
+    case YAML::NodeType::Sequence:
+        return "a list";
+    case YAML::NodeType::Null:
+        return "nothing";
+    case YAML::NodeType::Scalar:
+        return quote(n.Scalar());
+    default:
+        return "nothing";
     }
 }
 
@@ -140,7 +145,9 @@ bool matchesChars(std::string_view s, std::string_view extra, bool allowUpper = 
 }
 
 /// CloudEvents attribute names are lower-case ASCII letters and digits.
-bool isAttributeName(std::string_view s) { return matchesChars(s, ""); }
+bool isAttributeName(std::string_view s) {
+    return matchesChars(s, "");
+}
 
 bool hasSpaceOrControl(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char ch) {
@@ -150,7 +157,8 @@ bool hasSpaceOrControl(std::string_view s) {
 }
 
 std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
 }
 
@@ -171,7 +179,8 @@ bool globMatch(std::string_view pattern, std::string_view name) {
             return false;
         }
     }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
     return p == pattern.size();
 }
 
@@ -266,15 +275,15 @@ private:
         // Problems are found section by section and some only after every file is read;
         // sorting restores file order so operators can fix them top to bottom.
         std::map<std::string, std::size_t> order;
-        for (std::size_t i = 0; i < displays_.size(); ++i) order.emplace(displays_[i], i + 1);
+        for (std::size_t i = 0; i < displays_.size(); ++i)
+            order.emplace(displays_[i], i + 1);
         auto key = [&](const ConfigProblem& p) {
             auto it = order.find(p.where.file);
             return std::tuple(it == order.end() ? 0 : it->second, p.where.line, p.where.column);
         };
-        std::stable_sort(problems_.begin(), problems_.end(),
-                         [&](const ConfigProblem& a, const ConfigProblem& b) {
-                             return key(a) < key(b);
-                         });
+        std::stable_sort(
+            problems_.begin(), problems_.end(),
+            [&](const ConfigProblem& a, const ConfigProblem& b) { return key(a) < key(b); });
         LoadResult r;
         r.config = std::move(config_);
         r.problems = std::move(problems_);
@@ -319,8 +328,7 @@ private:
     }
 
     static std::string where(const SourceLocation& l) {
-        return l.line > 0 ? l.file + ":" + std::to_string(l.line) + ":" +
-                                std::to_string(l.column)
+        return l.line > 0 ? l.file + ":" + std::to_string(l.line) + ":" + std::to_string(l.column)
                           : l.file;
     }
 
@@ -345,8 +353,8 @@ private:
             while (parser.HandleNextDocument(scan)) {
             }
         } catch (const TooDeep& e) {
-            problem(at(e.mark), "nesting deeper than " + std::to_string(kMaxDepth) +
-                                    " levels is not allowed");
+            problem(at(e.mark),
+                    "nesting deeper than " + std::to_string(kMaxDepth) + " levels is not allowed");
             return std::nullopt;
         } catch (const SecondDocument& e) {
             problem(at(e.mark), "only one YAML document is allowed per file");
@@ -358,8 +366,8 @@ private:
         if (scan.aliases > 0) {
             problem(at(scan.firstAlias),
                     "YAML aliases ('*name') are not supported; write the value out (" +
-                        std::to_string(scan.aliases) + " alias" +
-                        (scan.aliases > 1 ? "es" : "") + " in this file)");
+                        std::to_string(scan.aliases) + " alias" + (scan.aliases > 1 ? "es" : "") +
+                        " in this file)");
             return std::nullopt;
         }
         try {
@@ -380,8 +388,8 @@ private:
                                   "include, inputs, outputs, routes), got " + kindOf(root));
             return;
         }
-        static const std::vector<std::string> mainKeys = {"hub", "include", "inputs",
-                                                          "outputs", "routes"};
+        static const std::vector<std::string> mainKeys = {"hub", "include", "inputs", "outputs",
+                                                          "routes"};
         static const std::vector<std::string> includedKeys = {"include", "inputs", "outputs",
                                                               "routes"};
         for (const auto& kv : root) {
@@ -399,13 +407,12 @@ private:
         readIncludes(root["include"], root);
     }
 
-    template <typename F>
-    void readList(const YAML::Node& root, const char* key, F&& readItem) {
+    template <typename F> void readList(const YAML::Node& root, const char* key, F&& readItem) {
         const YAML::Node list = root[key];
         if (!list.IsDefined() || list.IsNull()) return;
         if (!list.IsSequence()) {
-            problem(at(list, root), std::string("'") + key + "' must be a list, got " +
-                                        kindOf(list));
+            problem(at(list, root),
+                    std::string("'") + key + "' must be a list, got " + kindOf(list));
             return;
         }
         int index = 0;
@@ -413,8 +420,7 @@ private:
             ++index;
             // An empty entry's own mark is the next token, so name it by index instead.
             if (item.IsNull())
-                problem(at(list), "entry #" + std::to_string(index) + " of '" + key +
-                                      "' is empty");
+                problem(at(list), "entry #" + std::to_string(index) + " of '" + key + "' is empty");
             else
                 readItem(item, index);
         }
@@ -428,16 +434,16 @@ private:
         if (node.IsScalar()) {
             entries.push_back(node);
         } else if (node.IsSequence()) {
-            for (const auto& e : node) entries.push_back(e);
+            for (const auto& e : node)
+                entries.push_back(e);
         } else {
-            problem(at(node, root), "'include' must be a list of file paths, got " +
-                                        kindOf(node));
+            problem(at(node, root), "'include' must be a list of file paths, got " + kindOf(node));
             return;
         }
         for (const auto& e : entries) {
             if (!e.IsScalar()) {
-                problem(at(e, node), "each entry of 'include' must be a file path, got " +
-                                         kindOf(e));
+                problem(at(e, node),
+                        "each entry of 'include' must be a file path, got " + kindOf(e));
                 continue;
             }
             auto v = substituted(e);
@@ -469,8 +475,8 @@ private:
         }
         std::error_code ec;
         if (!fs::is_directory(absDir, ec)) {
-            problem(v.where, "include " + quote(v.raw) + ": folder " +
-                                 named(v, shownDir.string()) + " does not exist");
+            problem(v.where, "include " + quote(v.raw) + ": folder " + named(v, shownDir.string()) +
+                                 " does not exist");
             return;
         }
         std::vector<std::string> names;
@@ -488,7 +494,8 @@ private:
             return;
         }
         std::sort(names.begin(), names.end());
-        for (const auto& name : names) includeFile(absDir / name, (shownDir / name).string(), v);
+        for (const auto& name : names)
+            includeFile(absDir / name, (shownDir / name).string(), v);
     }
 
     void includeFile(const fs::path& absPath, const std::string& shown, const Value& entry) {
@@ -496,18 +503,19 @@ private:
         for (std::size_t i = 0; i < stack_.size(); ++i) {
             if (stack_[i]->abs != abs) continue;
             std::string chain;
-            for (std::size_t j = i; j < stack_.size(); ++j) chain += stack_[j]->display + " -> ";
+            for (std::size_t j = i; j < stack_.size(); ++j)
+                chain += stack_[j]->display + " -> ";
             problem(entry.where, "include cycle: " + chain + named(entry, shown, false));
             return;
         }
         if (auto seen = included_.find(abs.string()); seen != included_.end()) {
-            problem(entry.where, named(entry, shown) + " is already included (at " +
-                                     where(seen->second) + ")");
+            problem(entry.where,
+                    named(entry, shown) + " is already included (at " + where(seen->second) + ")");
             return;
         }
         if (config_.files.size() >= kMaxFiles) {
-            problem(entry.where, "too many configuration files (more than " +
-                                     std::to_string(kMaxFiles) + ")");
+            problem(entry.where,
+                    "too many configuration files (more than " + std::to_string(kMaxFiles) + ")");
             return;
         }
         std::string why;
@@ -549,9 +557,9 @@ private:
             }
             if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
             if (std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
-            problem(at(k), std::string(context.empty() ? "unknown top-level key '"
-                                                       : "unknown key '") +
-                               name + "'" + suffix(context) + didYouMean(name, allowed));
+            problem(at(k),
+                    std::string(context.empty() ? "unknown top-level key '" : "unknown key '") +
+                        name + "'" + suffix(context) + didYouMean(name, allowed));
         }
     }
 
@@ -564,7 +572,8 @@ private:
         v.raw = n.Scalar();
         v.where = at(n);
         auto errors = substituteEnv(v.raw, env_, v.text);
-        for (auto& e : errors) problem(v.where, std::move(e));
+        for (auto& e : errors)
+            problem(v.where, std::move(e));
         if (!errors.empty()) return std::nullopt;
         return v;
     }
@@ -574,8 +583,8 @@ private:
         const YAML::Node n = map[key];
         if (!n.IsDefined()) return std::nullopt;
         if (!n.IsScalar()) {
-            problem(at(n, map), std::string("'") + key + "' must be " + type + ", got " +
-                                    kindOf(n));
+            problem(at(n, map),
+                    std::string("'") + key + "' must be " + type + ", got " + kindOf(n));
             return std::nullopt;
         }
         return substituted(n);
@@ -625,22 +634,21 @@ private:
         const bool digits = !s.empty() && end == s.data() + s.size() &&
                             s.find_first_not_of("-0123456789") == std::string_view::npos;
         if (!digits || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
-            problem(v->where, std::string("'") + key + "' must be an integer, got " +
-                                  quote(v->raw));
+            problem(v->where,
+                    std::string("'") + key + "' must be an integer, got " + quote(v->raw));
             return false;
         }
         if (ec == std::errc::result_out_of_range || n < min || n > max) {
-            problem(v->where, std::string("'") + key + "' must be between " +
-                                  std::to_string(min) + " and " + std::to_string(max) +
-                                  ", got " + shown(*v));
+            problem(v->where, std::string("'") + key + "' must be between " + std::to_string(min) +
+                                  " and " + std::to_string(max) + ", got " + shown(*v));
             return false;
         }
         out = static_cast<Int>(n);
         return true;
     }
 
-    bool readDouble(const YAML::Node& map, const char* key, double& out, double min,
-                    double max, const char* range) {
+    bool readDouble(const YAML::Node& map, const char* key, double& out, double min, double max,
+                    const char* range) {
         auto v = scalar(map, key, "a number");
         if (!v) return false;
         std::string_view s = v->text;
@@ -648,13 +656,11 @@ private:
         double d = 0;
         auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
         if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(d)) {
-            problem(v->where, std::string("'") + key + "' must be a number, got " +
-                                  quote(v->raw));
+            problem(v->where, std::string("'") + key + "' must be a number, got " + quote(v->raw));
             return false;
         }
         if (d < min || d > max) {
-            problem(v->where, std::string("'") + key + "' must be " + range + ", got " +
-                                  shown(*v));
+            problem(v->where, std::string("'") + key + "' must be " + range + ", got " + shown(*v));
             return false;
         }
         out = d;
@@ -669,8 +675,7 @@ private:
             out = s == "true";
             return true;
         }
-        problem(v->where, std::string("'") + key + "' must be true or false, got " +
-                              quote(v->raw));
+        problem(v->where, std::string("'") + key + "' must be true or false, got " + quote(v->raw));
         return false;
     }
 
@@ -683,7 +688,8 @@ private:
             return true;
         }
         std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        for (const auto& a : allowed)
+            list += (list.empty() ? "" : ", ") + a;
         problem(v->where, std::string("'") + key + "' must be one of " + list + ", got " +
                               quote(v->raw) + didYouMean(v->text, allowed));
         return false;
@@ -695,8 +701,8 @@ private:
         return (path.is_absolute() ? path : cur_->dir / path).lexically_normal().string();
     }
 
-    bool readPath(const YAML::Node& map, const char* key, std::string& out,
-                  bool mustExist = false, Value* valueOut = nullptr) {
+    bool readPath(const YAML::Node& map, const char* key, std::string& out, bool mustExist = false,
+                  Value* valueOut = nullptr) {
         Value v;
         std::string text;
         if (!readString(map, key, text, &v)) return false;
@@ -708,8 +714,8 @@ private:
         out = resolve(text);
         std::error_code ec;
         if (mustExist && !fs::is_regular_file(out, ec)) {
-            problem(v.where, std::string("'") + key + "': file " + named(v, out) +
-                                 " does not exist");
+            problem(v.where,
+                    std::string("'") + key + "': file " + named(v, out) + " does not exist");
             return false;
         }
         return true;
@@ -722,8 +728,8 @@ private:
         const YAML::Node out = parent[key];
         if (!out.IsDefined() || out.IsNull()) return std::nullopt;
         if (!out.IsMap()) {
-            problem(at(out, parent), std::string("'") + key + "' must be a map, got " +
-                                         kindOf(out));
+            problem(at(out, parent),
+                    std::string("'") + key + "' must be a map, got " + kindOf(out));
             return std::nullopt;
         }
         return out;
@@ -754,9 +760,9 @@ private:
         if (auto found = subMap(hub, "limits")) {
             const YAML::Node& m = *found;
             checkKeys(m,
-                      {"max_body_bytes", "max_header_bytes", "max_header_count",
-                       "max_json_depth", "max_json_keys", "max_batch_events",
-                       "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms"},
+                      {"max_body_bytes", "max_header_bytes", "max_header_count", "max_json_depth",
+                       "max_json_keys", "max_batch_events", "header_timeout_ms", "body_timeout_ms",
+                       "idle_timeout_ms"},
                       "in hub.limits");
             Limits& l = h.limits;
             readInt(m, "max_body_bytes", l.maxBodyBytes, 1, 1LL << 30);
@@ -781,8 +787,7 @@ private:
         if (auto found = subMap(hub, "tls")) {
             const YAML::Node& m = *found;
             checkKeys(m,
-                      {"enabled", "cert_file", "key_file", "client_ca_file",
-                       "require_client_cert"},
+                      {"enabled", "cert_file", "key_file", "client_ca_file", "require_client_cert"},
                       "in hub.tls");
             TlsServerSettings& t = h.tls;
             readBool(m, "enabled", t.enabled);
@@ -802,8 +807,8 @@ private:
 
     void parseListen(const Value& v) {
         const std::string& s = v.text;
-        const std::string bad = "'listen' must be HOST:PORT (IPv6 as [::1]:8080), got " +
-                                quote(v.raw);
+        const std::string bad =
+            "'listen' must be HOST:PORT (IPv6 as [::1]:8080), got " + quote(v.raw);
         std::string host, port;
         if (!s.empty() && s[0] == '[') {
             const auto close = s.find(']');
@@ -823,7 +828,8 @@ private:
             port = s.substr(colon + 1);
             if (host.find(':') != std::string::npos) {
                 problem(v.where, "'listen': an IPv6 address must be in brackets, like "
-                                 "[::1]:8080, got " + quote(v.raw));
+                                 "[::1]:8080, got " +
+                                     quote(v.raw));
                 return;
             }
         }
@@ -860,9 +866,10 @@ private:
         if (!readString(item, "name", name, &v)) return anonymous;
         if (!matchesChars(name, extra, allowUpper)) {
             std::string chars = allowUpper ? "letters, digits" : "lower-case letters, digits";
-            for (char c : extra) chars += std::string(", '") + c + "'";
-            problem(v.where, "the name of " + anonymous + " must be made of " + chars +
-                                 ", got " + quote(v.raw));
+            for (char c : extra)
+                chars += std::string(", '") + c + "'";
+            problem(v.where, "the name of " + anonymous + " must be made of " + chars + ", got " +
+                                 quote(v.raw));
             return anonymous;
         }
         if (auto [pos, fresh] = seen.emplace(name, v.where); !fresh)
@@ -887,9 +894,11 @@ private:
         Value pv;
         if (requireString(item, "path", in.path, self, &pv)) {
             if (!validInputPath(in.path)) {
-                problem(pv.where, "'path' of " + self + " must start with '/' and contain only "
-                                  "letters, digits, '-', '.', '_', '~' and '/' (no empty, '.' "
-                                  "or '..' segments), got " + quote(pv.raw));
+                problem(pv.where, "'path' of " + self +
+                                      " must start with '/' and contain only "
+                                      "letters, digits, '-', '.', '_', '~' and '/' (no empty, '.' "
+                                      "or '..' segments), got " +
+                                      quote(pv.raw));
             } else if (auto [pos, fresh] = inputPaths_.emplace(in.path, pv.where); !fresh) {
                 problem(pv.where, "duplicate input path '" + pv.raw + "' (first defined at " +
                                       where(pos->second) + ")");
@@ -934,14 +943,15 @@ private:
                                         "authentication");
             return;
         }
-        std::map<std::string, std::string> owners;  // token -> client, to spot shared secrets
+        std::map<std::string, std::string> owners; // token -> client, to spot shared secrets
         int index = 0;
         for (const auto& t : list) {
             ++index;
             const std::string label = "bearer token #" + std::to_string(index) + " of " + self;
             if (!t.IsMap()) {
                 problem(at(t, list), "each entry of 'bearer_tokens' must be a map with 'client' "
-                                     "and 'token' or 'token_file', got " + kindOf(t));
+                                     "and 'token' or 'token_file', got " +
+                                         kindOf(t));
                 continue;
             }
             checkKeys(t, {"client", "token", "token_file"}, "in " + label);
@@ -977,8 +987,7 @@ private:
                         ok = true;
                     } else {
                         problem(where.where, "cannot read 'token_file' " + named(where, file) +
-                                                 " for " +
-                                                 who + ": " + why);
+                                                 " for " + who + ": " + why);
                     }
                 }
             }
@@ -988,8 +997,8 @@ private:
                 continue;
             }
             if (hasSpaceOrControl(bt.token)) {
-                problem(where.where, "the token for " + who +
-                                         " contains spaces or control characters");
+                problem(where.where,
+                        "the token for " + who + " contains spaces or control characters");
                 continue;
             }
             if (auto [pos, fresh] = owners.emplace(bt.token, cv.raw); !fresh) {
@@ -1040,8 +1049,7 @@ private:
         if (auto found = subMap(item, "retry")) {
             const YAML::Node& m = *found;
             checkKeys(m,
-                      {"initial_delay_ms", "max_delay_ms", "multiplier", "jitter",
-                       "max_attempts"},
+                      {"initial_delay_ms", "max_delay_ms", "multiplier", "jitter", "max_attempts"},
                       "in 'retry' of " + self);
             RetryPolicy& r = out.retry;
             readInt(m, "initial_delay_ms", r.initialDelayMs, 1, kDay);
@@ -1070,8 +1078,8 @@ private:
             readPath(m, "key_file", t.keyFile, true);
             readBool(m, "verify", t.verify);
             if (m["cert_file"].IsDefined() != m["key_file"].IsDefined())
-                problem(at(m), "'tls' of " + self +
-                                   ": 'cert_file' and 'key_file' must be given together");
+                problem(at(m),
+                        "'tls' of " + self + ": 'cert_file' and 'key_file' must be given together");
         }
         if (auto h = subMap(item, "headers")) readHeaders(*h, self, out.headers);
         config_.outputs.push_back(std::move(out));
@@ -1089,8 +1097,9 @@ private:
                 problem(v.where, bad);
             } else if (!uri.getUserInfo().empty()) {
                 // Credentials in URLs end up in logs; headers are kept out of them.
-                problem(v.where, "'url' of " + self + " must not contain credentials; use "
-                                 "'headers' (e.g. Authorization) instead");
+                problem(v.where, "'url' of " + self +
+                                     " must not contain credentials; use "
+                                     "'headers' (e.g. Authorization) instead");
             }
         } catch (const Poco::Exception&) {
             problem(v.where, bad);
@@ -1102,8 +1111,8 @@ private:
         // The hub owns framing, content type and CloudEvents attributes; letting
         // configuration override them would corrupt or misdescribe deliveries.
         static const std::set<std::string> reserved = {
-            "host", "content-length", "transfer-encoding", "connection", "te", "upgrade",
-            "keep-alive", "trailer", "content-type"};
+            "host",    "content-length", "transfer-encoding", "connection",  "te",
+            "upgrade", "keep-alive",     "trailer",           "content-type"};
         std::map<std::string, SourceLocation> seen;
         for (const auto& kv : m) {
             const YAML::Node& k = kv.first;
@@ -1131,8 +1140,8 @@ private:
                 continue;
             }
             if (!val.IsScalar()) {
-                problem(at(val, m), "header '" + name + "' in " + self +
-                                        " must be a string, got " + kindOf(val));
+                problem(at(val, m), "header '" + name + "' in " + self + " must be a string, got " +
+                                        kindOf(val));
                 continue;
             }
             auto v = substituted(val);
@@ -1173,19 +1182,21 @@ private:
         if (!to.IsDefined() || to.IsNull()) {
             problem(at(to, item), "missing required key 'to' in " + self);
         } else if (!to.IsScalar() && !to.IsSequence()) {
-            problem(at(to, item), "'to' of " + self + " must be a list of output names, got " +
-                                      kindOf(to));
+            problem(at(to, item),
+                    "'to' of " + self + " must be a list of output names, got " + kindOf(to));
         } else if (to.IsSequence() && to.size() == 0) {
             problem(at(to, item), "'to' of " + self + " must name at least one output");
         } else {
             std::vector<YAML::Node> entries;
-            if (to.IsScalar()) entries.push_back(to);
+            if (to.IsScalar())
+                entries.push_back(to);
             else
-                for (const auto& e : to) entries.push_back(e);
+                for (const auto& e : to)
+                    entries.push_back(e);
             for (const auto& e : entries) {
                 if (!e.IsScalar()) {
-                    problem(at(e, to), "each entry of 'to' must be an output name, got " +
-                                           kindOf(e));
+                    problem(at(e, to),
+                            "each entry of 'to' must be an output name, got " + kindOf(e));
                     continue;
                 }
                 auto v = substituted(e);
@@ -1196,8 +1207,8 @@ private:
                 }
                 if (v->text.find_first_of("{}") != std::string::npos) {
                     if (auto err = templateError(v->text)) {
-                        problem(v->where, "output template " + quote(v->raw) + " in " + self +
-                                              ": " + *err);
+                        problem(v->where,
+                                "output template " + quote(v->raw) + " in " + self + ": " + *err);
                         continue;
                     }
                 } else {
@@ -1229,8 +1240,7 @@ private:
     }
 
     void readMatch(const YAML::Node& m, const std::string& self, MatchSpec& match) {
-        checkKeys(m, {"type", "source", "subject", "extensions", "data"},
-                  "in 'match' of " + self);
+        checkKeys(m, {"type", "source", "subject", "extensions", "data"}, "in 'match' of " + self);
         readGlobs(m, "type", match.type);
         readGlobs(m, "source", match.source);
         readGlobs(m, "subject", match.subject);
@@ -1286,7 +1296,8 @@ private:
         if (n.IsScalar()) {
             items.push_back(n);
         } else if (n.IsSequence() && n.size() > 0) {
-            for (const auto& e : n) items.push_back(e);
+            for (const auto& e : n)
+                items.push_back(e);
         } else {
             problem(at(n, map), std::string("'") + key +
                                     "' must be a pattern or a non-empty list of patterns, got " +
@@ -1318,7 +1329,8 @@ private:
 
     void checkRouteTargets() {
         std::vector<std::string> names;
-        for (const auto& o : config_.outputs) names.push_back(o.name);
+        for (const auto& o : config_.outputs)
+            names.push_back(o.name);
         for (const auto& t : targets_) {
             if (outputNames_.count(t.name)) continue;
             problem(t.where, t.route + " sends to unknown output '" + t.raw + "'" +

@@ -23,8 +23,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup processEnvironment();
 
 struct LoadResult {
-    HubConfig config;                     ///< meaningful only when problems is empty
-    std::vector<ConfigProblem> problems;  ///< all problems found, in file order
+    HubConfig config;                    ///< meaningful only when problems is empty
+    std::vector<ConfigProblem> problems; ///< all problems found, in file order
     [[nodiscard]] bool ok() const { return problems.empty(); }
 };
 

@@ -18,37 +18,38 @@ struct SourceLocation {
 };
 
 struct Limits {
-    std::int64_t maxBodyBytes = 1 << 20;        ///< larger bodies: 413
-    std::int64_t maxHeaderBytes = 16 * 1024;    ///< request line + all headers: 431
-    int maxHeaderCount = 100;                   ///< more header fields: 431
+    std::int64_t maxBodyBytes = 1 << 20;     ///< larger bodies: 413
+    std::int64_t maxHeaderBytes = 16 * 1024; ///< request line + all headers: 431
+    int maxHeaderCount = 100;                ///< more header fields: 431
     int maxJsonDepth = 32;
     int maxJsonKeys = 10000;
     int maxBatchEvents = 1000;
-    std::int64_t headerTimeoutMs = 10000;       ///< whole request head must arrive within this
-    std::int64_t bodyTimeoutMs = 30000;         ///< whole body must arrive within this
-    std::int64_t idleTimeoutMs = 60000;         ///< keep-alive connection idle before close
+    std::int64_t headerTimeoutMs = 10000; ///< whole request head must arrive within this
+    std::int64_t bodyTimeoutMs = 30000;   ///< whole body must arrive within this
+    std::int64_t idleTimeoutMs = 60000;   ///< keep-alive connection idle before close
 };
 
 struct JournalSettings {
-    std::string synchronous = "full";           ///< full | extra | normal (normal is NOT durable on power loss)
-    int maxBatch = 1000;                        ///< events per group commit at most
-    int retentionHours = 168;                   ///< how long delivered events stay for de-duplication
+    std::string synchronous =
+        "full";               ///< full | extra | normal (normal is NOT durable on power loss)
+    int maxBatch = 1000;      ///< events per group commit at most
+    int retentionHours = 168; ///< how long delivered events stay for de-duplication
 };
 
 struct TlsServerSettings {
     bool enabled = false;
     std::string certFile;
     std::string keyFile;
-    std::string clientCaFile;                   ///< set: client certificates are verified against it
+    std::string clientCaFile; ///< set: client certificates are verified against it
     bool requireClientCert = false;
 };
 
 struct HubSettings {
     std::string listenHost = "127.0.0.1";
     int listenPort = 8080;
-    std::string dataDir = "var/onewindow";      ///< resolved against the config file's folder
-    std::string logLevel = "info";              ///< trace | debug | info | warn | error
-    int maxConnections = 256;                   ///< connections served at once (threads)
+    std::string dataDir = "var/onewindow"; ///< resolved against the config file's folder
+    std::string logLevel = "info";         ///< trace | debug | info | warn | error
+    int maxConnections = 256;              ///< connections served at once (threads)
     int idempotencyRetentionHours = 24;
     std::int64_t shutdownTimeoutMs = 10000;
     Limits limits;
@@ -57,14 +58,14 @@ struct HubSettings {
 };
 
 struct BearerToken {
-    std::string client;                         ///< identity recorded with each accepted event
-    std::string token;                          ///< the secret itself, resolved from ${ENV} or a file
+    std::string client; ///< identity recorded with each accepted event
+    std::string token;  ///< the secret itself, resolved from ${ENV} or a file
 };
 
 struct InputSpec {
     std::string name;
-    std::string path;                           ///< e.g. /v1/events
-    std::vector<BearerToken> tokens;            ///< non-empty: a valid bearer token is required
+    std::string path;                ///< e.g. /v1/events
+    std::vector<BearerToken> tokens; ///< non-empty: a valid bearer token is required
     SourceLocation where;
 };
 
@@ -72,18 +73,18 @@ struct RetryPolicy {
     std::int64_t initialDelayMs = 500;
     std::int64_t maxDelayMs = 300000;
     double multiplier = 2.0;
-    double jitter = 0.2;                        ///< +-fraction of the delay, drawn at random
-    int maxAttempts = 25;                       ///< then the delivery is dead-lettered
+    double jitter = 0.2;  ///< +-fraction of the delay, drawn at random
+    int maxAttempts = 25; ///< then the delivery is dead-lettered
 };
 
 struct CircuitPolicy {
-    int failureThreshold = 5;                   ///< consecutive failures that open the circuit
-    std::int64_t openMs = 10000;                ///< how long it stays open before one probe
+    int failureThreshold = 5;    ///< consecutive failures that open the circuit
+    std::int64_t openMs = 10000; ///< how long it stays open before one probe
 };
 
 struct TlsClientSettings {
-    std::string caFile;                         ///< empty: the system's CA store
-    std::string certFile;                       ///< client certificate for mutual TLS
+    std::string caFile;   ///< empty: the system's CA store
+    std::string certFile; ///< client certificate for mutual TLS
     std::string keyFile;
     bool verify = true;
 };
@@ -91,16 +92,16 @@ struct TlsClientSettings {
 struct OutputSpec {
     enum class Mode { Structured, Binary };
     std::string name;
-    std::string url;                            ///< http:// or https://
+    std::string url; ///< http:// or https://
     Mode mode = Mode::Structured;
     std::int64_t connectTimeoutMs = 2000;
     std::int64_t readTimeoutMs = 10000;
-    int concurrency = 4;                        ///< deliveries in flight to this output
-    std::string orderingKey = "subject";        ///< attribute name; "" = no ordering
+    int concurrency = 4;                 ///< deliveries in flight to this output
+    std::string orderingKey = "subject"; ///< attribute name; "" = no ordering
     RetryPolicy retry;
     CircuitPolicy circuit;
     TlsClientSettings tls;
-    std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers
+    std::vector<std::pair<std::string, std::string>> headers; ///< extra request headers
     SourceLocation where;
 };
 
@@ -109,14 +110,15 @@ struct MatchSpec {
     std::vector<std::string> type;
     std::vector<std::string> source;
     std::vector<std::string> subject;
-    std::vector<std::pair<std::string, std::vector<std::string>>> extensions;  ///< attribute -> globs
-    std::vector<std::pair<std::string, std::vector<std::string>>> data;        ///< JSON pointer -> globs
+    std::vector<std::pair<std::string, std::vector<std::string>>>
+        extensions;                                                     ///< attribute -> globs
+    std::vector<std::pair<std::string, std::vector<std::string>>> data; ///< JSON pointer -> globs
 };
 
 struct RouteSpec {
     std::string name;
     MatchSpec match;
-    std::vector<std::string> to;                ///< output names, may hold {attribute} templates
+    std::vector<std::string> to; ///< output names, may hold {attribute} templates
     SourceLocation where;
 };
 
@@ -125,7 +127,7 @@ struct HubConfig {
     std::vector<InputSpec> inputs;
     std::vector<OutputSpec> outputs;
     std::vector<RouteSpec> routes;
-    std::vector<std::string> files;             ///< the main file and every include, in load order
+    std::vector<std::string> files; ///< the main file and every include, in load order
 };
 
 } // namespace ow::config

@@ -9,7 +9,8 @@ namespace {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -20,7 +21,8 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
     const std::size_t m = b.size();
     // Three rolling rows are enough for the transposition lookback.
     std::vector<std::size_t> prev2(m + 1), prev(m + 1), cur(m + 1);
-    for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
+    for (std::size_t j = 0; j <= m; ++j)
+        prev[j] = j;
     for (std::size_t i = 1; i <= n; ++i) {
         cur[0] = i;
         for (std::size_t j = 1; j <= m; ++j) {

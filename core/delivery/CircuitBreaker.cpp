@@ -4,7 +4,8 @@ namespace ow::delivery {
 
 bool CircuitBreaker::tryAcquire(std::int64_t nowMs) {
     switch (state_) {
-    case State::Closed: return true;
+    case State::Closed:
+        return true;
     case State::Open:
         if (nowMs < openUntilMs_) return false;
         state_ = State::HalfOpen;

@@ -13,25 +13,32 @@ OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, Res
                        const util::Clock& clock, observability::Metrics& metrics)
     : spec_(std::move(spec)), factory_(std::move(factory)), sink_(std::move(sink)), clock_(clock),
       breaker_(spec_.circuit), rng_(std::random_device{}()),
-      delivered_(metrics.counter("onewindow_deliveries_total", "Delivery attempts by output and outcome",
+      delivered_(metrics.counter("onewindow_deliveries_total",
+                                 "Delivery attempts by output and outcome",
                                  {{"output", spec_.name}, {"outcome", "delivered"}})),
-      retried_(metrics.counter("onewindow_deliveries_total", "Delivery attempts by output and outcome",
+      retried_(metrics.counter("onewindow_deliveries_total",
+                               "Delivery attempts by output and outcome",
                                {{"output", spec_.name}, {"outcome", "retry"}})),
       dead_(metrics.counter("onewindow_deliveries_total", "Delivery attempts by output and outcome",
                             {{"output", spec_.name}, {"outcome", "dead_letter"}})),
       latency_(metrics.histogram("onewindow_delivery_seconds", "Duration of one delivery attempt",
-                                 observability::Metrics::latencyBuckets(), {{"output", spec_.name}})),
-      endToEnd_(metrics.histogram("onewindow_delivery_lag_seconds",
-                                  "From routing to successful delivery",
-                                  observability::Metrics::latencyBuckets(), {{"output", spec_.name}})) {
+                                 observability::Metrics::latencyBuckets(),
+                                 {{"output", spec_.name}})),
+      endToEnd_(
+          metrics.histogram("onewindow_delivery_lag_seconds", "From routing to successful delivery",
+                            observability::Metrics::latencyBuckets(), {{"output", spec_.name}})) {
     metrics.gaugeFunction("onewindow_outbox_depth", "Deliveries waiting or in flight",
-                          [this] { return static_cast<double>(depth()); }, {{"output", spec_.name}});
-    metrics.gaugeFunction("onewindow_circuit_open", "1 when the output's circuit is open or probing",
-                          [this] { return circuitState() == CircuitBreaker::State::Closed ? 0.0 : 1.0; },
+                          [this] { return static_cast<double>(depth()); },
                           {{"output", spec_.name}});
+    metrics.gaugeFunction(
+        "onewindow_circuit_open", "1 when the output's circuit is open or probing",
+        [this] { return circuitState() == CircuitBreaker::State::Closed ? 0.0 : 1.0; },
+        {{"output", spec_.name}});
 }
 
-OutputLane::~OutputLane() { stop(); }
+OutputLane::~OutputLane() {
+    stop();
+}
 
 void OutputLane::start() {
     for (int i = 0; i < spec_.concurrency; ++i)
@@ -60,7 +67,8 @@ void OutputLane::schedule(const std::string& key, std::int64_t dueMs, std::int64
 void OutputLane::submit(store::OutboxRow row) {
     std::int64_t now = clock_.nowMs();
     // Unordered rows get a key of their own, so they never wait behind each other.
-    std::string key = row.orderingKey.empty() ? "\x01" + std::to_string(row.id) : "k" + row.orderingKey;
+    std::string key =
+        row.orderingKey.empty() ? "\x01" + std::to_string(row.id) : "k" + row.orderingKey;
     {
         std::lock_guard lock(mu_);
         auto& kq = keys_[key];
@@ -86,7 +94,8 @@ void OutputLane::work() {
     try {
         client = factory_();
     } catch (const std::exception& e) {
-        Log::error("dispatcher", "cannot create output client", {{"output", spec_.name}, {"error", e.what()}});
+        Log::error("dispatcher", "cannot create output client",
+                   {{"output", spec_.name}, {"error", e.what()}});
         return;
     }
     std::unique_lock lock(mu_);
@@ -102,13 +111,16 @@ void OutputLane::work() {
             continue;
         }
         if (!breaker_.tryAcquire(now)) {
-            std::int64_t until = breaker_.state() == CircuitBreaker::State::Open ? breaker_.reopenAtMs() : now + 1000;
-            cv_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, std::min(until, wakeAt) - now)));
+            std::int64_t until = breaker_.state() == CircuitBreaker::State::Open
+                                     ? breaker_.reopenAtMs()
+                                     : now + 1000;
+            cv_.wait_for(lock, std::chrono::milliseconds(
+                                   std::max<std::int64_t>(1, std::min(until, wakeAt) - now)));
             continue;
         }
         std::string key = std::move(ready_.front());
         ready_.pop_front();
-        store::OutboxRow row = keys_[key].rows.front();  // copy: the queue may grow meanwhile
+        store::OutboxRow row = keys_[key].rows.front(); // copy: the queue may grow meanwhile
 
         lock.unlock();
         auto started = std::chrono::steady_clock::now();
@@ -116,31 +128,35 @@ void OutputLane::work() {
         try {
             result = client->deliver(row);
         } catch (const std::exception& e) {
-            result = {DeliveryResult::Outcome::Retry, 0, std::nullopt, std::string("delivery failed: ") + e.what()};
+            result = {DeliveryResult::Outcome::Retry, 0, std::nullopt,
+                      std::string("delivery failed: ") + e.what()};
         }
-        latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        latency_.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         lock.lock();
         finish(key, row, result, clock_.nowMs());
     }
 }
 
-void OutputLane::finish(const std::string& key, const store::OutboxRow& row, const DeliveryResult& r,
-                        std::int64_t nowMs) {
+void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
+                        const DeliveryResult& r, std::int64_t nowMs) {
     auto& kq = keys_[key];
     bool popped = true;
     switch (r.outcome) {
     case DeliveryResult::Outcome::Delivered:
         breaker_.onSuccess();
         delivered_.inc();
-        endToEnd_.observe(static_cast<double>(std::max<std::int64_t>(0, nowMs - row.nextAtMs)) / 1000.0);
+        endToEnd_.observe(static_cast<double>(std::max<std::int64_t>(0, nowMs - row.nextAtMs)) /
+                          1000.0);
         sink_.delivered(row.id);
         break;
     case DeliveryResult::Outcome::Reject:
         // The receiver answered, so it is up: a permanent refusal does not open the circuit.
         breaker_.onSuccess();
         dead_.inc();
-        Log::warn("dispatcher", "delivery refused permanently; dead-lettered",
-                  {{"output", spec_.name}, {"row", row.id}, {"status", r.status}, {"reason", r.detail}});
+        Log::warn(
+            "dispatcher", "delivery refused permanently; dead-lettered",
+            {{"output", spec_.name}, {"row", row.id}, {"status", r.status}, {"reason", r.detail}});
         sink_.dead(row.id, row.attempts + 1, r.detail);
         break;
     case DeliveryResult::Outcome::Retry: {
@@ -148,8 +164,10 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row, con
         int attempts = row.attempts + 1;
         if (attempts >= spec_.retry.maxAttempts) {
             dead_.inc();
-            std::string why = "gave up after " + std::to_string(attempts) + " attempts: " + r.detail;
-            Log::warn("dispatcher", "delivery dead-lettered", {{"output", spec_.name}, {"row", row.id}, {"reason", why}});
+            std::string why =
+                "gave up after " + std::to_string(attempts) + " attempts: " + r.detail;
+            Log::warn("dispatcher", "delivery dead-lettered",
+                      {{"output", spec_.name}, {"row", row.id}, {"reason", why}});
             sink_.dead(row.id, attempts, why);
             break;
         }
@@ -161,7 +179,11 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row, con
         head.nextAtMs = nowMs + delay;
         head.lastError = r.detail;
         Log::debug("dispatcher", "delivery failed; will retry",
-                   {{"output", spec_.name}, {"row", row.id}, {"attempt", attempts}, {"delay_ms", delay}, {"reason", r.detail}});
+                   {{"output", spec_.name},
+                    {"row", row.id},
+                    {"attempt", attempts},
+                    {"delay_ms", delay},
+                    {"reason", r.detail}});
         sink_.retry(row.id, attempts, head.nextAtMs, r.detail);
         popped = false;
         break;
@@ -180,28 +202,35 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row, con
     }
 }
 
-Dispatcher::Dispatcher(const std::vector<config::OutputSpec>& outputs, const FactoryMaker& makeFactory,
-                       ResultSink sink, const util::Clock& clock, observability::Metrics& metrics)
+Dispatcher::Dispatcher(const std::vector<config::OutputSpec>& outputs,
+                       const FactoryMaker& makeFactory, ResultSink sink, const util::Clock& clock,
+                       observability::Metrics& metrics)
     : sink_(sink) {
     for (const auto& o : outputs)
-        lanes_.emplace(o.name, std::make_unique<OutputLane>(o, makeFactory(o), sink, clock, metrics));
+        lanes_.emplace(o.name,
+                       std::make_unique<OutputLane>(o, makeFactory(o), sink, clock, metrics));
 }
 
-Dispatcher::~Dispatcher() { stop(); }
+Dispatcher::~Dispatcher() {
+    stop();
+}
 
 void Dispatcher::start() {
-    for (auto& [_, lane] : lanes_) lane->start();
+    for (auto& [_, lane] : lanes_)
+        lane->start();
 }
 
 void Dispatcher::stop() {
-    for (auto& [_, lane] : lanes_) lane->stop();
+    for (auto& [_, lane] : lanes_)
+        lane->stop();
 }
 
 void Dispatcher::submit(std::vector<store::OutboxRow> rows) {
     for (auto& r : rows) {
         auto it = lanes_.find(r.output);
         if (it == lanes_.end()) {
-            sink_.dead(r.id, r.attempts, "output '" + r.output + "' is not defined in the current configuration");
+            sink_.dead(r.id, r.attempts,
+                       "output '" + r.output + "' is not defined in the current configuration");
             continue;
         }
         it->second->submit(std::move(r));
@@ -210,7 +239,8 @@ void Dispatcher::submit(std::vector<store::OutboxRow> rows) {
 
 std::int64_t Dispatcher::depth() const {
     std::int64_t n = 0;
-    for (const auto& [_, lane] : lanes_) n += lane->depth();
+    for (const auto& [_, lane] : lanes_)
+        n += lane->depth();
     return n;
 }
 

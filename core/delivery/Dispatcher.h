@@ -30,7 +30,9 @@ namespace ow::delivery {
 /// Where results go (the journal writer in the hub; a recorder in tests).
 struct ResultSink {
     std::function<void(std::int64_t rowId)> delivered;
-    std::function<void(std::int64_t rowId, int attempts, std::int64_t nextAtMs, const std::string& error)> retry;
+    std::function<void(std::int64_t rowId, int attempts, std::int64_t nextAtMs,
+                       const std::string& error)>
+        retry;
     std::function<void(std::int64_t rowId, int attempts, const std::string& error)> dead;
 };
 
@@ -52,7 +54,7 @@ public:
 private:
     struct KeyQueue {
         std::deque<store::OutboxRow> rows;
-        bool scheduled = false;  // in ready_, in delayed_, or in flight
+        bool scheduled = false; // in ready_, in delayed_, or in flight
     };
     void schedule(const std::string& key, std::int64_t dueMs, std::int64_t nowMs);
     void work();

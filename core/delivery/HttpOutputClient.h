@@ -26,13 +26,14 @@ public:
     /// Classifies a status code the way the dispatcher needs it.
     static DeliveryResult::Outcome classify(int status);
     /// Retry-After as delay in ms: delta-seconds or an HTTP-date; nullopt if unparsable.
-    static std::optional<std::int64_t> parseRetryAfter(const std::string& value, std::int64_t nowMs);
+    static std::optional<std::int64_t> parseRetryAfter(const std::string& value,
+                                                       std::int64_t nowMs);
 
 private:
     const config::OutputSpec& spec_;
     Poco::URI uri_;
     std::string path_;
-    transport::http::HeaderList fixedHeaders_;  // configured headers, sent with every request
+    transport::http::HeaderList fixedHeaders_; // configured headers, sent with every request
     transport::http::HttpClientConnection connection_;
 };
 

@@ -13,9 +13,9 @@ namespace ow::delivery {
 
 struct DeliveryResult {
     enum class Outcome {
-        Delivered,  ///< the receiver took it (2xx)
-        Retry,      ///< transient: 408, 429, 5xx, timeout, connection failure
-        Reject,     ///< permanent: any other 4xx/3xx; goes to the dead-letter queue
+        Delivered, ///< the receiver took it (2xx)
+        Retry,     ///< transient: 408, 429, 5xx, timeout, connection failure
+        Reject,    ///< permanent: any other 4xx/3xx; goes to the dead-letter queue
     };
     Outcome outcome = Outcome::Retry;
     int status = 0;                           ///< HTTP status, 0 if none was received

@@ -39,7 +39,8 @@ std::string escapeInput(std::string_view s, std::size_t limit, bool inQuotes) {
     bool cut = false;
     if (s.size() > limit) {
         std::size_t n = limit;
-        while (utf8 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+        while (utf8 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+            --n;
         s = s.substr(0, n);
         cut = true;
     }
@@ -92,13 +93,19 @@ std::string lower(std::string_view s) {
 }
 
 std::string_view trimOws(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
-bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isAlpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool isDigit(char c) {
+    return c >= '0' && c <= '9';
+}
 bool isHex(char c) {
     return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -141,12 +148,14 @@ bool isTchar(char c) {
 }
 
 std::size_t skipToken(std::string_view s, std::size_t i) {
-    while (i < s.size() && isTchar(s[i])) ++i;
+    while (i < s.size() && isTchar(s[i]))
+        ++i;
     return i;
 }
 
 std::size_t skipOws(std::string_view s, std::size_t i) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
+        ++i;
     return i;
 }
 
@@ -162,7 +171,7 @@ bool isMediaType(std::string_view s) {
         if (i == s.size()) return true;
         if (s[i] != ';') return false;
         i = skipOws(s, i + 1);
-        if (i == s.size()) return true;  // a trailing ';' is common and harmless
+        if (i == s.size()) return true; // a trailing ';' is common and harmless
         const std::size_t name = i;
         i = skipToken(s, i);
         if (i == name || i >= s.size() || s[i] != '=') return false;
@@ -213,8 +222,8 @@ bool digitsAt(std::string_view s, std::size_t pos, std::size_t n, int& value) {
 
 void checkExtensionName(const std::string& name) {
     if (name == "data" || name == "data_base64")
-        invalid(name, "'" + name +
-                          "' is reserved for the event payload and cannot be an attribute name");
+        invalid(name,
+                "'" + name + "' is reserved for the event payload and cannot be an attribute name");
     if (name.empty()) invalid(name, "an attribute name must not be empty");
     for (const char c : name)
         if (!(c >= 'a' && c <= 'z') && !isDigit(c))
@@ -222,8 +231,8 @@ void checkExtensionName(const std::string& name) {
                               " must consist of lowercase letters a-z and digits 0-9 only");
     if (name.size() > kMaxExtensionNameLength)
         invalid(name, "attribute name " + quoteInput(name) + " is " + std::to_string(name.size()) +
-                          " characters long; at most " +
-                          std::to_string(kMaxExtensionNameLength) + " are accepted");
+                          " characters long; at most " + std::to_string(kMaxExtensionNameLength) +
+                          " are accepted");
 }
 
 void checkCharacters(const std::string& name, const std::string& value) {
@@ -254,8 +263,8 @@ void checkOptional(const std::string& name, const json& value) {
     if (name == "time" && !isRfc3339(s))
         invalid(name, "attribute 'time' must be an RFC 3339 timestamp, got " + quoteInput(s));
     if (name == "dataschema" && !isUriReference(s, true))
-        invalid(name, "attribute 'dataschema' must be an absolute URI (RFC 3986), got " +
-                          quoteInput(s));
+        invalid(name,
+                "attribute 'dataschema' must be an absolute URI (RFC 3986), got " + quoteInput(s));
     if (name == "datacontenttype" && !isMediaType(s))
         invalid(name, "attribute 'datacontenttype' must be a media type (RFC 2046) such as "
                       "\"application/json\", got " +
@@ -320,8 +329,7 @@ json parseLimited(std::string_view text, const JsonLimits& limits, const std::st
         case json::parse_event_t::array_end:
             if (depth == 1 && topIsArray && maxEntries && ++entries > *maxEntries)
                 throw EventError(Kind::InvalidBatch, attr,
-                                 "batch holds more than " + std::to_string(*maxEntries) +
-                                     " events",
+                                 "batch holds more than " + std::to_string(*maxEntries) + " events",
                                  static_cast<int>(*maxEntries));
             break;
         }
@@ -335,8 +343,8 @@ json parseLimited(std::string_view text, const JsonLimits& limits, const std::st
         if (const auto p = detail.find("] "); p != std::string::npos) detail.erase(0, p + 2);
         // The detail echoes the offending token, which may be long or invalid UTF-8.
         throw EventError(Kind::MalformedJson, attr,
-                         "malformed JSON" + where() + " at byte " + std::to_string(e.byte) +
-                             ": " + escapeInput(detail, kMaxDetailBytes, false));
+                         "malformed JSON" + where() + " at byte " + std::to_string(e.byte) + ": " +
+                             escapeInput(detail, kMaxDetailBytes, false));
     } catch (const json::exception& e) {
         // e.g. out_of_range.406 for a number literal that overflows a double.
         std::string detail = e.what();
@@ -353,8 +361,8 @@ bool isRfc3339(std::string_view s) {
     int year, month, day, hour, minute, second;
     if (!digitsAt(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digitsAt(s, 5, 2, month) ||
         s[7] != '-' || !digitsAt(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') ||
-        !digitsAt(s, 11, 2, hour) || s[13] != ':' || !digitsAt(s, 14, 2, minute) ||
-        s[16] != ':' || !digitsAt(s, 17, 2, second))
+        !digitsAt(s, 11, 2, hour) || s[13] != ':' || !digitsAt(s, 14, 2, minute) || s[16] != ':' ||
+        !digitsAt(s, 17, 2, second))
         return false;
     if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return false;
     static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -364,7 +372,8 @@ bool isRfc3339(std::string_view s) {
     std::size_t i = 19;
     if (s[i] == '.') {
         const std::size_t start = ++i;
-        while (i < s.size() && isDigit(s[i])) ++i;
+        while (i < s.size() && isDigit(s[i]))
+            ++i;
         if (i == start) return false;
     }
     if (i >= s.size()) return false;
@@ -409,7 +418,7 @@ Event fromJson(nlohmann::json object) {
                 invalid(name, "attribute 'data_base64' must be padded base64 (RFC 4648 §4), got " +
                                   quoteInput(value.get_ref<const std::string&>()));
         } else if (std::find(kRequired.begin(), kRequired.end(), name) != kRequired.end()) {
-            continue;  // checked above
+            continue; // checked above
         } else if (isKnownAttribute(name)) {
             checkOptional(name, value);
         } else {
@@ -446,8 +455,7 @@ std::vector<Event> parseBatch(std::string_view body, const JsonLimits& limits,
         const std::string prefix = "batch entry " + std::to_string(i) + ": ";
         if (!j[i].is_object())
             throw EventError(Kind::InvalidEvent, "",
-                             prefix + "a CloudEvent must be a JSON object, got " +
-                                 describe(j[i]),
+                             prefix + "a CloudEvent must be a JSON object, got " + describe(j[i]),
                              index);
         try {
             events.push_back(fromJson(std::move(j[i])));
@@ -468,8 +476,8 @@ Event parseBinary(const HeaderList& headers, std::string_view body, const JsonLi
             if (contentType)
                 invalid("datacontenttype", "the content-type header appears more than once");
             if (!isValidUtf8(value))
-                invalid("datacontenttype", "the content-type header is not valid UTF-8, got " +
-                                               quoteInput(value));
+                invalid("datacontenttype",
+                        "the content-type header is not valid UTF-8, got " + quoteInput(value));
             contentType = std::string(value);
             continue;
         }
@@ -478,11 +486,10 @@ Event parseBinary(const HeaderList& headers, std::string_view body, const JsonLi
         if (name == "datacontenttype")
             invalid(name, "header ce-datacontenttype is not allowed in binary mode; the "
                           "content-type header carries the media type");
-        if (!isKnownAttribute(name) && name != "specversion" && name != "id" &&
-            name != "source" && name != "type")
+        if (!isKnownAttribute(name) && name != "specversion" && name != "id" && name != "source" &&
+            name != "type")
             checkExtensionName(name);
-        if (object.contains(name))
-            invalid(name, "header '" + header + "' appears more than once");
+        if (object.contains(name)) invalid(name, "header '" + header + "' appears more than once");
         const auto decoded = percentDecode(value);
         if (!decoded)
             invalid(name, "header '" + header + "' has an invalid percent-encoding, got " +
@@ -511,7 +518,9 @@ Event parseBinary(const HeaderList& headers, std::string_view body, const JsonLi
     return fromJson(std::move(object));
 }
 
-std::string toStructured(const Event& e) { return e.json.dump(); }
+std::string toStructured(const Event& e) {
+    return e.json.dump();
+}
 
 BinaryMessage toBinary(const Event& e) {
     BinaryMessage m;
@@ -545,9 +554,8 @@ BinaryMessage toBinary(const Event& e) {
         else
             m.body = it->dump();
     } else if (const auto b64 = e.json.find("data_base64"); b64 != e.json.end()) {
-        const auto bytes = b64->is_string()
-                               ? base64Decode(b64->get_ref<const std::string&>())
-                               : std::nullopt;
+        const auto bytes =
+            b64->is_string() ? base64Decode(b64->get_ref<const std::string&>()) : std::nullopt;
         if (!bytes) invalid("data_base64", "attribute 'data_base64' is not valid base64");
         m.body = *bytes;
     }

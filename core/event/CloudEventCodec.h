@@ -14,8 +14,8 @@ namespace ow::event {
 
 /// Bounds applied while parsing, before any of the document is kept.
 struct JsonLimits {
-    std::size_t maxDepth = 32;     ///< nesting of objects/arrays, the top-level value is depth 1
-    std::size_t maxKeys = 10000;   ///< object members in the whole document
+    std::size_t maxDepth = 32;   ///< nesting of objects/arrays, the top-level value is depth 1
+    std::size_t maxKeys = 10000; ///< object members in the whole document
 };
 
 /// Why an event (or a batch) was refused. `attribute` names the CloudEvents attribute at
@@ -38,7 +38,8 @@ Event parseStructured(std::string_view body, const JsonLimits& limits);
 
 /// Batch mode: `application/cloudevents-batch+json`, a JSON array of structured events.
 /// All-or-nothing: the first bad event throws with its index. An empty array is valid.
-std::vector<Event> parseBatch(std::string_view body, const JsonLimits& limits, std::size_t maxEvents);
+std::vector<Event> parseBatch(std::string_view body, const JsonLimits& limits,
+                              std::size_t maxEvents);
 
 /// Binary mode: attributes in `ce-` headers (percent-decoded as the HTTP binding says),
 /// `content-type` becomes `datacontenttype`, the body is the data. JSON content types
@@ -55,7 +56,7 @@ std::string toStructured(const Event& e);
 
 /// The binary-mode message: `ce-*` headers (percent-encoded), content type and body.
 struct BinaryMessage {
-    HeaderList headers;  ///< includes "content-type" when the event has data
+    HeaderList headers; ///< includes "content-type" when the event has data
     std::string body;
 };
 BinaryMessage toBinary(const Event& e);

@@ -7,12 +7,12 @@ namespace ow::event {
 
 namespace {
 
-constexpr char kAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::array<int8_t, 256> makeDecodeTable() {
     std::array<int8_t, 256> t{};
-    for (auto& v : t) v = -1;
+    for (auto& v : t)
+        v = -1;
     for (int i = 0; i < 64; ++i)
         t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
     return t;

@@ -29,9 +29,11 @@ std::string mediaType(const std::string* contentType) {
 // draft-ietf-httpapi-idempotency-key-header: an sf-string; we accept 1..255 visible ASCII
 // characters (quotes around it are stripped).
 bool validIdempotencyKey(std::string& key) {
-    if (key.size() >= 2 && key.front() == '"' && key.back() == '"') key = key.substr(1, key.size() - 2);
+    if (key.size() >= 2 && key.front() == '"' && key.back() == '"')
+        key = key.substr(1, key.size() - 2);
     if (key.empty() || key.size() > 255) return false;
-    return std::all_of(key.begin(), key.end(), [](unsigned char c) { return c >= 0x21 && c <= 0x7e; });
+    return std::all_of(key.begin(), key.end(),
+                       [](unsigned char c) { return c >= 0x21 && c <= 0x7e; });
 }
 
 // Appends `s` as a JSON string. The answer is built by hand because it is written for every
@@ -49,7 +51,7 @@ void appendJsonString(std::string& out, std::string_view s) {
             out.push_back(hex[c >> 4]);
             out.push_back(hex[c & 15]);
         } else {
-            out.push_back(ch);  // UTF-8 was validated by the codec
+            out.push_back(ch); // UTF-8 was validated by the codec
         }
     }
     out.push_back('"');
@@ -61,13 +63,14 @@ void appendOutcome(std::string& out, const event::Event& e, const store::AcceptO
     appendJsonString(out, e.id);
     out += R"(,"source":)";
     appendJsonString(out, e.source);
-    out += R"(,"seq":)" + std::to_string(o.seq) + R"(,"accepted_at":")" + util::formatRfc3339Ms(o.acceptedAtMs) + "\"}";
+    out += R"(,"seq":)" + std::to_string(o.seq) + R"(,"accepted_at":")" +
+           util::formatRfc3339Ms(o.acceptedAtMs) + "\"}";
 }
 
 // The answer to an accepted request; the same text is stored for Idempotency-Key replays.
-std::pair<int, std::string> buildAnswer(const std::vector<std::shared_ptr<const event::Event>>& events,
-                                        const std::vector<store::AcceptOutcome>& out, bool batch,
-                                        std::size_t& fresh) {
+std::pair<int, std::string>
+buildAnswer(const std::vector<std::shared_ptr<const event::Event>>& events,
+            const std::vector<store::AcceptOutcome>& out, bool batch, std::size_t& fresh) {
     fresh = 0;
     for (const auto& o : out)
         if (o.status == store::AcceptOutcome::Status::Accepted) ++fresh;
@@ -76,8 +79,8 @@ std::pair<int, std::string> buildAnswer(const std::vector<std::shared_ptr<const 
     if (!batch) {
         appendOutcome(body, *events[0], out[0]);
     } else {
-        body = R"({"accepted":)" + std::to_string(fresh) + R"(,"duplicates":)" + std::to_string(out.size() - fresh) +
-               R"(,"events":[)";
+        body = R"({"accepted":)" + std::to_string(fresh) + R"(,"duplicates":)" +
+               std::to_string(out.size() - fresh) + R"(,"events":[)";
         for (std::size_t i = 0; i < out.size(); ++i) {
             if (i) body.push_back(',');
             appendOutcome(body, *events[i], out[i]);
@@ -90,11 +93,16 @@ std::pair<int, std::string> buildAnswer(const std::vector<std::shared_ptr<const 
 
 const char* errorType(event::EventError::Kind k) {
     switch (k) {
-    case event::EventError::Kind::MalformedJson: return "malformed-json";
-    case event::EventError::Kind::TooDeep: return "json-too-deep";
-    case event::EventError::Kind::TooManyKeys: return "json-too-many-keys";
-    case event::EventError::Kind::InvalidBatch: return "invalid-batch";
-    case event::EventError::Kind::InvalidEvent: break;
+    case event::EventError::Kind::MalformedJson:
+        return "malformed-json";
+    case event::EventError::Kind::TooDeep:
+        return "json-too-deep";
+    case event::EventError::Kind::TooManyKeys:
+        return "json-too-many-keys";
+    case event::EventError::Kind::InvalidBatch:
+        return "invalid-batch";
+    case event::EventError::Kind::InvalidEvent:
+        break;
     }
     return "invalid-cloudevent";
 }
@@ -103,22 +111,28 @@ const char* errorType(event::EventError::Kind k) {
 
 EventIngress::EventIngress(config::InputSpec spec, const config::Limits& limits,
                            pipeline::JournalWriter& writer, observability::Metrics& metrics)
-    : spec_(std::move(spec)),
-      jsonLimits_{static_cast<std::size_t>(limits.maxJsonDepth), static_cast<std::size_t>(limits.maxJsonKeys)},
-      maxBatch_(static_cast<std::size_t>(limits.maxBatchEvents)), writer_(writer), auth_(spec_.tokens),
-      metrics_(metrics),
-      accepted_(metrics.counter("onewindow_events_accepted_total", "Events journaled (new)", {{"input", spec_.name}})),
+    : spec_(std::move(spec)), jsonLimits_{static_cast<std::size_t>(limits.maxJsonDepth),
+                                          static_cast<std::size_t>(limits.maxJsonKeys)},
+      maxBatch_(static_cast<std::size_t>(limits.maxBatchEvents)), writer_(writer),
+      auth_(spec_.tokens), metrics_(metrics),
+      accepted_(metrics.counter("onewindow_events_accepted_total", "Events journaled (new)",
+                                {{"input", spec_.name}})),
       duplicates_(metrics.counter("onewindow_events_duplicate_total",
                                   "Events already journaled (same source and id), not routed again",
                                   {{"input", spec_.name}})),
-      acceptLatency_(metrics.histogram("onewindow_accept_seconds", "From request received to answer sent",
-                                       observability::Metrics::latencyBuckets(), {{"input", spec_.name}})) {}
+      acceptLatency_(
+          metrics.histogram("onewindow_accept_seconds", "From request received to answer sent",
+                            observability::Metrics::latencyBuckets(), {{"input", spec_.name}})) {}
 
 Response EventIngress::reject(int status, const std::string& reason, const std::string& type,
-                              const std::string& title, const std::string& detail, const nlohmann::json& extra) {
-    metrics_.counter("onewindow_events_rejected_total", "Requests refused, by reason",
-                     {{"input", spec_.name}, {"reason", reason}}).inc();
-    Log::debug("ingress", "request refused", {{"input", spec_.name}, {"status", status}, {"reason", detail}});
+                              const std::string& title, const std::string& detail,
+                              const nlohmann::json& extra) {
+    metrics_
+        .counter("onewindow_events_rejected_total", "Requests refused, by reason",
+                 {{"input", spec_.name}, {"reason", reason}})
+        .inc();
+    Log::debug("ingress", "request refused",
+               {{"input", spec_.name}, {"status", status}, {"reason", detail}});
     return problem(status, type, title, detail, extra);
 }
 
@@ -127,7 +141,9 @@ Response EventIngress::handle(const Request& req) {
     struct Timer {
         observability::Histogram& h;
         std::chrono::steady_clock::time_point t0;
-        ~Timer() { h.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()); }
+        ~Timer() {
+            h.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
     } timer{acceptLatency_, started};
 
     // --- who is calling
@@ -136,8 +152,9 @@ Response EventIngress::handle(const Request& req) {
         auto who = auth_.authenticate(req.header("authorization"));
         if (!who) {
             auto r = reject(401, "unauthorized", "unauthorized", "Unauthorized",
-                            req.header("authorization") ? "the bearer token is not valid for this input"
-                                                        : "this input requires an Authorization: Bearer token");
+                            req.header("authorization")
+                                ? "the bearer token is not valid for this input"
+                                : "this input requires an Authorization: Bearer token");
             r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"onewindow\"");
             return r;
         }
@@ -160,17 +177,22 @@ Response EventIngress::handle(const Request& req) {
             auto e = event::parseBinary(req.headers, req.body, jsonLimits_);
             items.push_back({std::make_shared<const event::Event>(std::move(e)), {}});
         } else {
-            return reject(415, "unsupported-media-type", "unsupported-media-type", "Unsupported Media Type",
-                          "send application/cloudevents+json (structured), application/cloudevents-batch+json "
-                          "(batch) or binary mode with ce-specversion, ce-id, ce-source and ce-type headers; got " +
-                              (type.empty() ? std::string("no Content-Type") : "Content-Type " + type));
+            return reject(
+                415, "unsupported-media-type", "unsupported-media-type", "Unsupported Media Type",
+                "send application/cloudevents+json (structured), "
+                "application/cloudevents-batch+json "
+                "(batch) or binary mode with ce-specversion, ce-id, ce-source and ce-type headers; "
+                "got " +
+                    (type.empty() ? std::string("no Content-Type") : "Content-Type " + type));
         }
     } catch (const event::EventError& e) {
         nlohmann::json extra = nlohmann::json::object();
         if (!e.attribute.empty()) extra["attribute"] = e.attribute;
         if (e.index >= 0) extra["index"] = e.index;
         std::string detail = e.what();
-        if (e.index >= 0) detail = "event " + std::to_string(e.index) + " of the batch: " + detail + " (no event of the batch was accepted)";
+        if (e.index >= 0)
+            detail = "event " + std::to_string(e.index) + " of the batch: " + detail +
+                     " (no event of the batch was accepted)";
         return reject(400, errorType(e.kind), errorType(e.kind), "Bad Request", detail, extra);
     }
     std::vector<std::shared_ptr<const event::Event>> events;
@@ -187,18 +209,21 @@ Response EventIngress::handle(const Request& req) {
         if (!validIdempotencyKey(key))
             return reject(400, "bad-idempotency-key", "bad-idempotency-key", "Bad Request",
                           "Idempotency-Key must be 1 to 255 visible ASCII characters");
-        std::string fingerprint = security::sha256Hex(req.method + " " + req.path + "\n" + type + "\n" + req.body);
+        std::string fingerprint =
+            security::sha256Hex(req.method + " " + req.path + "\n" + type + "\n" + req.body);
         {
             std::lock_guard lock(inFlightMu_);
             if (!inFlight_.insert({client, key}).second)
-                return reject(409, "idempotency-in-flight", "idempotency-key-in-flight", "Conflict",
-                              "a request with this Idempotency-Key is still being processed; retry later");
+                return reject(
+                    409, "idempotency-in-flight", "idempotency-key-in-flight", "Conflict",
+                    "a request with this Idempotency-Key is still being processed; retry later");
         }
-        idem = pipeline::IdempotencyBinding{client, key, fingerprint,
-                                            [events, batch](const std::vector<store::AcceptOutcome>& out) {
-                                                std::size_t fresh = 0;
-                                                return buildAnswer(events, out, batch, fresh);
-                                            }};
+        idem = pipeline::IdempotencyBinding{
+            client, key, fingerprint,
+            [events, batch](const std::vector<store::AcceptOutcome>& out) {
+                std::size_t fresh = 0;
+                return buildAnswer(events, out, batch, fresh);
+            }};
     }
     struct Release {
         EventIngress* self;
@@ -222,7 +247,8 @@ Response EventIngress::handle(const Request& req) {
     }
     if (result.previous) {
         if (result.previous->fingerprint != fingerprint)
-            return reject(422, "idempotency-key-reused", "idempotency-key-reused", "Unprocessable Content",
+            return reject(422, "idempotency-key-reused", "idempotency-key-reused",
+                          "Unprocessable Content",
                           "this Idempotency-Key was already used with a different request");
         Response r;
         r.status = result.previous->status;

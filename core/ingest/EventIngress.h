@@ -18,16 +18,16 @@ namespace ow::ingest {
 
 class EventIngress {
 public:
-    EventIngress(config::InputSpec spec, const config::Limits& limits, pipeline::JournalWriter& writer,
-                 observability::Metrics& metrics);
+    EventIngress(config::InputSpec spec, const config::Limits& limits,
+                 pipeline::JournalWriter& writer, observability::Metrics& metrics);
 
     [[nodiscard]] const std::string& path() const { return spec_.path; }
     transport::http::Response handle(const transport::http::Request& req);
 
 private:
     transport::http::Response reject(int status, const std::string& reason, const std::string& type,
-                                      const std::string& title, const std::string& detail,
-                                      const nlohmann::json& extra = nlohmann::json::object());
+                                     const std::string& title, const std::string& detail,
+                                     const nlohmann::json& extra = nlohmann::json::object());
 
     config::InputSpec spec_;
     event::JsonLimits jsonLimits_;
@@ -37,7 +37,7 @@ private:
     observability::Metrics& metrics_;
 
     std::mutex inFlightMu_;
-    std::set<std::pair<std::string, std::string>> inFlight_;  // (client, idempotency key)
+    std::set<std::pair<std::string, std::string>> inFlight_; // (client, idempotency key)
 
     observability::Counter& accepted_;
     observability::Counter& duplicates_;

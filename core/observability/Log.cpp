@@ -33,7 +33,8 @@ void Log::write(Level l, std::string_view component, std::string_view msg,
         {"msg", msg},
     };
     if (fields.is_object())
-        for (const auto& [k, v] : fields.items()) line[k] = v;
+        for (const auto& [k, v] : fields.items())
+            line[k] = v;
     std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     text.push_back('\n');
     // One fwrite per line under a lock: lines from different threads never interleave.

@@ -23,11 +23,21 @@ public:
     static void write(Level l, std::string_view component, std::string_view msg,
                       const nlohmann::json& fields = nullptr);
 
-    static void trace(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) { if (enabled(Level::Trace)) write(Level::Trace, c, m, f); }
-    static void debug(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) { if (enabled(Level::Debug)) write(Level::Debug, c, m, f); }
-    static void info(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) { if (enabled(Level::Info)) write(Level::Info, c, m, f); }
-    static void warn(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) { if (enabled(Level::Warn)) write(Level::Warn, c, m, f); }
-    static void error(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) { if (enabled(Level::Error)) write(Level::Error, c, m, f); }
+    static void trace(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) {
+        if (enabled(Level::Trace)) write(Level::Trace, c, m, f);
+    }
+    static void debug(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) {
+        if (enabled(Level::Debug)) write(Level::Debug, c, m, f);
+    }
+    static void info(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) {
+        if (enabled(Level::Info)) write(Level::Info, c, m, f);
+    }
+    static void warn(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) {
+        if (enabled(Level::Warn)) write(Level::Warn, c, m, f);
+    }
+    static void error(std::string_view c, std::string_view m, const nlohmann::json& f = nullptr) {
+        if (enabled(Level::Error)) write(Level::Error, c, m, f);
+    }
 
 private:
     static std::atomic<Level> level_;

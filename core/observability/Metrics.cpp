@@ -47,14 +47,15 @@ std::string number(double v) {
 } // namespace
 
 Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)),
-      buckets_(new std::atomic<std::uint64_t>[bounds_.size() + 1]) {
-    for (std::size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0);
+    : bounds_(std::move(bounds)), buckets_(new std::atomic<std::uint64_t>[bounds_.size() + 1]) {
+    for (std::size_t i = 0; i <= bounds_.size(); ++i)
+        buckets_[i].store(0);
 }
 
 void Histogram::observe(double v) {
     std::size_t i = 0;
-    while (i < bounds_.size() && v > bounds_[i]) ++i;
+    while (i < bounds_.size() && v > bounds_[i])
+        ++i;
     buckets_[i].fetch_add(1, std::memory_order_relaxed);
     count_.fetch_add(1, std::memory_order_relaxed);
     if (v > 0) sumMicros_.fetch_add(static_cast<std::uint64_t>(v * 1e6), std::memory_order_relaxed);
@@ -110,8 +111,8 @@ void Metrics::gaugeFunction(const std::string& name, const std::string& help,
 }
 
 std::vector<double> Metrics::latencyBuckets() {
-    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-            0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5, 10};
+    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+            0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 std::string Metrics::render() const {
@@ -126,14 +127,16 @@ std::string Metrics::render() const {
             out += name + labels + " " + std::to_string(c->value()) + "\n";
         for (const auto& [labels, g] : f.gauges)
             out += name + labels + " " + std::to_string(g->value()) + "\n";
-        for (const auto& [labels, fn] : f.functions) out += name + labels + " " + number(fn()) + "\n";
+        for (const auto& [labels, fn] : f.functions)
+            out += name + labels + " " + number(fn()) + "\n";
         for (const auto& [labels, h] : f.histograms) {
             std::vector<std::uint64_t> cum;
             double sum = 0;
             h->snapshot(cum, sum);
             for (std::size_t i = 0; i < h->bounds().size(); ++i)
-                out += name + "_bucket" + withLabel(labels, "le=\"" + number(h->bounds()[i]) + "\"") +
-                       " " + std::to_string(cum[i]) + "\n";
+                out += name + "_bucket" +
+                       withLabel(labels, "le=\"" + number(h->bounds()[i]) + "\"") + " " +
+                       std::to_string(cum[i]) + "\n";
             out += name + "_bucket" + withLabel(labels, "le=\"+Inf\"") + " " +
                    std::to_string(cum.back()) + "\n";
             out += name + "_sum" + labels + " " + number(sum) + "\n";

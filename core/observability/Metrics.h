@@ -46,9 +46,9 @@ public:
 
 private:
     std::vector<double> bounds_;
-    std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;  // non-cumulative, last = +Inf
+    std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_; // non-cumulative, last = +Inf
     std::atomic<std::uint64_t> count_{0};
-    std::atomic<std::uint64_t> sumMicros_{0};  // sum kept in millionths: no atomic double needed
+    std::atomic<std::uint64_t> sumMicros_{0}; // sum kept in millionths: no atomic double needed
 };
 
 /// Registry of metric families. Getting a metric takes a lock; hot paths keep the returned
@@ -60,8 +60,8 @@ public:
     Histogram& histogram(const std::string& name, const std::string& help,
                          const std::vector<double>& bounds, const Labels& labels = {});
     /// A gauge computed when /metrics is read (e.g. outbox depth).
-    void gaugeFunction(const std::string& name, const std::string& help,
-                       std::function<double()> fn, const Labels& labels = {});
+    void gaugeFunction(const std::string& name, const std::string& help, std::function<double()> fn,
+                       const Labels& labels = {});
 
     /// Prometheus text format 0.0.4.
     [[nodiscard]] std::string render() const;

@@ -17,9 +17,10 @@ constexpr std::int64_t ReplayPollMs = 500; // how often `dlq replay` requests ar
 constexpr std::int64_t PruneEveryMs = 10 * 60 * 1000;
 } // namespace
 
-JournalWriter::JournalWriter(store::Journal& journal, std::shared_ptr<const routing::RouteTable> routes,
-                             const util::Clock& clock, observability::Metrics& metrics, int maxBatch,
-                             RowsCallback onRows)
+JournalWriter::JournalWriter(store::Journal& journal,
+                             std::shared_ptr<const routing::RouteTable> routes,
+                             const util::Clock& clock, observability::Metrics& metrics,
+                             int maxBatch, RowsCallback onRows)
     : journal_(journal), routes_(std::move(routes)), clock_(clock), maxBatch_(maxBatch),
       onRows_(std::move(onRows)),
       batchEvents_(metrics.histogram("onewindow_commit_batch_events",
@@ -29,12 +30,17 @@ JournalWriter::JournalWriter(store::Journal& journal, std::shared_ptr<const rout
                                        observability::Metrics::latencyBuckets())),
       commitFailures_(metrics.counter("onewindow_journal_commit_failures_total",
                                       "Journal transactions that failed (answered 503)")),
-      routedRows_(metrics.counter("onewindow_routed_deliveries_total", "Outbox rows created by routing")),
-      unroutable_(metrics.counter("onewindow_unroutable_deliveries_total",
-                                  "Deliveries dead-lettered at routing (unknown output, missing attribute)")),
-      unmatched_(metrics.counter("onewindow_unmatched_events_total", "Events that matched no route")) {}
+      routedRows_(
+          metrics.counter("onewindow_routed_deliveries_total", "Outbox rows created by routing")),
+      unroutable_(metrics.counter(
+          "onewindow_unroutable_deliveries_total",
+          "Deliveries dead-lettered at routing (unknown output, missing attribute)")),
+      unmatched_(
+          metrics.counter("onewindow_unmatched_events_total", "Events that matched no route")) {}
 
-JournalWriter::~JournalWriter() { stop(); }
+JournalWriter::~JournalWriter() {
+    stop();
+}
 
 void JournalWriter::start() {
     std::int64_t cursor = journal_.routedCursor();
@@ -44,7 +50,8 @@ void JournalWriter::start() {
     unrouted_ = last - cursor;
     deadCount_ = journal_.countOutbox(1);
     if (backlog_)
-        Log::info("journal", "events accepted before the last stop are not routed yet; routing them",
+        Log::info("journal",
+                  "events accepted before the last stop are not routed yet; routing them",
                   {{"unrouted", last - cursor}});
     auto pending = journal_.pendingOutbox();
     if (!pending.empty()) {
@@ -66,7 +73,8 @@ void JournalWriter::stop() {
 }
 
 AcceptResult JournalWriter::accept(std::vector<AcceptItem> items, const std::string& input,
-                                   const std::string& client, std::optional<IdempotencyBinding> idem) {
+                                   const std::string& client,
+                                   std::optional<IdempotencyBinding> idem) {
     auto req = std::make_unique<Request>();
     req->items = std::move(items);
     req->input = input;
@@ -90,7 +98,8 @@ void JournalWriter::delivered(std::int64_t rowId) {
     cv_.notify_one();
 }
 
-void JournalWriter::retry(std::int64_t rowId, int attempts, std::int64_t nextAtMs, const std::string& error) {
+void JournalWriter::retry(std::int64_t rowId, int attempts, std::int64_t nextAtMs,
+                          const std::string& error) {
     {
         std::lock_guard lock(mu_);
         updates_.push_back({Update::Kind::Retry, rowId, attempts, nextAtMs, error});
@@ -122,7 +131,8 @@ std::vector<OutboxRow> JournalWriter::routeEvents(const std::vector<Pending>& ev
         std::shared_ptr<const event::Event> ev = p.event;
         if (!ev) {
             try {
-                ev = std::make_shared<const event::Event>(event::fromJson(nlohmann::json::parse(*p.stored.body)));
+                ev = std::make_shared<const event::Event>(
+                    event::fromJson(nlohmann::json::parse(*p.stored.body)));
             } catch (const std::exception& e) {
                 // Cannot happen for what this hub journaled; keep going rather than stall routing.
                 Log::error("router", "journaled event cannot be read back; skipped",
@@ -165,13 +175,15 @@ void JournalWriter::run() {
         std::vector<Update> updates;
         {
             std::unique_lock lock(mu_);
-            auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ReplayPollMs);
+            auto deadline =
+                std::chrono::steady_clock::now() + std::chrono::milliseconds(ReplayPollMs);
             cv_.wait_until(lock, deadline, [&] {
                 return stopping_ || !requests_.empty() || !updates_.empty() ||
                        !unroutedEvents_.empty() || backlog_;
             });
             std::size_t events = 0;
-            while (!requests_.empty() && (events == 0 || events + requests_.front()->items.size() <= static_cast<std::size_t>(maxBatch_))) {
+            while (!requests_.empty() && (events == 0 || events + requests_.front()->items.size() <=
+                                                             static_cast<std::size_t>(maxBatch_))) {
                 events += requests_.front()->items.size();
                 batch.push_back(std::move(requests_.front()));
                 requests_.pop_front();
@@ -182,7 +194,7 @@ void JournalWriter::run() {
 
         std::int64_t now = clock_.nowMs();
         auto started = std::chrono::steady_clock::now();
-        std::vector<Pending> accepted;  // committed in this transaction
+        std::vector<Pending> accepted; // committed in this transaction
         std::vector<OutboxRow> newRows;
         std::size_t routedCount = 0;
         bool ok = true;
@@ -190,7 +202,8 @@ void JournalWriter::run() {
         std::int64_t deadDelta = 0;
         try {
             journal_.begin();
-            if (backlog_ && unroutedEvents_.size() < static_cast<std::size_t>(RouteChunk)) loadBacklog();
+            if (backlog_ && unroutedEvents_.size() < static_cast<std::size_t>(RouteChunk))
+                loadBacklog();
             for (auto& req : batch) {
                 req->outcomes.clear();
                 req->previous.reset();
@@ -205,13 +218,16 @@ void JournalWriter::run() {
                                                             req->client, now, item.body);
                     if (seq == 0) {
                         auto dup = journal_.findEvent(ev.source, ev.id);
-                        if (!dup) throw store::StoreError(0, "event vanished while checking a duplicate");
+                        if (!dup)
+                            throw store::StoreError(0, "event vanished while checking a duplicate");
                         req->outcomes.push_back(*dup);
                         continue;
                     }
                     auto body = std::make_shared<const std::string>(std::move(item.body));
                     req->outcomes.push_back({AcceptOutcome::Status::Accepted, seq, now});
-                    accepted.push_back({store::StoredEvent{seq, ev.source, ev.id, ev.type, now, body}, item.event});
+                    accepted.push_back(
+                        {store::StoredEvent{seq, ev.source, ev.id, ev.type, now, body},
+                         item.event});
                 }
                 if (req->idem) {
                     auto [status, response] = req->idem->respond(req->outcomes);
@@ -221,9 +237,10 @@ void JournalWriter::run() {
             }
             // Route what is committed-but-unrouted first, then this transaction's own events,
             // unless older unrouted events are still on disk (they must go first: order).
-            std::vector<Pending> toRoute(unroutedEvents_.begin(),
-                                         unroutedEvents_.begin() +
-                                             std::min<std::size_t>(unroutedEvents_.size(), RouteChunk));
+            std::vector<Pending> toRoute(
+                unroutedEvents_.begin(),
+                unroutedEvents_.begin() +
+                    std::min<std::size_t>(unroutedEvents_.size(), RouteChunk));
             if (!backlog_)
                 for (const auto& p : accepted)
                     if (toRoute.size() < static_cast<std::size_t>(RouteChunk)) toRoute.push_back(p);
@@ -231,8 +248,12 @@ void JournalWriter::run() {
             newRows = routeEvents(toRoute);
             for (const auto& u : updates) {
                 switch (u.kind) {
-                case Update::Kind::Delivered: journal_.deleteOutbox(u.id); break;
-                case Update::Kind::Retry: journal_.updateRetry(u.id, u.attempts, u.nextAtMs, u.error); break;
+                case Update::Kind::Delivered:
+                    journal_.deleteOutbox(u.id);
+                    break;
+                case Update::Kind::Retry:
+                    journal_.updateRetry(u.id, u.attempts, u.nextAtMs, u.error);
+                    break;
                 case Update::Kind::Dead:
                     journal_.markDead(u.id, u.attempts, u.error, now);
                     ++deadDelta;
@@ -253,21 +274,24 @@ void JournalWriter::run() {
                 if (removed) Log::debug("journal", "pruned", {{"rows", removed}});
             }
             journal_.commit();
-            for (auto& r : replayed) newRows.push_back(std::move(r));
+            for (auto& r : replayed)
+                newRows.push_back(std::move(r));
         } catch (const std::exception& e) {
             journal_.rollback();
             ok = false;
             error = e.what();
         }
 
-        commitSeconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        commitSeconds_.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (!ok) {
             commitFailures_.inc();
             bool wasHealthy = healthy();
             lastFailureMs_ = clock_.nowMs();
             if (wasHealthy || !batch.empty())
                 Log::error("journal", "commit failed; requests answered 503", {{"error", error}});
-            for (auto& req : batch) req->done.set_value(AcceptResult{false, error, {}, {}});
+            for (auto& req : batch)
+                req->done.set_value(AcceptResult{false, error, {}, {}});
             // Delivery results are lost with the transaction: those rows are delivered again
             // after a restart (at-least-once), never lost.
             continue;
@@ -276,20 +300,23 @@ void JournalWriter::run() {
         std::size_t events = 0;
         for (auto& req : batch) {
             events += req->items.size();
-            req->done.set_value(AcceptResult{true, {}, std::move(req->outcomes), std::move(req->previous)});
+            req->done.set_value(
+                AcceptResult{true, {}, std::move(req->outcomes), std::move(req->previous)});
         }
         if (events) batchEvents_.observe(static_cast<double>(events));
         deadCount_.fetch_add(deadDelta);
 
         // Bookkeeping of what is now routed.
         std::size_t fromQueue = std::min(routedCount, unroutedEvents_.size());
-        unroutedEvents_.erase(unroutedEvents_.begin(), unroutedEvents_.begin() + static_cast<std::ptrdiff_t>(fromQueue));
+        unroutedEvents_.erase(unroutedEvents_.begin(),
+                              unroutedEvents_.begin() + static_cast<std::ptrdiff_t>(fromQueue));
         std::size_t fromAccepted = routedCount - fromQueue;
         if (!backlog_) {
-            for (std::size_t i = fromAccepted; i < accepted.size(); ++i) unroutedEvents_.push_back(accepted[i]);
+            for (std::size_t i = fromAccepted; i < accepted.size(); ++i)
+                unroutedEvents_.push_back(accepted[i]);
             if (!accepted.empty()) loadedSeq_ = accepted.back().stored.seq;
         } else {
-            backlog_ = true;  // this transaction's events stay on disk until the backlog is read
+            backlog_ = true; // this transaction's events stay on disk until the backlog is read
         }
         unrouted_ = static_cast<std::int64_t>(unroutedEvents_.size()) + (backlog_ ? 1 : 0);
         if (!newRows.empty()) onRows_(std::move(newRows));

@@ -26,7 +26,7 @@ namespace ow::pipeline {
 
 struct AcceptItem {
     std::shared_ptr<const event::Event> event;
-    std::string body;  ///< canonical structured JSON
+    std::string body; ///< canonical structured JSON
 };
 
 /// Binds an Idempotency-Key to the answer, stored in the same transaction as the events.
@@ -40,7 +40,7 @@ struct IdempotencyBinding {
 
 struct AcceptResult {
     bool ok = false;
-    std::string error;  ///< store failure, when !ok
+    std::string error; ///< store failure, when !ok
     std::vector<store::AcceptOutcome> outcomes;
     /// Set when the Idempotency-Key was already used: nothing was written, the caller answers
     /// from this record (same fingerprint) or refuses (other fingerprint).
@@ -99,7 +99,7 @@ private:
     };
     struct Pending {
         store::StoredEvent stored;
-        std::shared_ptr<const event::Event> event;  // null when loaded back from disk
+        std::shared_ptr<const event::Event> event; // null when loaded back from disk
     };
 
     void run();
@@ -120,9 +120,9 @@ private:
     std::thread thread_;
 
     // writer-thread state
-    std::deque<Pending> unroutedEvents_;  // committed, not yet routed, in seq order
-    bool backlog_ = false;                // more unrouted events on disk than in memory
-    std::int64_t loadedSeq_ = 0;          // highest seq loaded from disk for routing
+    std::deque<Pending> unroutedEvents_; // committed, not yet routed, in seq order
+    bool backlog_ = false;               // more unrouted events on disk than in memory
+    std::int64_t loadedSeq_ = 0;         // highest seq loaded from disk for routing
     std::int64_t lastReplayPollMs_ = 0;
     std::int64_t lastPruneMs_ = 0;
     std::atomic<std::int64_t> lastFailureMs_{0};

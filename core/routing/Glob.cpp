@@ -18,7 +18,8 @@ bool globMatch(std::string_view p, std::string_view t) {
             return false;
         }
     }
-    while (pi < p.size() && p[pi] == '*') ++pi;
+    while (pi < p.size() && p[pi] == '*')
+        ++pi;
     return pi == p.size();
 }
 

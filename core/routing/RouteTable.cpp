@@ -20,7 +20,8 @@ bool attributeMatches(const std::vector<std::string>& globs, const std::optional
 
 } // namespace
 
-RouteTable::RouteTable(std::vector<config::RouteSpec> routes, std::map<std::string, std::string> outputs)
+RouteTable::RouteTable(std::vector<config::RouteSpec> routes,
+                       std::map<std::string, std::string> outputs)
     : routes_(std::move(routes)), outputs_(std::move(outputs)) {}
 
 bool RouteTable::matches(const config::MatchSpec& m, const event::Event& e) {
@@ -37,7 +38,7 @@ bool RouteTable::matches(const config::MatchSpec& m, const event::Event& e) {
             try {
                 ptr = nlohmann::json::json_pointer(pointer);
             } catch (const nlohmann::json::exception&) {
-                return false;  // validated at load; a bad pointer never matches
+                return false; // validated at load; a bad pointer never matches
             }
             if (!it->contains(ptr)) return false;
             const auto& v = (*it)[ptr];
@@ -64,7 +65,8 @@ bool RouteTable::expand(const std::string& tmpl, const event::Event& e, std::str
         std::string name = tmpl.substr(i + 1, close - i - 1);
         auto v = e.attribute(name);
         if (!v) {
-            error = "output template '" + tmpl + "' needs attribute '" + name + "', which the event lacks";
+            error = "output template '" + tmpl + "' needs attribute '" + name +
+                    "', which the event lacks";
             return false;
         }
         out += *v;
@@ -76,7 +78,8 @@ bool RouteTable::expand(const std::string& tmpl, const event::Event& e, std::str
 std::vector<Target> RouteTable::route(const event::Event& e) const {
     std::vector<Target> out;
     auto seen = [&](const std::string& output) {
-        return std::any_of(out.begin(), out.end(), [&](const Target& t) { return t.output == output; });
+        return std::any_of(out.begin(), out.end(),
+                           [&](const Target& t) { return t.output == output; });
     };
     for (const auto& r : routes_) {
         if (!matches(r.match, e)) continue;
@@ -84,10 +87,11 @@ std::vector<Target> RouteTable::route(const event::Event& e) const {
             Target t{r.name, "", "", ""};
             std::string error;
             if (!expand(tmpl, e, t.output, error)) {
-                t.output = tmpl;  // keeps the row identifiable in the DLQ
+                t.output = tmpl; // keeps the row identifiable in the DLQ
                 t.error = error;
             } else if (auto o = outputs_.find(t.output); o == outputs_.end()) {
-                t.error = "route '" + r.name + "' resolved output '" + t.output + "', which is not defined";
+                t.error = "route '" + r.name + "' resolved output '" + t.output +
+                          "', which is not defined";
             } else if (!o->second.empty()) {
                 t.orderingKey = e.attribute(o->second).value_or("");
             }

@@ -17,7 +17,7 @@ struct Target {
     std::string route;
     std::string output;
     std::string error;
-    std::string orderingKey;  ///< value of the output's ordering attribute ("" = unordered)
+    std::string orderingKey; ///< value of the output's ordering attribute ("" = unordered)
 };
 
 class RouteTable {
@@ -32,7 +32,8 @@ public:
     [[nodiscard]] static bool matches(const config::MatchSpec& m, const event::Event& e);
 
     /// Expands "{attr}" placeholders; returns false with `error` set if an attribute is missing.
-    static bool expand(const std::string& tmpl, const event::Event& e, std::string& out, std::string& error);
+    static bool expand(const std::string& tmpl, const event::Event& e, std::string& out,
+                       std::string& error);
 
 private:
     std::vector<config::RouteSpec> routes_;

@@ -28,7 +28,8 @@ std::string sha256Hex(const std::string& data) {
 }
 
 TokenAuth::TokenAuth(const std::vector<config::BearerToken>& tokens) {
-    for (const auto& t : tokens) entries_.push_back({t.client, digest(t.token)});
+    for (const auto& t : tokens)
+        entries_.push_back({t.client, digest(t.token)});
 }
 
 std::optional<std::string> TokenAuth::authenticate(const std::string* authorization) const {

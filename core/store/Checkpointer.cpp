@@ -14,9 +14,13 @@ using observability::Log;
 Checkpointer::Checkpointer(const std::string& dbFile, int walPages, int intervalMs)
     : dbFile_(dbFile), walPages_(walPages), intervalMs_(intervalMs) {}
 
-Checkpointer::~Checkpointer() { stop(); }
+Checkpointer::~Checkpointer() {
+    stop();
+}
 
-void Checkpointer::start() { thread_ = std::thread([this] { run(); }); }
+void Checkpointer::start() {
+    thread_ = std::thread([this] { run(); });
+}
 
 void Checkpointer::stop() {
     {
@@ -50,12 +54,14 @@ void Checkpointer::run() {
     }
     std::unique_lock lock(mu_);
     while (!stopping_) {
-        cv_.wait_for(lock, std::chrono::milliseconds(intervalMs_), [&] { return stopping_ || due_; });
+        cv_.wait_for(lock, std::chrono::milliseconds(intervalMs_),
+                     [&] { return stopping_ || due_; });
         if (stopping_) break;
         due_ = false;
         lock.unlock();
         int logFrames = 0, checkpointed = 0;
-        int rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &checkpointed);
+        int rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           &logFrames, &checkpointed);
         if (rc == SQLITE_OK) {
             checkpoints_.fetch_add(1);
         } else if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {

@@ -67,7 +67,8 @@ struct Journal::Statements {
                            "ON CONFLICT(event_seq, output) DO NOTHING"),
           deleteOutbox(db, "DELETE FROM outbox WHERE id=?1"),
           updateRetry(db, "UPDATE outbox SET attempts=?2, next_at=?3, last_error=?4 WHERE id=?1"),
-          markDead(db, "UPDATE outbox SET state=1, attempts=?2, last_error=?3, dead_at=?4 WHERE id=?1"),
+          markDead(db,
+                   "UPDATE outbox SET state=1, attempts=?2, last_error=?3, dead_at=?4 WHERE id=?1"),
           findIdem(db, "SELECT fingerprint, status, response, created_at FROM idempotency "
                        "WHERE client=?1 AND key=?2"),
           putIdem(db, "INSERT OR REPLACE INTO idempotency(client,key,fingerprint,status,response,"
@@ -85,7 +86,9 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
           std::filesystem::create_directories(dataDir);
           return fileName(dataDir);
       }()) {
-    std::string sync = synchronous == "normal" ? "NORMAL" : synchronous == "extra" ? "EXTRA" : "FULL";
+    std::string sync = synchronous == "normal"  ? "NORMAL"
+                       : synchronous == "extra" ? "EXTRA"
+                                                : "FULL";
     db_.exec("PRAGMA journal_mode=WAL");
     // FULL: the WAL is fsynced at every commit, so an answered 202 survives power loss;
     // NORMAL only survives process crashes (see README, "Durability").
@@ -110,8 +113,12 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
 
 Journal::~Journal() = default;
 
-void Journal::begin() { db_.exec("BEGIN IMMEDIATE"); }
-void Journal::commit() { db_.exec("COMMIT"); }
+void Journal::begin() {
+    db_.exec("BEGIN IMMEDIATE");
+}
+void Journal::commit() {
+    db_.exec("COMMIT");
+}
 void Journal::rollback() noexcept {
     try {
         db_.exec("ROLLBACK");
@@ -134,7 +141,13 @@ std::int64_t Journal::insertEvent(const std::string& source, const std::string& 
                                   const std::string& client, std::int64_t acceptedAtMs,
                                   const std::string& body) {
     auto& s = st_->insertEvent;
-    s.bind(1, source).bind(2, id).bind(3, type).bind(4, input).bind(5, client).bind(6, acceptedAtMs).bind(7, body);
+    s.bind(1, source)
+        .bind(2, id)
+        .bind(3, type)
+        .bind(4, input)
+        .bind(5, client)
+        .bind(6, acceptedAtMs)
+        .bind(7, body);
     s.run();
     return db_.changes() > 0 ? db_.lastInsertId() : 0;
 }
@@ -194,13 +207,21 @@ void Journal::deleteOutbox(std::int64_t id) {
     st_->deleteOutbox.run();
 }
 
-void Journal::updateRetry(std::int64_t id, int attempts, std::int64_t nextAtMs, const std::string& error) {
-    st_->updateRetry.bind(1, id).bind(2, static_cast<std::int64_t>(attempts)).bind(3, nextAtMs).bind(4, error);
+void Journal::updateRetry(std::int64_t id, int attempts, std::int64_t nextAtMs,
+                          const std::string& error) {
+    st_->updateRetry.bind(1, id)
+        .bind(2, static_cast<std::int64_t>(attempts))
+        .bind(3, nextAtMs)
+        .bind(4, error);
     st_->updateRetry.run();
 }
 
-void Journal::markDead(std::int64_t id, int attempts, const std::string& error, std::int64_t nowMs) {
-    st_->markDead.bind(1, id).bind(2, static_cast<std::int64_t>(attempts)).bind(3, error).bind(4, nowMs);
+void Journal::markDead(std::int64_t id, int attempts, const std::string& error,
+                       std::int64_t nowMs) {
+    st_->markDead.bind(1, id)
+        .bind(2, static_cast<std::int64_t>(attempts))
+        .bind(3, error)
+        .bind(4, nowMs);
     st_->markDead.run();
 }
 
@@ -219,16 +240,19 @@ OutboxRow Journal::readOutbox(Statement& s) {
 }
 
 std::vector<OutboxRow> Journal::pendingOutbox() {
-    Statement s(db_, std::string("SELECT ") + OutboxColumns +
-                         " FROM outbox o JOIN events e ON e.seq=o.event_seq WHERE o.state=0 ORDER BY o.id");
+    Statement s(
+        db_, std::string("SELECT ") + OutboxColumns +
+                 " FROM outbox o JOIN events e ON e.seq=o.event_seq WHERE o.state=0 ORDER BY o.id");
     std::vector<OutboxRow> out;
-    while (s.step()) out.push_back(readOutbox(s));
+    while (s.step())
+        out.push_back(readOutbox(s));
     return out;
 }
 
 std::vector<OutboxRow> Journal::takeReplayRequests(std::int64_t nowMs) {
-    Statement s(db_, std::string("SELECT ") + OutboxColumns +
-                         " FROM outbox o JOIN events e ON e.seq=o.event_seq WHERE o.state=2 ORDER BY o.id");
+    Statement s(
+        db_, std::string("SELECT ") + OutboxColumns +
+                 " FROM outbox o JOIN events e ON e.seq=o.event_seq WHERE o.state=2 ORDER BY o.id");
     std::vector<OutboxRow> out;
     while (s.step()) {
         out.push_back(readOutbox(s));
@@ -236,7 +260,8 @@ std::vector<OutboxRow> Journal::takeReplayRequests(std::int64_t nowMs) {
         out.back().nextAtMs = nowMs;
     }
     if (!out.empty()) {
-        Statement u(db_, "UPDATE outbox SET state=0, attempts=0, next_at=?1, dead_at=NULL WHERE state=2");
+        Statement u(
+            db_, "UPDATE outbox SET state=0, attempts=0, next_at=?1, dead_at=NULL WHERE state=2");
         u.bind(1, nowMs);
         u.run();
     }
@@ -250,9 +275,11 @@ std::int64_t Journal::countOutbox(int state) {
 }
 
 std::vector<DeadLetter> Journal::deadLetters(const std::string& output, int limit) {
-    Statement s(db_, std::string("SELECT ") + OutboxColumns +
-                         ", e.source, e.id, e.type, o.dead_at FROM outbox o JOIN events e ON "
-                         "e.seq=o.event_seq WHERE o.state=1 AND (?1='' OR o.output=?1) ORDER BY o.id LIMIT ?2");
+    Statement s(
+        db_,
+        std::string("SELECT ") + OutboxColumns +
+            ", e.source, e.id, e.type, o.dead_at FROM outbox o JOIN events e ON "
+            "e.seq=o.event_seq WHERE o.state=1 AND (?1='' OR o.output=?1) ORDER BY o.id LIMIT ?2");
     s.bind(1, output).bind(2, static_cast<std::int64_t>(limit));
     std::vector<DeadLetter> out;
     while (s.step()) {
@@ -283,13 +310,16 @@ std::optional<DeadLetter> Journal::deadLetter(std::int64_t id) {
 }
 
 int Journal::requestReplay(std::int64_t id, const std::string& output) {
-    Statement s(db_, "UPDATE outbox SET state=2 WHERE state=1 AND (?1=0 OR id=?1) AND (?2='' OR output=?2)");
+    Statement s(
+        db_,
+        "UPDATE outbox SET state=2 WHERE state=1 AND (?1=0 OR id=?1) AND (?2='' OR output=?2)");
     s.bind(1, id).bind(2, output);
     s.run();
     return db_.changes();
 }
 
-std::optional<IdempotencyRecord> Journal::findIdempotency(const std::string& client, const std::string& key) {
+std::optional<IdempotencyRecord> Journal::findIdempotency(const std::string& client,
+                                                          const std::string& key) {
     auto& s = st_->findIdem;
     s.bind(1, client).bind(2, key);
     std::optional<IdempotencyRecord> out;
@@ -299,9 +329,13 @@ std::optional<IdempotencyRecord> Journal::findIdempotency(const std::string& cli
     return out;
 }
 
-void Journal::putIdempotency(const std::string& client, const std::string& key, const IdempotencyRecord& r) {
+void Journal::putIdempotency(const std::string& client, const std::string& key,
+                             const IdempotencyRecord& r) {
     auto& s = st_->putIdem;
-    s.bind(1, client).bind(2, key).bind(3, r.fingerprint).bind(4, static_cast<std::int64_t>(r.status));
+    s.bind(1, client)
+        .bind(2, key)
+        .bind(3, r.fingerprint)
+        .bind(4, static_cast<std::int64_t>(r.status));
     s.bind(5, r.response).bind(6, r.createdAtMs);
     s.run();
 }

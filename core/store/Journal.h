@@ -16,9 +16,9 @@ namespace ow::store {
 
 /// A stored answer for an Idempotency-Key.
 struct IdempotencyRecord {
-    std::string fingerprint;  ///< SHA-256 of method, path and body
+    std::string fingerprint; ///< SHA-256 of method, path and body
     int status = 0;
-    std::string response;     ///< the body that was answered
+    std::string response; ///< the body that was answered
     std::int64_t createdAtMs = 0;
 };
 
@@ -38,11 +38,13 @@ public:
     void rollback() noexcept;
 
     // --- events
-    [[nodiscard]] std::optional<AcceptOutcome> findEvent(const std::string& source, const std::string& id);
+    [[nodiscard]] std::optional<AcceptOutcome> findEvent(const std::string& source,
+                                                         const std::string& id);
     /// The new event's seq, or 0 if an event with this source and id already exists.
-    std::int64_t insertEvent(const std::string& source, const std::string& id, const std::string& type,
-                             const std::string& input, const std::string& client,
-                             std::int64_t acceptedAtMs, const std::string& body);
+    std::int64_t insertEvent(const std::string& source, const std::string& id,
+                             const std::string& type, const std::string& input,
+                             const std::string& client, std::int64_t acceptedAtMs,
+                             const std::string& body);
     /// Committed events with seq > `after`, oldest first.
     std::vector<StoredEvent> eventsAfter(std::int64_t after, int limit);
     std::int64_t routedCursor();
@@ -52,7 +54,8 @@ public:
     // --- outbox (state 0 pending, 1 dead, 2 replay requested)
     std::int64_t insertOutbox(const OutboxRow& row, int state, std::int64_t nowMs);
     void deleteOutbox(std::int64_t id);
-    void updateRetry(std::int64_t id, int attempts, std::int64_t nextAtMs, const std::string& error);
+    void updateRetry(std::int64_t id, int attempts, std::int64_t nextAtMs,
+                     const std::string& error);
     void markDead(std::int64_t id, int attempts, const std::string& error, std::int64_t nowMs);
     /// Pending rows with their event bodies, oldest first (loaded at start-up).
     std::vector<OutboxRow> pendingOutbox();
@@ -67,8 +70,10 @@ public:
     int requestReplay(std::int64_t id, const std::string& output);
 
     // --- idempotency keys
-    std::optional<IdempotencyRecord> findIdempotency(const std::string& client, const std::string& key);
-    void putIdempotency(const std::string& client, const std::string& key, const IdempotencyRecord& r);
+    std::optional<IdempotencyRecord> findIdempotency(const std::string& client,
+                                                     const std::string& key);
+    void putIdempotency(const std::string& client, const std::string& key,
+                        const IdempotencyRecord& r);
 
     /// Deletes events older than `eventsBeforeMs` that no outbox row needs, and idempotency
     /// records older than `keysBeforeMs`. Returns rows removed.

@@ -14,7 +14,7 @@ struct StoredEvent {
     std::string id;
     std::string type;
     std::int64_t acceptedAtMs = 0;
-    std::shared_ptr<const std::string> body;  ///< structured-mode JSON, shared with deliveries
+    std::shared_ptr<const std::string> body; ///< structured-mode JSON, shared with deliveries
 };
 
 /// One (event, output) delivery.
@@ -23,7 +23,7 @@ struct OutboxRow {
     std::int64_t eventSeq = 0;
     std::string output;
     std::string route;
-    std::string orderingKey;  ///< "" = unordered
+    std::string orderingKey; ///< "" = unordered
     int attempts = 0;
     std::int64_t nextAtMs = 0;
     std::string lastError;
@@ -44,7 +44,7 @@ struct AcceptOutcome {
     enum class Status { Accepted, Duplicate };
     Status status = Status::Accepted;
     std::int64_t seq = 0;
-    std::int64_t acceptedAtMs = 0;  ///< for a duplicate: when the original was accepted
+    std::int64_t acceptedAtMs = 0; ///< for a duplicate: when the original was accepted
 };
 
 } // namespace ow::store

@@ -19,11 +19,16 @@ namespace ow::itest {
 
 using namespace std::chrono_literals;
 
-inline std::string binary() { return OW_BINARY_PATH; }
-inline std::string tool(const std::string& name) { return std::string(OW_TOOLS_DIR) + "/ow-" + name; }
+inline std::string binary() {
+    return OW_BINARY_PATH;
+}
+inline std::string tool(const std::string& name) {
+    return std::string(OW_TOOLS_DIR) + "/ow-" + name;
+}
 
 /// Runs `onewindow ARGS...` to completion and returns (exit code, stdout+stderr).
-inline std::pair<int, std::string> runCli(const testkit::TempDir& dir, std::vector<std::string> args) {
+inline std::pair<int, std::string> runCli(const testkit::TempDir& dir,
+                                          std::vector<std::string> args) {
     static int n = 0;
     std::string out = dir.file("cli-" + std::to_string(++n) + ".out");
     args.insert(args.begin(), binary());
@@ -36,8 +41,9 @@ inline std::pair<int, std::string> runCli(const testkit::TempDir& dir, std::vect
 /// A fresh PKI in `dir` (see tests/support/gen-certs.sh): ca.crt, server.{crt,key},
 /// client.{crt,key} issued to `clientCn`, rogue.{crt,key} (self-signed, same CN).
 inline void makeCertificates(const testkit::TempDir& dir, const std::string& clientCn) {
-    auto p = testkit::Process::spawn({"bash", std::string(OW_SOURCE_DIR) + "/tests/support/gen-certs.sh", dir.path(), clientCn},
-                                     {}, dir.file("gen-certs.log"), dir.file("gen-certs.log"));
+    auto p = testkit::Process::spawn(
+        {"bash", std::string(OW_SOURCE_DIR) + "/tests/support/gen-certs.sh", dir.path(), clientCn},
+        {}, dir.file("gen-certs.log"), dir.file("gen-certs.log"));
     auto info = p.waitExit(60s);
     REQUIRE(info);
     REQUIRE(info->success());
@@ -70,15 +76,17 @@ public:
             log_ = dir_.file(name_ + "-" + std::to_string(++runs_) + ".log");
             logs_.push_back(log_);
             std::vector<std::string> argv = wrapper;
-            for (std::string a : {binary(), std::string("run"), std::string("-c"), config_, std::string("--data-dir"), dataDir_,
-                                  std::string("--listen"), "127.0.0.1:" + std::to_string(port_)})
+            for (std::string a : {binary(), std::string("run"), std::string("-c"), config_,
+                                  std::string("--data-dir"), dataDir_, std::string("--listen"),
+                                  "127.0.0.1:" + std::to_string(port_)})
                 argv.push_back(a);
             process_ = testkit::Process::spawn(argv, env, log_, log_);
             bool ready = testkit::waitUntil(
                 [&] {
                     if (!process_.running()) return true;
                     try {
-                        return testkit::httpRequest("GET", url("/readyz"), "", {}, 1s, tls).status == 200;
+                        return testkit::httpRequest("GET", url("/readyz"), "", {}, 1s, tls)
+                                   .status == 200;
                     } catch (...) {
                         return false;
                     }
@@ -104,7 +112,8 @@ public:
     bool running() { return process_.running(); }
 
     [[nodiscard]] std::string url(const std::string& path = "/v1/events") const {
-        return std::string(tls.caFile.empty() ? "http" : "https") + "://127.0.0.1:" + std::to_string(port_) + path;
+        return std::string(tls.caFile.empty() ? "http" : "https") +
+               "://127.0.0.1:" + std::to_string(port_) + path;
     }
 
     /// Set when the hub listens with TLS: how the fixture itself talks to it.
@@ -115,7 +124,8 @@ public:
     /// Everything every run of this hub logged, in order.
     [[nodiscard]] std::string log() const {
         std::string all;
-        for (const auto& f : logs_) all += testkit::readFile(f);
+        for (const auto& f : logs_)
+            all += testkit::readFile(f);
         return all;
     }
 
@@ -137,8 +147,9 @@ private:
 
 inline std::string event(const std::string& id, const std::string& type = "gov.case.submitted",
                          const std::string& subject = "SS-2026-0001") {
-    return R"({"specversion":"1.0","id":")" + id + R"(","source":"/intranet-platform","type":")" + type +
-           R"(","subject":")" + subject + R"(","datacontenttype":"application/json","data":{"item":"370100-001"}})";
+    return R"({"specversion":"1.0","id":")" + id + R"(","source":"/intranet-platform","type":")" +
+           type + R"(","subject":")" + subject +
+           R"(","datacontenttype":"application/json","data":{"item":"370100-001"}})";
 }
 
 } // namespace ow::itest

@@ -26,15 +26,18 @@ inputs:
     path: /v1/events
 outputs:
   - name: platform
-    url: )" + rx.url("/events") + R"(
+    url: )" +
+           rx.url("/events") + R"(
     read_timeout_ms: 2000
     retry: { initial_delay_ms: 50, max_delay_ms: 200, max_attempts: 6 }
     circuit: { failure_threshold: 5, open_ms: 300 }
   - name: supervision
-    url: )" + rx.url("/alerts") + R"(
+    url: )" +
+           rx.url("/alerts") + R"(
     mode: binary
     retry: { initial_delay_ms: 50, max_delay_ms: 200 }
-)" + extraOutput + R"(
+)" + extraOutput +
+           R"(
 routes:
   - name: cases
     match: { type: "gov.case.*" }
@@ -45,7 +48,9 @@ routes:
 )";
 }
 
-nlohmann::json json(const std::string& s) { return nlohmann::json::parse(s); }
+nlohmann::json json(const std::string& s) {
+    return nlohmann::json::parse(s);
+}
 
 } // namespace
 
@@ -67,8 +72,10 @@ TEST_CASE("Hub accepts structured, batch and binary events and delivers them", "
     CHECK(json(dup.body)["status"] == "duplicate");
     CHECK(json(dup.body)["seq"] == body["seq"]);
 
-    std::string batch = "[" + event("b-1") + "," + event("b-2", "gov.supervision.alert.yellow") + "]";
-    auto b = testkit::httpRequest("POST", hub.url(), batch, {{"Content-Type", "application/cloudevents-batch+json"}});
+    std::string batch =
+        "[" + event("b-1") + "," + event("b-2", "gov.supervision.alert.yellow") + "]";
+    auto b = testkit::httpRequest("POST", hub.url(), batch,
+                                  {{"Content-Type", "application/cloudevents-batch+json"}});
     REQUIRE(b.status == 202);
     CHECK(json(b.body)["accepted"] == 2);
 
@@ -84,24 +91,32 @@ TEST_CASE("Hub accepts structured, batch and binary events and delivers them", "
     // s-1, b-1, b-2 (twice: platform and supervision), bin-1 (twice).
     REQUIRE(testkit::waitUntil([&] { return rx.totalRequests() >= 6; }, 15s));
     auto reqs = rx.snapshot();
-    CHECK(rx.multiplicity("s-1") == 1);  // the duplicate was not routed again
-    auto alertsBinary = std::count_if(reqs.begin(), reqs.end(), [](const testkit::ReceivedRequest& q) {
-        return q.path == "/alerts" && q.mode == testkit::ReceivedRequest::Mode::Binary && q.header("ce-id") == "bin-1" &&
-               q.header("ce-department") == "land" && q.body == R"({"level":"red"})";
-    });
+    CHECK(rx.multiplicity("s-1") == 1); // the duplicate was not routed again
+    auto alertsBinary =
+        std::count_if(reqs.begin(), reqs.end(), [](const testkit::ReceivedRequest& q) {
+            return q.path == "/alerts" && q.mode == testkit::ReceivedRequest::Mode::Binary &&
+                   q.header("ce-id") == "bin-1" && q.header("ce-department") == "land" &&
+                   q.body == R"({"level":"red"})";
+        });
     CHECK(alertsBinary == 1);
-    auto structured = std::count_if(reqs.begin(), reqs.end(), [](const testkit::ReceivedRequest& q) {
-        return q.path == "/events" && q.firstId() == "s-1" &&
-               q.header("content-type").rfind("application/cloudevents+json", 0) == 0;
-    });
+    auto structured =
+        std::count_if(reqs.begin(), reqs.end(), [](const testkit::ReceivedRequest& q) {
+            return q.path == "/events" && q.firstId() == "s-1" &&
+                   q.header("content-type").rfind("application/cloudevents+json", 0) == 0;
+        });
     CHECK(structured == 1);
 
     auto metrics = testkit::httpRequest("GET", hub.url("/metrics"));
     CHECK(metrics.status == 200);
-    CHECK_THAT(metrics.body, Catch::Contains("onewindow_events_accepted_total{input=\"events\"} 4"));
-    CHECK_THAT(metrics.body, Catch::Contains("onewindow_events_duplicate_total{input=\"events\"} 1"));
-    CHECK_THAT(metrics.body, Catch::Contains("onewindow_deliveries_total{outcome=\"delivered\",output=\"platform\"}") ||
-                                 Catch::Contains("onewindow_deliveries_total{output=\"platform\",outcome=\"delivered\"}"));
+    CHECK_THAT(metrics.body,
+               Catch::Contains("onewindow_events_accepted_total{input=\"events\"} 4"));
+    CHECK_THAT(metrics.body,
+               Catch::Contains("onewindow_events_duplicate_total{input=\"events\"} 1"));
+    CHECK_THAT(
+        metrics.body,
+        Catch::Contains("onewindow_deliveries_total{outcome=\"delivered\",output=\"platform\"}") ||
+            Catch::Contains(
+                "onewindow_deliveries_total{output=\"platform\",outcome=\"delivered\"}"));
     CHECK(testkit::httpRequest("GET", hub.url("/healthz")).status == 200);
 
     auto exit = hub.terminate();
@@ -111,7 +126,7 @@ TEST_CASE("Hub accepts structured, batch and binary events and delivers them", "
 TEST_CASE("Hub refuses bad input precisely and keeps what it accepted", "[integration]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
-    rx.setDown(true);  // hold deliveries so the accepted event is still pending during the abuse
+    rx.setDown(true); // hold deliveries so the accepted event is still pending during the abuse
     itest::Hub hub(dir, config(rx));
     hub.start();
     REQUIRE(testkit::postCloudEvent(hub.url(), event("keep-1")).status == 202);
@@ -126,27 +141,34 @@ TEST_CASE("Hub refuses bad input precisely and keeps what it accepted", "[integr
     CHECK(noSource.status == 400);
     CHECK(json(noSource.body)["attribute"] == "source");
 
-    auto badTime = ce(R"({"specversion":"1.0","id":"x","source":"/s","type":"t","time":"yesterday"})");
+    auto badTime =
+        ce(R"({"specversion":"1.0","id":"x","source":"/s","type":"t","time":"yesterday"})");
     CHECK(badTime.status == 400);
     CHECK(json(badTime.body)["attribute"] == "time");
 
     std::string deep(200, '[');
-    auto tooDeep = ce(R"({"specversion":"1.0","id":"x","source":"/s","type":"t","data":)" + deep + "]");
+    auto tooDeep =
+        ce(R"({"specversion":"1.0","id":"x","source":"/s","type":"t","data":)" + deep + "]");
     CHECK(tooDeep.status == 400);
 
-    std::string batch = "[" + event("ok-in-bad-batch") + R"(,{"specversion":"1.0","id":"y","source":"/s"}])";
-    auto badBatch = testkit::httpRequest("POST", hub.url(), batch, {{"Content-Type", "application/cloudevents-batch+json"}});
+    std::string batch =
+        "[" + event("ok-in-bad-batch") + R"(,{"specversion":"1.0","id":"y","source":"/s"}])";
+    auto badBatch = testkit::httpRequest("POST", hub.url(), batch,
+                                         {{"Content-Type", "application/cloudevents-batch+json"}});
     CHECK(badBatch.status == 400);
     CHECK(json(badBatch.body)["index"] == 1);
 
-    auto wrongType = testkit::httpRequest("POST", hub.url(), "hello", {{"Content-Type", "text/plain"}});
+    auto wrongType =
+        testkit::httpRequest("POST", hub.url(), "hello", {{"Content-Type", "text/plain"}});
     CHECK(wrongType.status == 415);
 
-    auto big = ce(R"({"specversion":"1.0","id":"big","source":"/s","type":"t","data":")" + std::string(70000, 'x') + "\"}");
+    auto big = ce(R"({"specversion":"1.0","id":"big","source":"/s","type":"t","data":")" +
+                  std::string(70000, 'x') + "\"}");
     CHECK(big.status == 413);
 
-    auto hugeHeader = testkit::httpRequest("POST", hub.url(), event("h"),
-                                           {{"Content-Type", "application/cloudevents+json"}, {"X-Junk", std::string(9000, 'a')}});
+    auto hugeHeader = testkit::httpRequest(
+        "POST", hub.url(), event("h"),
+        {{"Content-Type", "application/cloudevents+json"}, {"X-Junk", std::string(9000, 'a')}});
     CHECK(hugeHeader.status == 431);
 
     auto unknown = testkit::postCloudEvent(hub.url("/v1/nowhere"), event("u"));
@@ -168,7 +190,8 @@ TEST_CASE("Hub follows the Idempotency-Key rules", "[integration]") {
     testkit::Receiver rx;
     itest::Hub hub(dir, config(rx));
     hub.start();
-    testkit::Headers key{{"Content-Type", "application/cloudevents+json"}, {"Idempotency-Key", "pay-2026-0001"}};
+    testkit::Headers key{{"Content-Type", "application/cloudevents+json"},
+                         {"Idempotency-Key", "pay-2026-0001"}};
     auto first = testkit::httpRequest("POST", hub.url(), event("idem-1"), key);
     REQUIRE(first.status == 202);
     auto again = testkit::httpRequest("POST", hub.url(), event("idem-1"), key);
@@ -178,14 +201,17 @@ TEST_CASE("Hub follows the Idempotency-Key rules", "[integration]") {
     auto other = testkit::httpRequest("POST", hub.url(), event("idem-2"), key);
     CHECK(other.status == 422);
     auto badKey = testkit::httpRequest("POST", hub.url(), event("idem-3"),
-                                       {{"Content-Type", "application/cloudevents+json"}, {"Idempotency-Key", std::string(300, 'k')}});
+                                       {{"Content-Type", "application/cloudevents+json"},
+                                        {"Idempotency-Key", std::string(300, 'k')}});
     CHECK(badKey.status == 400);
     REQUIRE(rx.waitForDelivered(1, 10s));
     CHECK(rx.multiplicity("idem-1") == 1);
     CHECK(rx.multiplicity("idem-2") == 0);
 }
 
-TEST_CASE("Hub retries transient failures, dead-letters permanent ones, and dlq replay delivers them", "[integration]") {
+TEST_CASE(
+    "Hub retries transient failures, dead-letters permanent ones, and dlq replay delivers them",
+    "[integration]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
     rx.failFirstN(2, 503);
@@ -194,20 +220,23 @@ TEST_CASE("Hub retries transient failures, dead-letters permanent ones, and dlq 
     hub.start();
     REQUIRE(testkit::postCloudEvent(hub.url(), event("retry-1")).status == 202);
     REQUIRE(testkit::postCloudEvent(hub.url(), event("perm-1")).status == 202);
-    REQUIRE(testkit::postCloudEvent(hub.url(), event("perm-2", "gov.case.x", "SS-2")).status == 202);
+    REQUIRE(testkit::postCloudEvent(hub.url(), event("perm-2", "gov.case.x", "SS-2")).status ==
+            202);
     REQUIRE(testkit::waitUntil([&] { return rx.multiplicity("retry-1") == 1; }, 15s));
     CHECK(rx.attempts("retry-1") == 3);
 
     std::pair<int, std::string> list;
-    REQUIRE(testkit::waitUntil([&] {
-        list = hub.cli({"dlq", "list", "--json"});
-        return list.first == 0 && json(list.second).size() == 2;
-    }, 15s));
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            list = hub.cli({"dlq", "list", "--json"});
+            return list.first == 0 && json(list.second).size() == 2;
+        },
+        15s));
     auto dead = json(list.second);
     CHECK(dead[0]["event_id"] == "perm-1");
     CHECK(dead[1]["event_id"] == "perm-2");
     CHECK_THAT(dead[0]["last_error"].get<std::string>(), Catch::Contains("400"));
-    CHECK(rx.attempts("perm-1") == 1);  // a permanent failure is not retried
+    CHECK(rx.attempts("perm-1") == 1); // a permanent failure is not retried
 
     auto show = hub.cli({"dlq", "show", std::to_string(dead[0]["id"].get<int>())});
     CHECK(show.first == 0);
@@ -217,8 +246,13 @@ TEST_CASE("Hub retries transient failures, dead-letters permanent ones, and dlq 
     auto replay = hub.cli({"dlq", "replay", "--all"});
     CHECK(replay.first == 0);
     CHECK_THAT(replay.second, Catch::Contains("2 dead letter(s)"));
-    REQUIRE(testkit::waitUntil([&] { return rx.multiplicity("perm-1") == 1 && rx.multiplicity("perm-2") == 1; }, 15s));
-    REQUIRE(testkit::waitUntil([&] { return json(hub.cli({"dlq", "list", "--json"}).second).empty(); }, 10s));
+    REQUIRE(testkit::waitUntil(
+        [&] { return rx.multiplicity("perm-1") == 1 && rx.multiplicity("perm-2") == 1; }, 15s));
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            return json(hub.cli({"dlq", "list", "--json"}).second).empty();
+        },
+        10s));
     CHECK(hub.terminate().success());
 }
 
@@ -238,7 +272,8 @@ TEST_CASE("Hub stops cleanly on SIGTERM with keep-alive connections open", "[int
 
 TEST_CASE("onewindow check lists every configuration problem with its position", "[integration]") {
     testkit::TempDir dir;
-    auto good = itest::runCli(dir, {"check", "-c", std::string(OW_SOURCE_DIR) + "/config/onewindow.yaml"});
+    auto good =
+        itest::runCli(dir, {"check", "-c", std::string(OW_SOURCE_DIR) + "/config/onewindow.yaml"});
     CHECK(good.first == 0);
     CHECK_THAT(good.second, Catch::Contains("OK"));
 
@@ -257,7 +292,8 @@ routes:
     auto res = itest::runCli(dir, {"check", "-c", bad});
     CHECK(res.first == 1);
     CHECK_THAT(res.second, Catch::Contains("bad.yaml:3:3") && Catch::Contains("log_level"));
-    CHECK_THAT(res.second, Catch::Contains("bad.yaml:7:5") && Catch::Contains("connect_timeout_ms"));
+    CHECK_THAT(res.second,
+               Catch::Contains("bad.yaml:7:5") && Catch::Contains("connect_timeout_ms"));
     CHECK_THAT(res.second, Catch::Contains("platfrom") && Catch::Contains("platform"));
 
     std::string broken = dir.writeFile("broken.yaml", "hub:\n  listen: [127.0.0.1\n");
@@ -274,7 +310,8 @@ routes:
     CHECK_THAT(version.second, Catch::StartsWith("onewindow "));
 }
 
-TEST_CASE("Hub answers 503, never 2xx, when the disk is full, and recovers when space returns", "[integration]") {
+TEST_CASE("Hub answers 503, never 2xx, when the disk is full, and recovers when space returns",
+          "[integration]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
     itest::Hub hub(dir, R"(
@@ -283,21 +320,25 @@ hub:
 inputs:
   - { name: events, path: /v1/events }
 outputs:
-  - { name: platform, url: ")" + rx.url("/events") + R"(" }
+  - { name: platform, url: ")" +
+                            rx.url("/events") + R"(" }
 routes:
   - { name: all, to: [ platform ] }
 )");
     // A file-size limit makes the journal's writes fail with EFBIG, as a full disk does.
-    hub.wrapper = {"prlimit", "--fsize=3000000:unlimited"};  // soft limit only: raised again below
+    hub.wrapper = {"prlimit", "--fsize=3000000:unlimited"}; // soft limit only: raised again below
     hub.start();
-    for (int i = 0; i < 5; ++i) REQUIRE(testkit::postCloudEvent(hub.url(), event("small-" + std::to_string(i))).status == 202);
+    for (int i = 0; i < 5; ++i)
+        REQUIRE(testkit::postCloudEvent(hub.url(), event("small-" + std::to_string(i))).status ==
+                202);
 
     std::string padding(400000, 'p');
     std::vector<std::string> acceptedBig, refusedBig;
     for (int i = 0; i < 20 && refusedBig.empty(); ++i) {
         std::string id = "big-" + std::to_string(i);
         auto r = testkit::postCloudEvent(
-            hub.url(), R"({"specversion":"1.0","id":")" + id + R"(","source":"/s","type":"gov.case.x","data":")" + padding + "\"}");
+            hub.url(), R"({"specversion":"1.0","id":")" + id +
+                           R"(","source":"/s","type":"gov.case.x","data":")" + padding + "\"}");
         if (r.status == 202) {
             acceptedBig.push_back(id);
         } else {
@@ -311,22 +352,27 @@ routes:
     CHECK(testkit::httpRequest("GET", hub.url("/readyz")).status == 503);
 
     // Space comes back: the same hub accepts again and reports ready.
-    auto p = testkit::Process::spawn({"prlimit", "--pid", std::to_string(hub.pid()), "--fsize=unlimited:unlimited"});
+    auto p = testkit::Process::spawn(
+        {"prlimit", "--pid", std::to_string(hub.pid()), "--fsize=unlimited:unlimited"});
     auto done = p.waitExit(10s);
     REQUIRE(done);
     REQUIRE(done->success());
     REQUIRE(testkit::postCloudEvent(hub.url(), event("after-1")).status == 202);
-    CHECK(testkit::waitUntil([&] { return testkit::httpRequest("GET", hub.url("/readyz")).status == 200; }, 15s, 100ms));
+    CHECK(testkit::waitUntil(
+        [&] { return testkit::httpRequest("GET", hub.url("/readyz")).status == 200; }, 15s, 100ms));
 
     REQUIRE(rx.waitForDelivered(6 + acceptedBig.size(), 20s));
-    for (int i = 0; i < 5; ++i) CHECK(rx.multiplicity("small-" + std::to_string(i)) == 1);
-    for (const auto& id : acceptedBig) CHECK(rx.multiplicity(id) == 1);
+    for (int i = 0; i < 5; ++i)
+        CHECK(rx.multiplicity("small-" + std::to_string(i)) == 1);
+    for (const auto& id : acceptedBig)
+        CHECK(rx.multiplicity(id) == 1);
     CHECK(rx.multiplicity(refusedBig[0]) == 0);
     CHECK(rx.multiplicity("after-1") == 1);
     CHECK(hub.terminate().success());
 }
 
-TEST_CASE("Hub answers concurrent requests with one Idempotency-Key once, the rest replayed or 409", "[integration]") {
+TEST_CASE("Hub answers concurrent requests with one Idempotency-Key once, the rest replayed or 409",
+          "[integration]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
     itest::Hub hub(dir, config(rx));
@@ -338,9 +384,11 @@ TEST_CASE("Hub answers concurrent requests with one Idempotency-Key once, the re
         threads.emplace_back([&, i] {
             replies[static_cast<std::size_t>(i)] =
                 testkit::httpRequest("POST", hub.url(), event("concurrent-1"),
-                                     {{"Content-Type", "application/cloudevents+json"}, {"Idempotency-Key", "k-concurrent"}});
+                                     {{"Content-Type", "application/cloudevents+json"},
+                                      {"Idempotency-Key", "k-concurrent"}});
         });
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     std::string firstBody;
     int ok = 0, conflicts = 0;
     for (const auto& r : replies) {
@@ -351,7 +399,7 @@ TEST_CASE("Hub answers concurrent requests with one Idempotency-Key once, the re
         }
         REQUIRE(r.status == 202);
         if (firstBody.empty()) firstBody = r.body;
-        CHECK(r.body == firstBody);  // the one answer, stored and replayed
+        CHECK(r.body == firstBody); // the one answer, stored and replayed
         ++ok;
     }
     CHECK(ok + conflicts == Clients);
@@ -362,7 +410,8 @@ TEST_CASE("Hub answers concurrent requests with one Idempotency-Key once, the re
     CHECK(rx.multiplicity("concurrent-1") == 1);
 }
 
-TEST_CASE("Hub delivers each subject's events in acceptance order through retries", "[integration]") {
+TEST_CASE("Hub delivers each subject's events in acceptance order through retries",
+          "[integration]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
     // Every third event is refused twice with 500 before it goes through.
@@ -376,9 +425,11 @@ TEST_CASE("Hub delivers each subject's events in acceptance order through retrie
     const std::vector<std::string> subjects{"SS-A", "SS-B", "SS-C"};
     for (int i = 0; i < PerSubject; ++i)
         for (const auto& s : subjects)
-            REQUIRE(testkit::postCloudEvent(hub.url(), event(s + "-" + std::to_string(i), "gov.case.step", s)).status == 202);
+            REQUIRE(testkit::postCloudEvent(hub.url(),
+                                            event(s + "-" + std::to_string(i), "gov.case.step", s))
+                        .status == 202);
     REQUIRE(rx.waitForDelivered(PerSubject * subjects.size(), 30s));
-    auto order = rx.deliveredIds();  // first successful delivery order
+    auto order = rx.deliveredIds(); // first successful delivery order
     for (const auto& s : subjects) {
         std::vector<int> seen;
         for (const auto& id : order)

@@ -9,13 +9,15 @@
 using namespace ow;
 using namespace std::chrono_literals;
 
-TEST_CASE("TLS: hub to hub over mutual TLS with a bearer token, and refusals of bad peers", "[integration][tls]") {
+TEST_CASE("TLS: hub to hub over mutual TLS with a bearer token, and refusals of bad peers",
+          "[integration][tls]") {
     testkit::TempDir dir;
     itest::makeCertificates(dir, "intranet-platform");
     testkit::Receiver rx;
 
     // Hub B: the receiving side, HTTPS only, client certificates required, token required.
-    itest::Hub b(dir, R"(
+    itest::Hub b(dir,
+                 R"(
 hub:
   tls:
     enabled: true
@@ -30,10 +32,12 @@ inputs:
       bearer_tokens:
         - { client: intranet-platform, token: "${B_TOKEN}" }
 outputs:
-  - { name: rx, url: ")" + rx.url("/events") + R"(" }
+  - { name: rx, url: ")" +
+                     rx.url("/events") + R"(" }
 routes:
   - { name: all, to: [ rx ] }
-)", "b");
+)",
+                 "b");
     b.env = {{"B_TOKEN", "tok-7f3a9c"}};
     b.tls = {dir.file("ca.crt"), dir.file("client.crt"), dir.file("client.key")};
     b.start();
@@ -46,11 +50,14 @@ inputs:
   - { name: events, path: /v1/events }
 outputs:
   - name: b
-    url: ")" + b.url() + R"("
+    url: ")" + b.url() +
+               R"("
     read_timeout_ms: 2000
     retry: { initial_delay_ms: 50, max_delay_ms: 200 }
-    tls: { ca_file: )" + ca + R"(, cert_file: client.crt, key_file: client.key }
-    headers: { Authorization: "Bearer )" + token + R"(" }
+    tls: { ca_file: )" +
+               ca + R"(, cert_file: client.crt, key_file: client.key }
+    headers: { Authorization: "Bearer )" +
+               token + R"(" }
 routes:
   - { name: all, to: [ b ] }
 )";
@@ -71,33 +78,42 @@ routes:
         auto r = testkit::httpRequest("POST", b.url(), itest::event("no-token"), ce, 5s, b.tls);
         CHECK(r.status == 401);
         CHECK(r.header("www-authenticate").rfind("Bearer", 0) == 0);
-        auto wrong = testkit::httpRequest("POST", b.url(), itest::event("bad-token"),
-                                          {{"Content-Type", "application/cloudevents+json"}, {"Authorization", "Bearer nope"}},
-                                          5s, b.tls);
+        auto wrong = testkit::httpRequest(
+            "POST", b.url(), itest::event("bad-token"),
+            {{"Content-Type", "application/cloudevents+json"}, {"Authorization", "Bearer nope"}},
+            5s, b.tls);
         CHECK(wrong.status == 401);
-        auto good = testkit::httpRequest("POST", b.url(), itest::event("with-token"), withToken, 5s, b.tls);
+        auto good =
+            testkit::httpRequest("POST", b.url(), itest::event("with-token"), withToken, 5s, b.tls);
         CHECK(good.status == 202);
     }
     SECTION("clients without a certificate, or with one the CA never issued, are refused") {
         CHECK_THROWS(testkit::httpRequest("POST", b.url(), itest::event("no-cert"), withToken, 5s,
                                           {dir.file("ca.crt"), "", ""}));
-        CHECK_THROWS(testkit::httpRequest("POST", b.url(), itest::event("rogue"), withToken, 5s,
-                                          {dir.file("ca.crt"), dir.file("rogue.crt"), dir.file("rogue.key")}));
-        CHECK_THROWS(testkit::httpRequest("POST", b.url("/healthz").replace(0, 5, "http"), "", {}, 3s));
+        CHECK_THROWS(testkit::httpRequest(
+            "POST", b.url(), itest::event("rogue"), withToken, 5s,
+            {dir.file("ca.crt"), dir.file("rogue.crt"), dir.file("rogue.key")}));
+        CHECK_THROWS(
+            testkit::httpRequest("POST", b.url("/healthz").replace(0, 5, "http"), "", {}, 3s));
     }
     SECTION("an output that does not trust the receiver's certificate does not deliver") {
         testkit::TempDir other;
         itest::makeCertificates(other, "x");
-        std::string otherCa = dir.writeFile("other-ca.crt", testkit::readFile(other.file("ca.crt")));
+        std::string otherCa =
+            dir.writeFile("other-ca.crt", testkit::readFile(other.file("ca.crt")));
         itest::Hub c(dir, aConfig(otherCa, "${B_TOKEN}"), "c");
         c.env = {{"B_TOKEN", "tok-7f3a9c"}};
         c.start();
         REQUIRE(testkit::postCloudEvent(c.url(), itest::event("untrusted-1")).status == 202);
-        REQUIRE(testkit::waitUntil([&] {
-            auto m = testkit::httpRequest("GET", c.url("/metrics")).body;
-            return m.find("onewindow_deliveries_total{output=\"b\",outcome=\"retry\"} 0") == std::string::npos &&
-                   m.find("onewindow_deliveries_total{output=\"b\",outcome=\"retry\"}") != std::string::npos;
-        }, 20s));
+        REQUIRE(testkit::waitUntil(
+            [&] {
+                auto m = testkit::httpRequest("GET", c.url("/metrics")).body;
+                return m.find("onewindow_deliveries_total{output=\"b\",outcome=\"retry\"} 0") ==
+                           std::string::npos &&
+                       m.find("onewindow_deliveries_total{output=\"b\",outcome=\"retry\"}") !=
+                           std::string::npos;
+            },
+            20s));
         CHECK(rx.multiplicity("untrusted-1") == 0);
         CHECK_THAT(c.log(), Catch::Contains("certificate"));
     }

@@ -17,7 +17,8 @@ constexpr std::size_t MaxHeadBytes = 64 * 1024;
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return out;
 }
 
@@ -29,22 +30,30 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
-[[noreturn]] void malformed(const std::string& what) { throw std::runtime_error("malformed HTTP response: " + what); }
+[[noreturn]] void malformed(const std::string& what) {
+    throw std::runtime_error("malformed HTTP response: " + what);
+}
 
 } // namespace
 
-HttpClientConnection::HttpClientConnection(std::string host, std::uint16_t port, Poco::Net::Context::Ptr tls,
-                                           std::int64_t connectTimeoutMs, std::int64_t readTimeoutMs,
-                                           std::size_t maxBodyKept)
-    : host_(std::move(host)), port_(port), tls_(std::move(tls)), connectTimeoutMs_(connectTimeoutMs),
-      readTimeoutMs_(readTimeoutMs), maxBodyKept_(maxBodyKept) {}
+HttpClientConnection::HttpClientConnection(std::string host, std::uint16_t port,
+                                           Poco::Net::Context::Ptr tls,
+                                           std::int64_t connectTimeoutMs,
+                                           std::int64_t readTimeoutMs, std::size_t maxBodyKept)
+    : host_(std::move(host)), port_(port), tls_(std::move(tls)),
+      connectTimeoutMs_(connectTimeoutMs), readTimeoutMs_(readTimeoutMs),
+      maxBodyKept_(maxBodyKept) {}
 
-HttpClientConnection::~HttpClientConnection() { close(); }
+HttpClientConnection::~HttpClientConnection() {
+    close();
+}
 
 void HttpClientConnection::close() noexcept {
     if (!socket_) return;
@@ -63,7 +72,7 @@ void HttpClientConnection::connect() {
     Poco::Timespan timeout(connectTimeoutMs_ * 1000);
     if (tls_) {
         auto s = std::make_unique<Poco::Net::SecureStreamSocket>(tls_);
-        s->setPeerHostName(host_);  // SNI and certificate name check
+        s->setPeerHostName(host_); // SNI and certificate name check
         s->connect(addr, timeout);
         socket_ = std::move(s);
     } else {
@@ -94,9 +103,11 @@ ClientResponse HttpClientConnection::request(std::string_view method, std::strin
     std::string head;
     head.reserve(256 + target.size());
     head.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ").append(host_);
-    if (!((tls_ && port_ == 443) || (!tls_ && port_ == 80))) head.append(":").append(std::to_string(port_));
+    if (!((tls_ && port_ == 443) || (!tls_ && port_ == 80)))
+        head.append(":").append(std::to_string(port_));
     head.append("\r\nContent-Length: ").append(std::to_string(body.size())).append("\r\n");
-    for (const auto& [name, value] : headers) head.append(name).append(": ").append(value).append("\r\n");
+    for (const auto& [name, value] : headers)
+        head.append(name).append(": ").append(value).append("\r\n");
     head.append("\r\n");
 
     ClientResponse out;
@@ -116,8 +127,8 @@ ClientResponse HttpClientConnection::request(std::string_view method, std::strin
     }
 }
 
-bool HttpClientConnection::exchange(const std::string& head, std::string_view body, ClientResponse& out,
-                                    bool reused) {
+bool HttpClientConnection::exchange(const std::string& head, std::string_view body,
+                                    ClientResponse& out, bool reused) {
     // Head and body in one send when small: one syscall, one segment.
     if (body.size() <= 64 * 1024) {
         std::string msg;
@@ -155,7 +166,8 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
     if (status.size() < 12 || status.substr(0, 7) != "HTTP/1." || status[8] != ' ')
         malformed("bad status line '" + std::string(status.substr(0, 40)) + "'");
     bool http10 = status[7] == '0';
-    if (!std::isdigit(static_cast<unsigned char>(status[9])) || !std::isdigit(static_cast<unsigned char>(status[10])) ||
+    if (!std::isdigit(static_cast<unsigned char>(status[9])) ||
+        !std::isdigit(static_cast<unsigned char>(status[10])) ||
         !std::isdigit(static_cast<unsigned char>(status[11])))
         malformed("bad status code");
     out.status = (status[9] - '0') * 100 + (status[10] - '0') * 10 + (status[11] - '0');
@@ -169,7 +181,8 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
     std::size_t at = lineEnd == std::string_view::npos ? headText.size() : lineEnd + 2;
     while (at < headText.size()) {
         auto e = headText.find("\r\n", at);
-        std::string_view line = headText.substr(at, e == std::string_view::npos ? std::string_view::npos : e - at);
+        std::string_view line =
+            headText.substr(at, e == std::string_view::npos ? std::string_view::npos : e - at);
         at = e == std::string_view::npos ? headText.size() : e + 2;
         auto colon = line.find(':');
         if (colon == std::string_view::npos || colon == 0) malformed("bad header line");
@@ -185,7 +198,10 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
             if (contentLength && *contentLength != v) malformed("conflicting Content-Length");
             contentLength = v;
         } else if (name == "transfer-encoding") {
-            chunked = iequals(trim(value.substr(value.rfind(',') == std::string_view::npos ? 0 : value.rfind(',') + 1)), "chunked");
+            chunked =
+                iequals(trim(value.substr(
+                            value.rfind(',') == std::string_view::npos ? 0 : value.rfind(',') + 1)),
+                        "chunked");
         } else if (name == "connection") {
             if (iequals(value, "close")) out.keepAlive = false;
             if (iequals(value, "keep-alive")) out.keepAlive = true;
@@ -195,7 +211,8 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
 
     // --- body
     auto keep = [&](std::string_view piece) {
-        if (out.body.size() < maxBodyKept_) out.body.append(piece.substr(0, maxBodyKept_ - out.body.size()));
+        if (out.body.size() < maxBodyKept_)
+            out.body.append(piece.substr(0, maxBodyKept_ - out.body.size()));
     };
     bool noBody = out.status == 204 || out.status == 304 || (out.status >= 100 && out.status < 200);
     if (noBody) {
@@ -213,9 +230,9 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
             if (trim(sizeText).empty()) malformed("empty chunk size");
             for (char c : trim(sizeText)) {
                 int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                        : (c >= 'a' && c <= 'f')                   ? c - 'a' + 10
-                        : (c >= 'A' && c <= 'F')                   ? c - 'A' + 10
-                                                                   : -1;
+                        : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+                        : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                                    : -1;
                 if (d < 0 || size > (std::size_t(1) << 40)) malformed("bad chunk size");
                 size = size * 16 + static_cast<std::size_t>(d);
             }

@@ -20,8 +20,8 @@ namespace ow::transport::http {
 struct ClientResponse {
     int status = 0;
     std::string reason;
-    HeaderList headers;      ///< names lower-cased
-    std::string body;        ///< at most `maxBodyKept` bytes; the rest is read and dropped
+    HeaderList headers; ///< names lower-cased
+    std::string body;   ///< at most `maxBodyKept` bytes; the rest is read and dropped
     bool keepAlive = true;
 
     [[nodiscard]] const std::string* header(std::string_view lowerName) const {
@@ -43,15 +43,15 @@ public:
     /// alive connection the peer closed meanwhile is reopened once. Throws Poco::Exception on
     /// network errors (Poco::TimeoutException when the peer is too slow) and
     /// std::runtime_error on a malformed response; the connection is closed then.
-    ClientResponse request(std::string_view method, std::string_view target, const HeaderList& headers,
-                           std::string_view body);
+    ClientResponse request(std::string_view method, std::string_view target,
+                           const HeaderList& headers, std::string_view body);
 
     void close() noexcept;
 
 private:
     void connect();
     bool exchange(const std::string& head, std::string_view body, ClientResponse& out, bool reused);
-    std::size_t fill();  // reads more bytes into buf_, returns how many (0 = peer closed)
+    std::size_t fill(); // reads more bytes into buf_, returns how many (0 = peer closed)
 
     std::string host_;
     std::uint16_t port_;

@@ -12,14 +12,14 @@ namespace ow::transport::http {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct Request {
-    std::string method;          ///< "POST"
-    std::string target;          ///< as sent: "/v1/events?x=1"
-    std::string path;            ///< target without the query: "/v1/events"
-    std::string query;           ///< after '?', undecoded
+    std::string method; ///< "POST"
+    std::string target; ///< as sent: "/v1/events?x=1"
+    std::string path;   ///< target without the query: "/v1/events"
+    std::string query;  ///< after '?', undecoded
     HeaderList headers;
-    std::string body;            ///< de-chunked
-    std::string peerAddress;     ///< "127.0.0.1:53412"
-    std::string clientCertSubject;  ///< verified client certificate subject (mutual TLS), else ""
+    std::string body;              ///< de-chunked
+    std::string peerAddress;       ///< "127.0.0.1:53412"
+    std::string clientCertSubject; ///< verified client certificate subject (mutual TLS), else ""
 
     /// First header with this (lower-case) name, or nullptr.
     [[nodiscard]] const std::string* header(std::string_view lowerName) const {
@@ -31,9 +31,9 @@ struct Request {
 
 struct Response {
     int status = 200;
-    HeaderList headers;          ///< Content-Length, Date and Connection are added by the server
+    HeaderList headers; ///< Content-Length, Date and Connection are added by the server
     std::string body;
-    bool close = false;          ///< close the connection after this response
+    bool close = false; ///< close the connection after this response
 };
 
 } // namespace ow::transport::http

@@ -20,15 +20,17 @@
 namespace ow::transport::http {
 
 struct ServerLimits {
-    std::int64_t maxHeaderBytes = 16 * 1024;   ///< request line + headers; more: 431
-    int maxHeaderCount = 100;                  ///< more fields: 431
-    std::int64_t maxBodyBytes = 1 << 20;       ///< more: 413 (checked on Content-Length and while de-chunking)
-    std::int64_t maxTargetBytes = 8 * 1024;    ///< longer request-target: 414
-    std::int64_t headerTimeoutMs = 10000;      ///< whole head within this from its first byte: else 408 + close
-    std::int64_t bodyTimeoutMs = 30000;        ///< whole body within this: else 408 + close
-    std::int64_t idleTimeoutMs = 60000;        ///< keep-alive idle: close silently
-    int maxConnections = 256;                  ///< served concurrently (one thread each)
-    int maxQueued = 256;                       ///< accepted but waiting for a thread
+    std::int64_t maxHeaderBytes = 16 * 1024; ///< request line + headers; more: 431
+    int maxHeaderCount = 100;                ///< more fields: 431
+    std::int64_t maxBodyBytes =
+        1 << 20; ///< more: 413 (checked on Content-Length and while de-chunking)
+    std::int64_t maxTargetBytes = 8 * 1024; ///< longer request-target: 414
+    std::int64_t headerTimeoutMs =
+        10000; ///< whole head within this from its first byte: else 408 + close
+    std::int64_t bodyTimeoutMs = 30000; ///< whole body within this: else 408 + close
+    std::int64_t idleTimeoutMs = 60000; ///< keep-alive idle: close silently
+    int maxConnections = 256;           ///< served concurrently (one thread each)
+    int maxQueued = 256;                ///< accepted but waiting for a thread
 };
 
 /// Called once per complete request on the connection's thread. May block (e.g. waiting for a

@@ -27,7 +27,8 @@ const EnvLookup kNoEnv = envOf({});
 
 std::string dump(const LoadResult& r) {
     std::string out;
-    for (const auto& p : r.problems) out += formatProblem(p) + "\n";
+    for (const auto& p : r.problems)
+        out += formatProblem(p) + "\n";
     return out;
 }
 
@@ -86,8 +87,8 @@ TEST_CASE("ConfigLoader: an empty file yields the documented defaults", "[config
 
 TEST_CASE("ConfigLoader: a full configuration sets every field", "[config]") {
     TempDir dir("ow-config");
-    for (const char* f : {"tls/hub.crt", "tls/hub.key", "tls/ca.crt", "tls/client.crt",
-                          "tls/client.key"})
+    for (const char* f :
+         {"tls/hub.crt", "tls/hub.key", "tls/ca.crt", "tls/client.crt", "tls/client.key"})
         dir.writeFile(f, "pem");
     dir.writeFile("secrets/website.token", "web-token-123\n");
     const std::string text = R"(hub:
@@ -247,9 +248,8 @@ TEST_CASE("ConfigLoader: each class of error is reported at its line and column"
         CHECK(r.problems[0].where.file == "test.yaml");
         CHECK(r.problems[0].where.line == 4);
         CHECK(r.problems[0].where.column == 5);
-        CHECK(r.problems[0].message ==
-              "unknown key 'conect_timeout_ms' in output 'intranet' "
-              "(did you mean 'connect_timeout_ms'?)");
+        CHECK(r.problems[0].message == "unknown key 'conect_timeout_ms' in output 'intranet' "
+                                       "(did you mean 'connect_timeout_ms'?)");
     }
     SECTION("unknown key far from every known key: no suggestion") {
         const LoadResult r = loadText(dir, "hub:\n  colour: blue\n");
@@ -260,8 +260,7 @@ TEST_CASE("ConfigLoader: each class of error is reported at its line and column"
     SECTION("unknown top-level key") {
         const LoadResult r = loadText(dir, "output:\n  - name: x\n");
         REQUIRE(r.problems.size() == 1);
-        CHECK(r.problems[0].message ==
-              "unknown top-level key 'output' (did you mean 'outputs'?)");
+        CHECK(r.problems[0].message == "unknown top-level key 'output' (did you mean 'outputs'?)");
         CHECK(hasProblem(r, 1, 1, "output"));
     }
     SECTION("wrong type") {
@@ -391,8 +390,7 @@ TEST_CASE("ConfigLoader: each class of error is reported at its line and column"
         REQUIRE(r.problems.size() == 1);
         CHECK(r.problems[0].where.file == norm(dir.path() + "/inc.yaml"));
         CHECK(r.problems[0].where.line == 1);
-        CHECK(r.problems[0].message.find("'hub' is allowed only in the main") !=
-              std::string::npos);
+        CHECK(r.problems[0].message.find("'hub' is allowed only in the main") != std::string::npos);
     }
 }
 
@@ -413,7 +411,8 @@ TEST_CASE("ConfigLoader: several problems are all reported, in file order", "[co
     INFO(dump(r));
     REQUIRE(r.problems.size() == 5);
     const std::vector<int> lines = {2, 3, 7, 10, 11};
-    for (std::size_t i = 0; i < lines.size(); ++i) CHECK(r.problems[i].where.line == lines[i]);
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        CHECK(r.problems[i].where.line == lines[i]);
     CHECK(r.problems[1].message.find("did you mean 'max_connections'") != std::string::npos);
     CHECK_FALSE(r.ok());
 }
@@ -421,18 +420,19 @@ TEST_CASE("ConfigLoader: several problems are all reported, in file order", "[co
 TEST_CASE("ConfigLoader: ${ENV} substitution and its problems", "[config]") {
     TempDir dir("ow-config");
     const auto env = envOf({{"HOST", "10.0.0.7"}, {"CONC", "16"}, {"DEPT", "land"}});
-    const LoadResult r = loadText(dir, "hub:\n"
-                                       "  listen: ${HOST}:9000\n"
-                                       "outputs:\n"
-                                       "  - name: o\n"
-                                       "    url: http://${HOST}/x?a=$${literal}\n"
-                                       "    concurrency: ${CONC}\n"
-                                       "    headers:\n"
-                                       "      ${KEY}: v\n"
-                                       "routes:\n"
-                                       "  - name: r\n"
-                                       "    match: { extensions: { department: \"${DEPT}-*\" } }\n"
-                                       "    to: [o]\n",
+    const LoadResult r = loadText(dir,
+                                  "hub:\n"
+                                  "  listen: ${HOST}:9000\n"
+                                  "outputs:\n"
+                                  "  - name: o\n"
+                                  "    url: http://${HOST}/x?a=$${literal}\n"
+                                  "    concurrency: ${CONC}\n"
+                                  "    headers:\n"
+                                  "      ${KEY}: v\n"
+                                  "routes:\n"
+                                  "  - name: r\n"
+                                  "    match: { extensions: { department: \"${DEPT}-*\" } }\n"
+                                  "    to: [o]\n",
                                   env);
     INFO(dump(r));
     // Keys are not substituted: "${KEY}" is not a valid header name.
@@ -445,15 +445,16 @@ TEST_CASE("ConfigLoader: ${ENV} substitution and its problems", "[config]") {
     CHECK(r.config.outputs[0].concurrency == 16);
     CHECK(r.config.routes.at(0).match.extensions.at(0).second.at(0) == "land-*");
 
-    const LoadResult missing = loadText(dir, "inputs:\n"
-                                             "  - name: in\n"
-                                             "    path: /in\n"
-                                             "    auth:\n"
-                                             "      bearer_tokens:\n"
-                                             "        - client: c\n"
-                                             "          token: \"${PLATFORM_TOKEN}\"\n"
-                                             "        - client: d\n"
-                                             "          token: \"${unterminated\"\n",
+    const LoadResult missing = loadText(dir,
+                                        "inputs:\n"
+                                        "  - name: in\n"
+                                        "    path: /in\n"
+                                        "    auth:\n"
+                                        "      bearer_tokens:\n"
+                                        "        - client: c\n"
+                                        "          token: \"${PLATFORM_TOKEN}\"\n"
+                                        "        - client: d\n"
+                                        "          token: \"${unterminated\"\n",
                                         kNoEnv);
     INFO(dump(missing));
     REQUIRE(missing.problems.size() == 2);
@@ -462,14 +463,13 @@ TEST_CASE("ConfigLoader: ${ENV} substitution and its problems", "[config]") {
 
     std::string out;
     CHECK(substituteEnv("a$${b}${X}$$c$", envOf({{"X", "${Y}"}}), out).empty());
-    CHECK(out == "a${b}${Y}$$c$");  // substituted values are not expanded again
+    CHECK(out == "a${b}${Y}$$c$"); // substituted values are not expanded again
     const auto errors = substituteEnv("${1X}${}", kNoEnv, out);
     REQUIRE(errors.size() == 2);
     CHECK(errors[0].find("invalid environment variable name '1X'") != std::string::npos);
 }
 
-TEST_CASE("ConfigLoader: a secret from the environment never appears in a message",
-          "[config]") {
+TEST_CASE("ConfigLoader: a secret from the environment never appears in a message", "[config]") {
     TempDir dir("ow-config");
     // Bad in every way at once, so each validator gets to complain about it.
     const std::string secret = "Sup3r S3cret{Value}\r\nX";
@@ -568,10 +568,10 @@ TEST_CASE("ConfigLoader: includes, relative and by glob", "[config]") {
     INFO(dump(r));
     REQUIRE(r.ok());
     const std::string base = norm(dir.path() + "/conf/");
-    CHECK(r.config.files == std::vector<std::string>{
-                                base + "main.yaml", base + "parts/outputs.yaml",
-                                base + "parts/routes/10-a.yaml", base + "parts/tokens.yaml",
-                                base + "parts/routes/20-b.yaml"});
+    CHECK(r.config.files ==
+          std::vector<std::string>{base + "main.yaml", base + "parts/outputs.yaml",
+                                   base + "parts/routes/10-a.yaml", base + "parts/tokens.yaml",
+                                   base + "parts/routes/20-b.yaml"});
     REQUIRE(r.config.routes.size() == 3);
     CHECK(r.config.routes[0].name == "main-route");
     CHECK(r.config.routes[1].name == "a");
@@ -622,14 +622,14 @@ TEST_CASE("ConfigLoader: relative paths resolve against the containing file", "[
     // Output TLS files are checked when given, with the resolved path in the message.
     r = loadText(dir, "outputs:\n  - name: o\n    url: https://h/\n    tls: { ca_file: ca.pem }\n");
     REQUIRE(r.problems.size() == 1);
-    CHECK(hasProblem(r, 4, 21, "'ca_file': file '" + norm(dir.path() + "/ca.pem") +
-                                   "' does not exist"));
+    CHECK(hasProblem(r, 4, 21,
+                     "'ca_file': file '" + norm(dir.path() + "/ca.pem") + "' does not exist"));
 
     r = loadConfigFile(dir.file("etc/none.yaml"), kNoEnv);
     REQUIRE(r.problems.size() == 1);
-    CHECK(formatProblem(r.problems[0]) ==
-          dir.file("etc/none.yaml") + ": cannot read configuration file: No such file or "
-                                      "directory");
+    CHECK(formatProblem(r.problems[0]) == dir.file("etc/none.yaml") +
+                                              ": cannot read configuration file: No such file or "
+                                              "directory");
 }
 
 TEST_CASE("ConfigLoader: YAML bombs are refused quickly", "[config][security]") {
@@ -648,7 +648,8 @@ TEST_CASE("ConfigLoader: YAML bombs are refused quickly", "[config][security]") 
     }
     SECTION("65 nested block maps") {
         std::string text;
-        for (int i = 0; i < 65; ++i) text += std::string(2 * i, ' ') + "k:\n";
+        for (int i = 0; i < 65; ++i)
+            text += std::string(2 * i, ' ') + "k:\n";
         text += std::string(130, ' ') + "v\n";
         const LoadResult r = loadText(dir, text);
         REQUIRE(r.problems.size() == 1);
@@ -659,7 +660,8 @@ TEST_CASE("ConfigLoader: YAML bombs are refused quickly", "[config][security]") 
         for (int i = 1; i <= 9; ++i) {
             const std::string prev = "*a" + std::to_string(i - 1);
             text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
-            for (int j = 0; j < 9; ++j) text += (j ? ", " : "") + prev;
+            for (int j = 0; j < 9; ++j)
+                text += (j ? ", " : "") + prev;
             text += "]\n";
         }
         text += "routes:\n  - name: r\n    match: { type: *a9 }\n    to: [o]\n";
@@ -724,7 +726,7 @@ TEST_CASE("ConfigLoader: formatProblem and suggestions", "[config]") {
     CHECK(formatProblem({{"a.yaml", 3, 7}, "bad"}) == "a.yaml:3:7: bad");
     CHECK(formatProblem({{"a.yaml", 0, 0}, "bad"}) == "a.yaml: bad");
     CHECK(editDistance("conect", "connect") == 1);
-    CHECK(editDistance("cnoenct", "connect") == 2);  // two transpositions
+    CHECK(editDistance("cnoenct", "connect") == 2); // two transpositions
     CHECK(nearest("retyr", {"retry", "circuit"}) == std::optional<std::string>("retry"));
     CHECK_FALSE(nearest("colour", {"log_level", "listen"}).has_value());
     // max(2, len/3): 12 letters allow 4 edits.
@@ -735,8 +737,8 @@ TEST_CASE("ConfigLoader: formatProblem and suggestions", "[config]") {
 
 #ifdef OW_SOURCE_DIR
 TEST_CASE("ConfigLoader: the shipped default configuration loads cleanly", "[config]") {
-    const LoadResult r = loadConfigFile(std::string(OW_SOURCE_DIR) + "/config/onewindow.yaml",
-                                        kNoEnv);
+    const LoadResult r =
+        loadConfigFile(std::string(OW_SOURCE_DIR) + "/config/onewindow.yaml", kNoEnv);
     INFO(dump(r));
     REQUIRE(r.ok());
     CHECK(r.config.hub.listenHost == "127.0.0.1");
@@ -754,8 +756,8 @@ TEST_CASE("ConfigLoader: the shipped default configuration loads cleanly", "[con
 }
 
 TEST_CASE("ConfigLoader: the example with includes loads cleanly", "[config]") {
-    const LoadResult r = loadConfigFile(
-        std::string(OW_SOURCE_DIR) + "/config/examples/with-includes.yaml", kNoEnv);
+    const LoadResult r =
+        loadConfigFile(std::string(OW_SOURCE_DIR) + "/config/examples/with-includes.yaml", kNoEnv);
     INFO(dump(r));
     REQUIRE(r.ok());
     REQUIRE(r.config.files.size() == 2);
@@ -763,10 +765,12 @@ TEST_CASE("ConfigLoader: the example with includes loads cleanly", "[config]") {
           norm(std::string(OW_SOURCE_DIR) + "/config/examples/routes-example.yaml"));
     bool templated = false;
     for (const auto& route : r.config.routes)
-        for (const auto& to : route.to) templated = templated || to == "dept-{department}";
+        for (const auto& to : route.to)
+            templated = templated || to == "dept-{department}";
     CHECK(templated);
     bool dataMatch = false;
-    for (const auto& route : r.config.routes) dataMatch = dataMatch || !route.match.data.empty();
+    for (const auto& route : r.config.routes)
+        dataMatch = dataMatch || !route.match.data.empty();
     CHECK(dataMatch);
 }
 #endif

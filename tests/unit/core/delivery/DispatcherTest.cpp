@@ -22,12 +22,27 @@ struct Results {
     std::map<std::int64_t, int> retries;
     std::map<std::int64_t, std::string> dead;
     delivery::ResultSink sink() {
-        return {[this](std::int64_t id) { std::lock_guard l(mu); delivered.push_back(id); },
-                [this](std::int64_t id, int, std::int64_t, const std::string&) { std::lock_guard l(mu); ++retries[id]; },
-                [this](std::int64_t id, int, const std::string& e) { std::lock_guard l(mu); dead[id] = e; }};
+        return {[this](std::int64_t id) {
+                    std::lock_guard l(mu);
+                    delivered.push_back(id);
+                },
+                [this](std::int64_t id, int, std::int64_t, const std::string&) {
+                    std::lock_guard l(mu);
+                    ++retries[id];
+                },
+                [this](std::int64_t id, int, const std::string& e) {
+                    std::lock_guard l(mu);
+                    dead[id] = e;
+                }};
     }
-    std::size_t deliveredCount() { std::lock_guard l(mu); return delivered.size(); }
-    std::size_t deadCount() { std::lock_guard l(mu); return dead.size(); }
+    std::size_t deliveredCount() {
+        std::lock_guard l(mu);
+        return delivered.size();
+    }
+    std::size_t deadCount() {
+        std::lock_guard l(mu);
+        return dead.size();
+    }
 };
 
 // A destination whose answer for each attempt is chosen by the test.
@@ -66,8 +81,12 @@ struct FakeOutput {
     }
 };
 
-delivery::DeliveryResult ok() { return {delivery::DeliveryResult::Outcome::Delivered, 200, {}, ""}; }
-delivery::DeliveryResult transient() { return {delivery::DeliveryResult::Outcome::Retry, 503, {}, "HTTP 503"}; }
+delivery::DeliveryResult ok() {
+    return {delivery::DeliveryResult::Outcome::Delivered, 200, {}, ""};
+}
+delivery::DeliveryResult transient() {
+    return {delivery::DeliveryResult::Outcome::Retry, 503, {}, "HTTP 503"};
+}
 
 config::OutputSpec output(const std::string& name, int concurrency = 4) {
     config::OutputSpec o;
@@ -92,26 +111,33 @@ store::OutboxRow row(std::int64_t id, const std::string& out, const std::string&
 
 } // namespace
 
-TEST_CASE("Dispatcher keeps per-key order through retries while keys proceed in parallel", "[delivery]") {
+TEST_CASE("Dispatcher keeps per-key order through retries while keys proceed in parallel",
+          "[delivery]") {
     FakeOutput fake;
     // Every third row fails twice before it goes through.
-    fake.script = [](const store::OutboxRow& r, int n) { return (r.id % 3 == 0 && n <= 2) ? transient() : ok(); };
+    fake.script = [](const store::OutboxRow& r, int n) {
+        return (r.id % 3 == 0 && n <= 2) ? transient() : ok();
+    };
     Results results;
     util::SystemClock clock;
     observability::Metrics metrics;
-    delivery::Dispatcher d({output("o")}, [&](const config::OutputSpec&) { return fake.factory(); },
-                           results.sink(), clock, metrics);
+    delivery::Dispatcher d(
+        {output("o")}, [&](const config::OutputSpec&) { return fake.factory(); }, results.sink(),
+        clock, metrics);
     d.start();
     std::vector<store::OutboxRow> rows;
-    for (int i = 1; i <= 300; ++i) rows.push_back(row(i, "o", "case-" + std::to_string(i % 10)));
+    for (int i = 1; i <= 300; ++i)
+        rows.push_back(row(i, "o", "case-" + std::to_string(i % 10)));
     d.submit(rows);
     REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 300; }, 20s));
     d.stop();
 
     // For each key, the successful deliveries happened in id order.
     std::map<std::int64_t, std::vector<std::int64_t>> perKey;
-    for (auto id : results.delivered) perKey[id % 10].push_back(id);
-    for (auto& [key, ids] : perKey) CHECK(std::is_sorted(ids.begin(), ids.end()));
+    for (auto id : results.delivered)
+        perKey[id % 10].push_back(id);
+    for (auto& [key, ids] : perKey)
+        CHECK(std::is_sorted(ids.begin(), ids.end()));
     CHECK(results.retries.size() == 100);
     CHECK(results.deadCount() == 0);
     CHECK(d.depth() == 0);
@@ -120,19 +146,23 @@ TEST_CASE("Dispatcher keeps per-key order through retries while keys proceed in 
 TEST_CASE("Dispatcher dead-letters permanent refusals and rows out of attempts", "[delivery]") {
     FakeOutput fake;
     fake.script = [](const store::OutboxRow& r, int) {
-        if (r.id == 1) return delivery::DeliveryResult{delivery::DeliveryResult::Outcome::Reject, 400, {}, "HTTP 400 bad"};
+        if (r.id == 1)
+            return delivery::DeliveryResult{
+                delivery::DeliveryResult::Outcome::Reject, 400, {}, "HTTP 400 bad"};
         if (r.id == 2) return transient();
         return ok();
     };
     Results results;
     util::SystemClock clock;
     observability::Metrics metrics;
-    delivery::Dispatcher d({output("o")}, [&](const config::OutputSpec&) { return fake.factory(); },
-                           results.sink(), clock, metrics);
+    delivery::Dispatcher d(
+        {output("o")}, [&](const config::OutputSpec&) { return fake.factory(); }, results.sink(),
+        clock, metrics);
     d.start();
     // Row 3 shares row 1's key: the refusal of 1 must not hold 3 back.
     d.submit({row(1, "o", "k"), row(2, "o", "k2"), row(3, "o", "k"), row(4, "missing", "")});
-    REQUIRE(testkit::waitUntil([&] { return results.deadCount() == 3 && results.deliveredCount() == 1; }, 10s));
+    REQUIRE(testkit::waitUntil(
+        [&] { return results.deadCount() == 3 && results.deliveredCount() == 1; }, 10s));
     d.stop();
     CHECK(results.dead[1] == "HTTP 400 bad");
     CHECK_THAT(results.dead[2], Catch::Contains("gave up after 5 attempts"));
@@ -153,17 +183,22 @@ TEST_CASE("Dispatcher: a hanging output does not delay another output", "[delive
     Results results;
     util::SystemClock clock;
     observability::Metrics metrics;
-    delivery::Dispatcher d({output("stuck", 2), output("healthy", 2)},
-                           [&](const config::OutputSpec& o) { return o.name == "stuck" ? stuck.factory() : healthy.factory(); },
-                           results.sink(), clock, metrics);
+    delivery::Dispatcher d(
+        {output("stuck", 2), output("healthy", 2)},
+        [&](const config::OutputSpec& o) {
+            return o.name == "stuck" ? stuck.factory() : healthy.factory();
+        },
+        results.sink(), clock, metrics);
     d.start();
     std::vector<store::OutboxRow> rows;
-    for (int i = 1; i <= 200; ++i) rows.push_back(row(i, i % 2 ? "stuck" : "healthy", ""));
+    for (int i = 1; i <= 200; ++i)
+        rows.push_back(row(i, i % 2 ? "stuck" : "healthy", ""));
     d.submit(rows);
     REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 100; }, 10s));
     {
         std::lock_guard l(results.mu);
-        for (auto id : results.delivered) CHECK(id % 2 == 0);
+        for (auto id : results.delivered)
+            CHECK(id % 2 == 0);
     }
     release = true;
     REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 200; }, 10s));
@@ -190,25 +225,26 @@ TEST_CASE("Backoff grows exponentially, caps, and jitters within bounds", "[deli
         CHECK(d <= 480);
         seen.insert(d);
     }
-    CHECK(seen.size() > 10);  // really spread
+    CHECK(seen.size() > 10); // really spread
 }
 
-TEST_CASE("CircuitBreaker opens after consecutive failures and lets one probe through", "[delivery]") {
+TEST_CASE("CircuitBreaker opens after consecutive failures and lets one probe through",
+          "[delivery]") {
     delivery::CircuitBreaker b({3, 1000});
     CHECK(b.tryAcquire(0));
     b.onFailure(0);
     b.onFailure(0);
     CHECK(b.state() == delivery::CircuitBreaker::State::Closed);
-    b.onSuccess();  // success resets the count
+    b.onSuccess(); // success resets the count
     b.onFailure(10);
     b.onFailure(10);
     b.onFailure(10);
     CHECK(b.state() == delivery::CircuitBreaker::State::Open);
     CHECK_FALSE(b.tryAcquire(500));
-    CHECK(b.tryAcquire(1010));  // the probe
+    CHECK(b.tryAcquire(1010)); // the probe
     CHECK(b.state() == delivery::CircuitBreaker::State::HalfOpen);
-    CHECK_FALSE(b.tryAcquire(1010));  // only one
-    b.onFailure(1020);  // probe failed: open again
+    CHECK_FALSE(b.tryAcquire(1010)); // only one
+    b.onFailure(1020);               // probe failed: open again
     CHECK(b.state() == delivery::CircuitBreaker::State::Open);
     CHECK_FALSE(b.tryAcquire(1500));
     CHECK(b.tryAcquire(2020));
@@ -226,19 +262,22 @@ TEST_CASE("Dispatcher waits at least Retry-After before the next attempt", "[del
             std::lock_guard l(tm);
             times.push_back(std::chrono::steady_clock::now());
         }
-        if (n == 1) return delivery::DeliveryResult{delivery::DeliveryResult::Outcome::Retry, 429, 300, "HTTP 429"};
+        if (n == 1)
+            return delivery::DeliveryResult{delivery::DeliveryResult::Outcome::Retry, 429, 300,
+                                            "HTTP 429"};
         return ok();
     };
     Results results;
     util::SystemClock clock;
     observability::Metrics metrics;
-    delivery::Dispatcher d({output("o", 1)}, [&](const config::OutputSpec&) { return fake.factory(); },
-                           results.sink(), clock, metrics);
+    delivery::Dispatcher d(
+        {output("o", 1)}, [&](const config::OutputSpec&) { return fake.factory(); }, results.sink(),
+        clock, metrics);
     d.start();
     d.submit({row(1, "o", "")});
     REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 1; }, 10s));
     d.stop();
     std::lock_guard l(tm);
     REQUIRE(times.size() == 2);
-    CHECK(times[1] - times[0] >= std::chrono::milliseconds(290));  // backoff alone would be ~5 ms
+    CHECK(times[1] - times[0] >= std::chrono::milliseconds(290)); // backoff alone would be ~5 ms
 }

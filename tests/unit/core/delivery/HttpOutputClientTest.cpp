@@ -13,8 +13,10 @@ TEST_CASE("HttpOutputClient classifies statuses as delivered, retry or reject", 
     using C = delivery::HttpOutputClient;
     CHECK(C::classify(200) == Outcome::Delivered);
     CHECK(C::classify(204) == Outcome::Delivered);
-    for (int s : {408, 425, 429, 500, 502, 503, 504}) CHECK(C::classify(s) == Outcome::Retry);
-    for (int s : {301, 400, 401, 403, 404, 410, 413, 422}) CHECK(C::classify(s) == Outcome::Reject);
+    for (int s : {408, 425, 429, 500, 502, 503, 504})
+        CHECK(C::classify(s) == Outcome::Retry);
+    for (int s : {301, 400, 401, 403, 404, 410, 413, 422})
+        CHECK(C::classify(s) == Outcome::Reject);
 }
 
 TEST_CASE("HttpOutputClient reads Retry-After as seconds or an HTTP date", "[delivery]") {
@@ -22,14 +24,17 @@ TEST_CASE("HttpOutputClient reads Retry-After as seconds or an HTTP date", "[del
     CHECK(C::parseRetryAfter("120", 0) == std::optional<std::int64_t>(120000));
     CHECK(C::parseRetryAfter("0", 0) == std::optional<std::int64_t>(0));
     // Sun, 06 Nov 1994 08:49:37 GMT = 784111777 s
-    CHECK(C::parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000 - 5000) == std::optional<std::int64_t>(5000));
-    CHECK(C::parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000 + 5000) == std::optional<std::int64_t>(0));
+    CHECK(C::parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000 - 5000) ==
+          std::optional<std::int64_t>(5000));
+    CHECK(C::parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000 + 5000) ==
+          std::optional<std::int64_t>(0));
     CHECK_FALSE(C::parseRetryAfter("soon", 0));
     CHECK_FALSE(C::parseRetryAfter("", 0));
     CHECK_FALSE(C::parseRetryAfter("99999999999999", 0));
 }
 
-TEST_CASE("HttpOutputClient delivers structured and binary mode over one kept-alive connection", "[delivery]") {
+TEST_CASE("HttpOutputClient delivers structured and binary mode over one kept-alive connection",
+          "[delivery]") {
     testkit::Receiver rx;
     auto ev = event::fromJson(nlohmann::json::parse(
         R"({"specversion":"1.0","id":"h-1","source":"/s","type":"gov.case.x","subject":"C-1","department":"land",

@@ -34,8 +34,7 @@ json full() {
     return j;
 }
 
-template <typename F>
-EventError errorOf(F&& f) {
+template <typename F> EventError errorOf(F&& f) {
     try {
         f();
     } catch (const EventError& e) {
@@ -189,12 +188,11 @@ TEST_CASE("CloudEventCodec validates source, dataschema, datacontenttype and sub
 
 TEST_CASE("CloudEventCodec RFC 3339 vectors") {
     SECTION("valid") {
-        const std::string s = GENERATE("2026-11-27T09:15:00Z", "2026-11-27t09:15:00z",
-                                       "2026-11-27T09:15:00.123456789+08:00",
-                                       "1985-04-12T23:20:50.52Z", "1996-12-19T16:39:57-08:00",
-                                       "1937-01-01T12:00:27.87+00:20", "2024-02-29T00:00:00Z",
-                                       "2000-02-29T12:00:00Z", "1990-12-31T23:59:60Z",
-                                       "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.9-23:59");
+        const std::string s = GENERATE(
+            "2026-11-27T09:15:00Z", "2026-11-27t09:15:00z", "2026-11-27T09:15:00.123456789+08:00",
+            "1985-04-12T23:20:50.52Z", "1996-12-19T16:39:57-08:00", "1937-01-01T12:00:27.87+00:20",
+            "2024-02-29T00:00:00Z", "2000-02-29T12:00:00Z", "1990-12-31T23:59:60Z",
+            "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.9-23:59");
         INFO(s);
         CHECK(isRfc3339(s));
     }
@@ -237,8 +235,11 @@ TEST_CASE("CloudEventCodec extension names") {
     }
     SECTION("reserved names cannot be binary-mode extensions") {
         const std::string name = GENERATE("data", "data_base64");
-        HeaderList h = {{"ce-specversion", "1.0"}, {"ce-id", "1"}, {"ce-source", "/s"},
-                        {"ce-type", "t"}, {"ce-" + name, "x"}};
+        HeaderList h = {{"ce-specversion", "1.0"},
+                        {"ce-id", "1"},
+                        {"ce-source", "/s"},
+                        {"ce-type", "t"},
+                        {"ce-" + name, "x"}};
         const auto err = errorOf([&] { (void)parseBinary(h, "", kLimits); });
         CHECK(err.attribute == name);
         CHECK(contains(err.what(), "reserved"));
@@ -259,9 +260,9 @@ TEST_CASE("CloudEventCodec extension value types") {
         CHECK(e.attribute("s") == "");
     }
     SECTION("refused") {
-        const json value = GENERATE(json::object({{"a", 1}}), json::array({1}), json(1.5),
-                                    json(2147483648LL), json(-2147483649LL),
-                                    json(18446744073709551615ULL));
+        const json value =
+            GENERATE(json::object({{"a", 1}}), json::array({1}), json(1.5), json(2147483648LL),
+                     json(-2147483649LL), json(18446744073709551615ULL));
         json j = minimal();
         j["ext"] = value;
         const auto err = structuredError(j);
@@ -288,8 +289,8 @@ TEST_CASE("CloudEventCodec data and data_base64") {
         CHECK(std::string(err.what()) == "data and data_base64 are mutually exclusive");
     }
     SECTION("bad base64") {
-        const json value = GENERATE(json("eA"), json("eA="), json("e A=="),
-                                    json("eB=="), json("=eA="), json("eA==eA=="), json(12));
+        const json value = GENERATE(json("eA"), json("eA="), json("e A=="), json("eB=="),
+                                    json("=eA="), json("eA==eA=="), json(12));
         json j = minimal();
         j["data_base64"] = value;
         const auto err = structuredError(j);
@@ -330,10 +331,9 @@ TEST_CASE("CloudEventCodec malformed JSON message carries the byte position") {
 }
 
 TEST_CASE("CloudEventCodec refuses invalid UTF-8 as malformed JSON") {
-    const std::string body = GENERATE(std::string("{\"id\":\"\xff\"}"),
-                                      std::string("{\"id\":\"\xc0\xaf\"}"),
-                                      std::string("{\"id\":\"\xed\xa0\x80\"}"),
-                                      std::string("{\"id\":\"\\ud800\"}"));
+    const std::string body =
+        GENERATE(std::string("{\"id\":\"\xff\"}"), std::string("{\"id\":\"\xc0\xaf\"}"),
+                 std::string("{\"id\":\"\xed\xa0\x80\"}"), std::string("{\"id\":\"\\ud800\"}"));
     const auto err = errorOf([&] { (void)parseStructured(body, kLimits); });
     CHECK(err.kind == Kind::MalformedJson);
     // The message echoes input and goes into JSON problem bodies: it must stay UTF-8.
@@ -356,8 +356,11 @@ TEST_CASE("CloudEventCodec refuses a 100000-deep array quickly") {
     CHECK(elapsed < std::chrono::seconds(1));
     // Also in batches and in binary JSON bodies.
     CHECK(errorOf([&] { (void)parseBatch(body, kLimits, 10); }).kind == Kind::TooDeep);
-    const HeaderList h = {{"ce-specversion", "1.0"}, {"ce-id", "1"}, {"ce-source", "/s"},
-                          {"ce-type", "t"}, {"content-type", "application/json"}};
+    const HeaderList h = {{"ce-specversion", "1.0"},
+                          {"ce-id", "1"},
+                          {"ce-source", "/s"},
+                          {"ce-type", "t"},
+                          {"content-type", "application/json"}};
     const auto binErr = errorOf([&] { (void)parseBinary(h, body, kLimits); });
     CHECK(binErr.kind == Kind::TooDeep);
     CHECK(binErr.attribute == "data");
@@ -366,7 +369,7 @@ TEST_CASE("CloudEventCodec refuses a 100000-deep array quickly") {
 TEST_CASE("CloudEventCodec depth limit is exact") {
     const JsonLimits limits{3, 100};
     json j = minimal();
-    j["data"] = json::array({json::array({1})});  // event 1, outer array 2, inner array 3
+    j["data"] = json::array({json::array({1})}); // event 1, outer array 2, inner array 3
     CHECK_NOTHROW(parseStructured(j.dump(), limits));
     j["data"] = json::array({json::array({json::object()})});
     CHECK(structuredError(j, limits).kind == Kind::TooDeep);
@@ -375,7 +378,7 @@ TEST_CASE("CloudEventCodec depth limit is exact") {
 TEST_CASE("CloudEventCodec key limit counts every member in the document") {
     const JsonLimits limits{32, 6};
     json j = minimal();
-    j["data"] = json::object({{"a", 1}});  // 4 attributes + data + a = 6
+    j["data"] = json::object({{"a", 1}}); // 4 attributes + data + a = 6
     CHECK_NOTHROW(parseStructured(j.dump(), limits));
     j["data"]["b"] = 2;
     const auto err = structuredError(j, limits);
@@ -393,7 +396,9 @@ TEST_CASE("CloudEventCodec batch parsing") {
         CHECK(events[1].id == "e-2");
         CHECK(events[2].id == "e-3");
     }
-    SECTION("empty batch") { CHECK(parseBatch("[]", kLimits, 3).empty()); }
+    SECTION("empty batch") {
+        CHECK(parseBatch("[]", kLimits, 3).empty());
+    }
     SECTION("all or nothing with the index of the bad event") {
         b.erase("source");
         const std::string body = json::array({a, b, c}).dump();
@@ -423,7 +428,8 @@ TEST_CASE("CloudEventCodec batch parsing") {
     }
     SECTION("a huge array is refused while parsing") {
         std::string body = "[";
-        for (int i = 0; i < 200000; ++i) body += "1,";
+        for (int i = 0; i < 200000; ++i)
+            body += "1,";
         body += "1]";
         const auto err = errorOf([&] { (void)parseBatch(body, kLimits, 100); });
         CHECK(err.kind == Kind::InvalidBatch);
@@ -442,7 +448,7 @@ TEST_CASE("CloudEventCodec binary mode attributes and percent-decoding") {
         const Event e = parseBinary(h, "", kLimits);
         CHECK(e.source == "/office/42");
         CHECK(e.subject == "café au lait%");
-        CHECK(e.json["priority"] == "5");  // binary-mode extensions stay strings
+        CHECK(e.json["priority"] == "5"); // binary-mode extensions stay strings
         CHECK_FALSE(e.json.contains("data"));
         CHECK_FALSE(e.json.contains("data_base64"));
         CHECK_FALSE(e.json.contains("x-request-id"));
@@ -482,8 +488,8 @@ TEST_CASE("CloudEventCodec binary mode attributes and percent-decoding") {
 }
 
 TEST_CASE("CloudEventCodec binary mode bodies") {
-    HeaderList h = {{"ce-specversion", "1.0"}, {"ce-id", "e-9"}, {"ce-source", "/s"},
-                    {"ce-type", "t"}};
+    HeaderList h = {
+        {"ce-specversion", "1.0"}, {"ce-id", "e-9"}, {"ce-source", "/s"}, {"ce-type", "t"}};
     SECTION("JSON content types are parsed") {
         const std::string ct = GENERATE("application/json", "Application/JSON; charset=utf-8",
                                         "text/json", "application/vnd.gov.form+json");
@@ -573,7 +579,9 @@ TEST_CASE("CloudEventCodec binary round trip") {
         j["datacontenttype"] = "application/json";
         j["data"] = "just a string";
     }
-    SECTION("base64 data without a content type") { j["data_base64"] = "AAECAwQF/w=="; }
+    SECTION("base64 data without a content type") {
+        j["data_base64"] = "AAECAwQF/w==";
+    }
     SECTION("base64 data with a binary content type") {
         j["datacontenttype"] = "application/pdf";
         j["data_base64"] = "JVBERgD/";
@@ -582,7 +590,9 @@ TEST_CASE("CloudEventCodec binary round trip") {
         j["datacontenttype"] = "text/plain";
         j["data"] = "line one\nline two";
     }
-    SECTION("no data but a content type") { j["datacontenttype"] = "application/xml"; }
+    SECTION("no data but a content type") {
+        j["datacontenttype"] = "application/xml";
+    }
     const Event e = fromJson(j);
     const BinaryMessage m = toBinary(e);
     const Event back = parseBinary(m.headers, m.body, kLimits);
@@ -603,12 +613,12 @@ TEST_CASE("CloudEventCodec encoding helpers") {
     CHECK(base64Encode("foobar") == "Zm9vYmFy");
     CHECK(base64Decode("Zm9vYg==") == "foob");
     CHECK_FALSE(base64Decode("Zm9vYg").has_value());
-    CHECK_FALSE(base64Decode("Zm9vYh==").has_value());  // non-zero pad bits
+    CHECK_FALSE(base64Decode("Zm9vYh==").has_value()); // non-zero pad bits
     CHECK(percentEncode("a b\x7f") == "a%20b%7F");
     CHECK(percentDecode("a%20b%7f") == "a b\x7f");
     CHECK_FALSE(percentDecode("%2").has_value());
     CHECK(isValidUtf8("xin chào"));
-    CHECK_FALSE(isValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+    CHECK_FALSE(isValidUtf8("\xf4\x90\x80\x80")); // above U+10FFFF
     CHECK(firstForbiddenCodePoint("ok\xef\xbf\xbe") == char32_t{0xFFFE});
     CHECK_FALSE(firstForbiddenCodePoint("ok").has_value());
 }

@@ -4,7 +4,8 @@
 
 using namespace ow::observability;
 
-TEST_CASE("Metrics renders counters, gauges and histograms in Prometheus text format", "[observability]") {
+TEST_CASE("Metrics renders counters, gauges and histograms in Prometheus text format",
+          "[observability]") {
     Metrics m;
     m.counter("ow_requests_total", "Requests", {{"input", "events"}}).inc(3);
     m.counter("ow_requests_total", "Requests", {{"input", "events"}}).inc();

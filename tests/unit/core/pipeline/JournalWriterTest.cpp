@@ -19,7 +19,8 @@ struct RowRecorder {
     std::vector<store::OutboxRow> rows;
     void operator()(std::vector<store::OutboxRow> r) {
         std::lock_guard lock(mu);
-        for (auto& x : r) rows.push_back(std::move(x));
+        for (auto& x : r)
+            rows.push_back(std::move(x));
     }
     std::size_t size() {
         std::lock_guard lock(mu);
@@ -36,8 +37,9 @@ std::shared_ptr<const routing::RouteTable> casesToPlatform() {
     d.name = "dept";
     d.match.type = {"gov.dept.*"};
     d.to = {"dept-{department}"};
-    return std::make_shared<const routing::RouteTable>(std::vector<config::RouteSpec>{r, d},
-                                                       std::map<std::string, std::string>{{"platform", "subject"}});
+    return std::make_shared<const routing::RouteTable>(
+        std::vector<config::RouteSpec>{r, d},
+        std::map<std::string, std::string>{{"platform", "subject"}});
 }
 
 pipeline::AcceptItem item(const event::Event& e) {
@@ -55,12 +57,14 @@ TEST_CASE("JournalWriter commits, de-duplicates and routes accepted events", "[p
     pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
     w.start();
 
-    auto r1 = w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events", "anon");
+    auto r1 =
+        w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events", "anon");
     REQUIRE(r1.ok);
     REQUIRE(r1.outcomes.size() == 1);
     CHECK(r1.outcomes[0].status == store::AcceptOutcome::Status::Accepted);
 
-    auto r2 = w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events", "anon");
+    auto r2 =
+        w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events", "anon");
     REQUIRE(r2.ok);
     CHECK(r2.outcomes[0].status == store::AcceptOutcome::Status::Duplicate);
     CHECK(r2.outcomes[0].seq == r1.outcomes[0].seq);
@@ -91,7 +95,9 @@ TEST_CASE("JournalWriter dead-letters deliveries whose output cannot be resolved
     RowRecorder rec;
     pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
     w.start();
-    REQUIRE(w.accept({item(fakes::makeEvent("d1", "gov.dept.x", "", {{"department", "nowhere"}}))}, "i", "c").ok);
+    REQUIRE(w.accept({item(fakes::makeEvent("d1", "gov.dept.x", "", {{"department", "nowhere"}}))},
+                     "i", "c")
+                .ok);
     REQUIRE(testkit::waitUntil([&] { return w.deadLetterCount() == 1; }, 5s));
     w.stop();
     auto dead = journal.deadLetters("", 10);
@@ -108,7 +114,8 @@ TEST_CASE("JournalWriter routes events left unrouted by a crash when it starts",
         store::Journal j(dir.path(), "full");
         j.begin();
         for (int i = 0; i < 2500; ++i) {
-            auto e = fakes::makeEvent("c" + std::to_string(i), "gov.case.submitted", "C-" + std::to_string(i % 7));
+            auto e = fakes::makeEvent("c" + std::to_string(i), "gov.case.submitted",
+                                      "C-" + std::to_string(i % 7));
             j.insertEvent(e.source, e.id, e.type, "i", "c", 1, event::toStructured(e));
         }
         j.commit();
@@ -124,11 +131,13 @@ TEST_CASE("JournalWriter routes events left unrouted by a crash when it starts",
     REQUIRE(testkit::waitUntil([&] { return rec.size() == 2501; }, 10s));
     w.stop();
     std::lock_guard lock(rec.mu);
-    for (std::size_t i = 1; i < rec.rows.size(); ++i) REQUIRE(rec.rows[i - 1].eventSeq < rec.rows[i].eventSeq);
+    for (std::size_t i = 1; i < rec.rows.size(); ++i)
+        REQUIRE(rec.rows[i - 1].eventSeq < rec.rows[i].eventSeq);
     CHECK(journal.routedCursor() == journal.lastSeq());
 }
 
-TEST_CASE("JournalWriter answers a failed commit as not accepted and keeps what was accepted", "[pipeline]") {
+TEST_CASE("JournalWriter answers a failed commit as not accepted and keeps what was accepted",
+          "[pipeline]") {
     testkit::TempDir dir;
     store::Journal journal(dir.path(), "full");
     observability::Metrics metrics;

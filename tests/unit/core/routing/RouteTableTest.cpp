@@ -76,7 +76,7 @@ TEST_CASE("RouteTable matches extensions, subject, source and data pointers", "[
     CHECK(table.route(fakes::makeEvent("4", "t", "SS-2026-1", wrongKind)).empty());
 
     CHECK(table.route(fakes::makeEvent("5", "t", "XX-1", good)).empty());
-    CHECK(table.route(fakes::makeEvent("6", "t", "", good)).empty());  // no subject at all
+    CHECK(table.route(fakes::makeEvent("6", "t", "", good)).empty()); // no subject at all
 }
 
 TEST_CASE("RouteTable expands output templates and reports what it cannot resolve", "[routing]") {

@@ -17,5 +17,6 @@ TEST_CASE("TokenAuth identifies clients by bearer token", "[security]") {
     CHECK_FALSE(auth.authenticate(&prefix));
     CHECK_FALSE(auth.authenticate(nullptr));
     CHECK_FALSE(security::TokenAuth({}).required());
-    CHECK(security::sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(security::sha256Hex("abc") ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

@@ -20,7 +20,9 @@ TEST_CASE("Checkpointer copies the WAL into the database off the writer's connec
     std::string body(2000, 'b');
     for (int t = 0; t < 10; ++t) {
         j.begin();
-        for (int i = 0; i < 50; ++i) j.insertEvent("/s", std::to_string(t) + "-" + std::to_string(i), "t", "i", "c", 1, body);
+        for (int i = 0; i < 50; ++i)
+            j.insertEvent("/s", std::to_string(t) + "-" + std::to_string(i), "t", "i", "c", 1,
+                          body);
         j.commit();
     }
     // Automatic checkpoints are off: the data sits in the WAL until the Checkpointer runs.

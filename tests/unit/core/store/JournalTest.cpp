@@ -19,7 +19,7 @@ TEST_CASE("Journal stores events once per source and id and survives reopening",
         CHECK(found->acceptedAtMs == 1000);
         CHECK_FALSE(j.findEvent("/b", "1"));
         j.begin();
-        CHECK(j.insertEvent("/a", "1", "t", "events", "anon", 2000, "{}") == 0);  // already there
+        CHECK(j.insertEvent("/a", "1", "t", "events", "anon", 2000, "{}") == 0); // already there
         j.commit();
         CHECK(j.findEvent("/a", "1")->acceptedAtMs == 1000);
     }
@@ -43,7 +43,7 @@ TEST_CASE("Journal outbox rows move between pending, dead and replay", "[store]"
     row.orderingKey = "C-1";
     row.nextAtMs = 1000;
     auto id = j.insertOutbox(row, 0, 1000);
-    CHECK(j.insertOutbox(row, 0, 1000) == 0);  // same (event, output): ignored
+    CHECK(j.insertOutbox(row, 0, 1000) == 0); // same (event, output): ignored
     j.commit();
     REQUIRE(id > 0);
 

@@ -64,7 +64,7 @@ private:
                 requests.push_back(buf.substr(0, headEnd + 4 + len));
                 buf.erase(0, headEnd + 4 + len);
                 const std::string& a = answers_[next++];
-                if (a.empty()) break;  // close without answering
+                if (a.empty()) break; // close without answering
                 c.sendBytes(a.data(), static_cast<int>(a.size()));
                 if (a.find("Connection: close") != std::string::npos) break;
             }
@@ -80,9 +80,12 @@ private:
 
 } // namespace
 
-TEST_CASE("HttpClientConnection reuses one connection and reads length, chunked and close-delimited bodies", "[http]") {
+TEST_CASE("HttpClientConnection reuses one connection and reads length, chunked and "
+          "close-delimited bodies",
+          "[http]") {
     ScriptedPeer peer({"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok",
-                       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: 1\r\n\r\n",
+                       "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+                       "chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: 1\r\n\r\n",
                        "HTTP/1.1 503 Busy\r\nRetry-After: 3\r\nContent-Length: 4\r\n\r\nbusy",
                        "HTTP/1.0 200 OK\r\n\r\nto the end"});
     HttpClientConnection c("127.0.0.1", peer.port(), nullptr, 1000, 2000);
@@ -103,13 +106,16 @@ TEST_CASE("HttpClientConnection reuses one connection and reads length, chunked 
     CHECK(peer.connections() == 1);
     REQUIRE(peer.requests.size() == 4);
     CHECK_THAT(peer.requests[0], Catch::StartsWith("POST /in HTTP/1.1\r\nHost: 127.0.0.1:"));
-    CHECK_THAT(peer.requests[0], Catch::Contains("Content-Length: 7\r\n") && Catch::Contains("Content-Type: application/json\r\n") &&
+    CHECK_THAT(peer.requests[0], Catch::Contains("Content-Length: 7\r\n") &&
+                                     Catch::Contains("Content-Type: application/json\r\n") &&
                                      Catch::EndsWith("\r\n\r\n{\"a\":1}"));
 }
 
-TEST_CASE("HttpClientConnection resends once when a kept-alive connection was closed by the peer", "[http]") {
+TEST_CASE("HttpClientConnection resends once when a kept-alive connection was closed by the peer",
+          "[http]") {
     // First connection: answers once, then closes on the second request without answering.
-    ScriptedPeer peer({"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2"});
+    ScriptedPeer peer({"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "",
+                       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2"});
     HttpClientConnection c("127.0.0.1", peer.port(), nullptr, 1000, 2000);
     CHECK(c.request("POST", "/", {}, "1").status == 200);
     auto r = c.request("POST", "/", {}, "2");
@@ -118,9 +124,11 @@ TEST_CASE("HttpClientConnection resends once when a kept-alive connection was cl
     CHECK(peer.connections() == 2);
 }
 
-TEST_CASE("HttpClientConnection reports timeouts, refused connections and malformed answers", "[http]") {
+TEST_CASE("HttpClientConnection reports timeouts, refused connections and malformed answers",
+          "[http]") {
     SECTION("no answer within the read timeout") {
-        Poco::Net::ServerSocket silent(Poco::Net::SocketAddress("127.0.0.1", 0));  // accepts via backlog, never answers
+        Poco::Net::ServerSocket silent(
+            Poco::Net::SocketAddress("127.0.0.1", 0)); // accepts via backlog, never answers
         HttpClientConnection c("127.0.0.1", silent.address().port(), nullptr, 1000, 200);
         CHECK_THROWS_AS(c.request("POST", "/", {}, "x"), Poco::TimeoutException);
     }
