@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config openssl ca-certificates
+  build-essential cmake ninja-build ccache pkg-config openssl ca-certificates clang-format
   libpoco-dev libboost-dev libyaml-cpp-dev nlohmann-json3-dev
   libpaho-mqttpp-dev libpaho-mqtt-dev
   catch2 libssl-dev libsqlite3-dev

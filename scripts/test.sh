@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# Format drift fails the run, like a failing test (fix with: clang-format -i FILES).
+if [ -d .git ] && command -v clang-format >/dev/null 2>&1; then
+  git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
+fi
 build=${OW_BUILD_DIR:-build}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=${OW_BUILD_TYPE:-RelWithDebInfo} \
   -DOW_WERROR=ON -DOW_SANITIZE=${OW_SANITIZE:-OFF} >/dev/null
