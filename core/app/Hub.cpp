@@ -1,5 +1,7 @@
 #include "core/app/Hub.h"
 
+#include <set>
+
 #include <Poco/Net/Context.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
@@ -75,8 +77,25 @@ void Hub::start() {
             tls = delivery::HttpOutputClient::makeClientContext(spec.tls);
         return [&spec, tls] { return std::make_unique<delivery::HttpOutputClient>(spec, tls); };
     };
+    // Deliveries left for outputs that are no longer configured would wait forever.
+    std::set<std::string> outputNames;
+    for (const auto& o : config_.outputs)
+        outputNames.insert(o.name);
+    if (int orphans = journal_->deadLetterOrphans(outputNames, clock_.nowMs()))
+        Log::warn("hub", "pending deliveries to outputs no longer configured were dead-lettered",
+                  {{"rows", orphans}});
+    reader_ = std::make_unique<store::Journal>(hub.dataDir, hub.journal.synchronous);
+    delivery::OutboxReader backlog{
+        [this](const std::string& output, std::int64_t afterId, int limit) {
+            std::lock_guard lock(readerMu_);
+            return reader_->pendingOutboxFor(output, afterId, limit);
+        },
+        [this](const std::string& output) {
+            std::lock_guard lock(readerMu_);
+            return reader_->countPending(output);
+        }};
     dispatcher_ = std::make_unique<delivery::Dispatcher>(config_.outputs, makeFactory, sink, clock_,
-                                                         metrics_);
+                                                         metrics_, backlog);
     writer_ = std::make_unique<pipeline::JournalWriter>(
         *journal_, routes, clock_, metrics_, hub.journal.maxBatch,
         [this](std::vector<store::OutboxRow> rows) { dispatcher_->submit(std::move(rows)); });

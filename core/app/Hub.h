@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/config/HubConfig.h"
@@ -43,6 +44,8 @@ private:
     observability::Metrics metrics_;
     std::unique_ptr<store::Journal> journal_;
     std::unique_ptr<store::Checkpointer> checkpointer_;
+    std::unique_ptr<store::Journal> reader_; // the dispatcher's connection for backlogs
+    std::mutex readerMu_;
     std::unique_ptr<pipeline::JournalWriter> writer_;
     std::unique_ptr<delivery::Dispatcher> dispatcher_;
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path

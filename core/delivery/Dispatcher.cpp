@@ -10,8 +10,10 @@ namespace ow::delivery {
 using observability::Log;
 
 OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, ResultSink sink,
-                       const util::Clock& clock, observability::Metrics& metrics)
-    : spec_(std::move(spec)), factory_(std::move(factory)), sink_(std::move(sink)), clock_(clock),
+                       OutboxReader reader, const util::Clock& clock,
+                       observability::Metrics& metrics, int maxRowsInMemory)
+    : spec_(std::move(spec)), factory_(std::move(factory)), sink_(std::move(sink)),
+      reader_(std::move(reader)), clock_(clock), maxRowsInMemory_(std::max(2, maxRowsInMemory)),
       breaker_(spec_.circuit), rng_(std::random_device{}()),
       delivered_(metrics.counter("onewindow_deliveries_total",
                                  "Delivery attempts by output and outcome",
@@ -27,9 +29,18 @@ OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, Res
       endToEnd_(
           metrics.histogram("onewindow_delivery_lag_seconds", "From routing to successful delivery",
                             observability::Metrics::latencyBuckets(), {{"output", spec_.name}})) {
-    metrics.gaugeFunction("onewindow_outbox_depth", "Deliveries waiting or in flight",
-                          [this] { return static_cast<double>(depth()); },
+    metrics.gaugeFunction(
+        "onewindow_outbox_depth", "Deliveries waiting or in flight (in memory and in the journal)",
+        [this] { return static_cast<double>(depth()); }, {{"output", spec_.name}});
+    metrics.gaugeFunction("onewindow_outbox_in_memory", "Deliveries of the output held in memory",
+                          [this] { return static_cast<double>(inMemory()); },
                           {{"output", spec_.name}});
+    if (reader_.load) {
+        // Start from the journal: whatever was pending when the hub stopped is read back in
+        // windows by refill(), in id order.
+        spilled_ = true;
+        pending_ = reader_.countPending ? reader_.countPending(spec_.name) : 0;
+    }
     metrics.gaugeFunction(
         "onewindow_circuit_open", "1 when the output's circuit is open or probing",
         [this] { return circuitState() == CircuitBreaker::State::Closed ? 0.0 : 1.0; },
@@ -64,22 +75,55 @@ void OutputLane::schedule(const std::string& key, std::int64_t dueMs, std::int64
         delayed_.emplace(dueMs, key);
 }
 
-void OutputLane::submit(store::OutboxRow row) {
-    std::int64_t now = clock_.nowMs();
+void OutputLane::enqueue(store::OutboxRow row, std::int64_t nowMs) {
     // Unordered rows get a key of their own, so they never wait behind each other.
     std::string key =
         row.orderingKey.empty() ? "\x01" + std::to_string(row.id) : "k" + row.orderingKey;
+    auto& kq = keys_[key];
+    kq.rows.push_back(std::move(row));
+    ++depth_;
+    if (!kq.scheduled) schedule(key, kq.rows.front().nextAtMs, nowMs);
+}
+
+void OutputLane::submit(store::OutboxRow row) {
+    std::int64_t now = clock_.nowMs();
+    pending_.fetch_add(1);
     {
         std::lock_guard lock(mu_);
-        auto& kq = keys_[key];
-        kq.rows.push_back(std::move(row));
-        ++depth_;
-        if (!kq.scheduled) schedule(key, kq.rows.front().nextAtMs, now);
+        if (!row.replayed && reader_.load) {
+            if (!spilled_ && depth_ >= maxRowsInMemory_) spilled_ = true;
+            if (spilled_) {
+                // Already committed: refill() reads it back after the rows before it.
+                cv_.notify_one();
+                return;
+            }
+            loadedUpTo_ = std::max(loadedUpTo_, row.id);
+        }
+        enqueue(std::move(row), now);
     }
     cv_.notify_one();
 }
 
-std::int64_t OutputLane::depth() const {
+void OutputLane::refill(std::int64_t nowMs) {
+    // Runs under mu_, so submit() cannot slip a newer row into memory while older ones are
+    // still being read: that is what keeps per-key order across the memory bound.
+    int want = maxRowsInMemory_ - static_cast<int>(depth_);
+    std::vector<store::OutboxRow> rows;
+    try {
+        rows = reader_.load(spec_.name, loadedUpTo_, want);
+    } catch (const std::exception& e) {
+        Log::error("dispatcher", "cannot read pending deliveries from the journal; will retry",
+                   {{"output", spec_.name}, {"error", e.what()}});
+        return;
+    }
+    if (static_cast<int>(rows.size()) < want) spilled_ = false;
+    for (auto& r : rows) {
+        loadedUpTo_ = std::max(loadedUpTo_, r.id);
+        enqueue(std::move(r), nowMs);
+    }
+}
+
+std::int64_t OutputLane::inMemory() const {
     std::lock_guard lock(mu_);
     return depth_;
 }
@@ -101,6 +145,7 @@ void OutputLane::work() {
     std::unique_lock lock(mu_);
     while (!stopping_) {
         std::int64_t now = clock_.nowMs();
+        if (spilled_ && depth_ <= maxRowsInMemory_ / 2) refill(now);
         while (!delayed_.empty() && delayed_.top().first <= now) {
             ready_.push_back(delayed_.top().second);
             delayed_.pop();
@@ -192,6 +237,7 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
     if (popped) {
         kq.rows.pop_front();
         --depth_;
+        pending_.fetch_sub(1);
     }
     if (kq.rows.empty()) {
         keys_.erase(key);
@@ -204,11 +250,11 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
 
 Dispatcher::Dispatcher(const std::vector<config::OutputSpec>& outputs,
                        const FactoryMaker& makeFactory, ResultSink sink, const util::Clock& clock,
-                       observability::Metrics& metrics)
+                       observability::Metrics& metrics, OutboxReader reader, int maxRowsInMemory)
     : sink_(sink) {
     for (const auto& o : outputs)
-        lanes_.emplace(o.name,
-                       std::make_unique<OutputLane>(o, makeFactory(o), sink, clock, metrics));
+        lanes_.emplace(o.name, std::make_unique<OutputLane>(o, makeFactory(o), sink, reader, clock,
+                                                            metrics, maxRowsInMemory));
 }
 
 Dispatcher::~Dispatcher() {

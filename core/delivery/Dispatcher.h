@@ -4,6 +4,7 @@
 // a key go out in parallel.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -36,18 +37,38 @@ struct ResultSink {
     std::function<void(std::int64_t rowId, int attempts, const std::string& error)> dead;
 };
 
+/// Reads an output's backlog back from the journal (rows are committed before they reach a
+/// lane, so the journal always has them).
+struct OutboxReader {
+    /// Pending rows of `output` with id > afterId, oldest first, at most `limit`.
+    std::function<std::vector<store::OutboxRow>(const std::string& output, std::int64_t afterId,
+                                                int limit)>
+        load;
+    std::function<std::int64_t(const std::string& output)> countPending;
+};
+
+/// Rows one lane keeps in memory at most; the rest of a backlog waits in the journal.
+constexpr int DefaultMaxRowsInMemory = 10000;
+
 class OutputLane {
 public:
+    /// Without a reader (`reader.load` empty) every submitted row is kept in memory.
     OutputLane(config::OutputSpec spec, OutputClientFactory factory, ResultSink sink,
-               const util::Clock& clock, observability::Metrics& metrics);
+               OutboxReader reader, const util::Clock& clock, observability::Metrics& metrics,
+               int maxRowsInMemory = DefaultMaxRowsInMemory);
     ~OutputLane();
 
     void start();
     /// Lets deliveries in flight finish, then joins the workers. Idempotent.
     void stop();
+    /// A committed row for this output. While the lane is over its memory bound (or still
+    /// reading its backlog), the row is left in the journal and read back in id order later,
+    /// which keeps per-key order; replayed dead letters are always taken at once.
     void submit(store::OutboxRow row);
 
-    [[nodiscard]] std::int64_t depth() const;
+    /// Deliveries pending for this output: in memory and in the journal.
+    [[nodiscard]] std::int64_t depth() const { return pending_.load(); }
+    [[nodiscard]] std::int64_t inMemory() const;
     [[nodiscard]] CircuitBreaker::State circuitState() const;
     [[nodiscard]] const std::string& name() const { return spec_.name; }
 
@@ -57,6 +78,8 @@ private:
         bool scheduled = false; // in ready_, in delayed_, or in flight
     };
     void schedule(const std::string& key, std::int64_t dueMs, std::int64_t nowMs);
+    void enqueue(store::OutboxRow row, std::int64_t nowMs);
+    void refill(std::int64_t nowMs);
     void work();
     void finish(const std::string& key, const store::OutboxRow& row, const DeliveryResult& r,
                 std::int64_t nowMs);
@@ -64,7 +87,9 @@ private:
     config::OutputSpec spec_;
     OutputClientFactory factory_;
     ResultSink sink_;
+    OutboxReader reader_;
     const util::Clock& clock_;
+    int maxRowsInMemory_;
 
     mutable std::mutex mu_;
     std::condition_variable cv_;
@@ -74,7 +99,10 @@ private:
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> delayed_;
     CircuitBreaker breaker_;
     std::mt19937_64 rng_;
-    std::int64_t depth_ = 0;
+    std::int64_t depth_ = 0;      // rows in memory
+    bool spilled_ = false;        // rows with id > loadedUpTo_ may be in the journal only
+    std::int64_t loadedUpTo_ = 0; // highest row id taken into memory in order
+    std::atomic<std::int64_t> pending_{0};
     bool stopping_ = false;
     std::vector<std::thread> workers_;
 
@@ -90,7 +118,8 @@ public:
     using FactoryMaker = std::function<OutputClientFactory(const config::OutputSpec&)>;
 
     Dispatcher(const std::vector<config::OutputSpec>& outputs, const FactoryMaker& makeFactory,
-               ResultSink sink, const util::Clock& clock, observability::Metrics& metrics);
+               ResultSink sink, const util::Clock& clock, observability::Metrics& metrics,
+               OutboxReader reader = {}, int maxRowsInMemory = DefaultMaxRowsInMemory);
     ~Dispatcher();
 
     void start();

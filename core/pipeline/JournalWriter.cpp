@@ -53,11 +53,8 @@ void JournalWriter::start() {
         Log::info("journal",
                   "events accepted before the last stop are not routed yet; routing them",
                   {{"unrouted", last - cursor}});
-    auto pending = journal_.pendingOutbox();
-    if (!pending.empty()) {
-        Log::info("journal", "resuming pending deliveries", {{"rows", pending.size()}});
-        onRows_(std::move(pending));
-    }
+    // Pending deliveries are not loaded here: each dispatcher lane reads its own backlog from
+    // the journal in bounded windows.
     lastPruneMs_ = clock_.nowMs();
     thread_ = std::thread([this] { run(); });
 }

@@ -1,6 +1,7 @@
 #include "core/store/Journal.h"
 
 #include <filesystem>
+#include <set>
 
 #include <sqlite3.h>
 
@@ -249,6 +250,44 @@ std::vector<OutboxRow> Journal::pendingOutbox() {
     return out;
 }
 
+std::vector<OutboxRow> Journal::pendingOutboxFor(const std::string& output, std::int64_t afterId,
+                                                 int limit) {
+    Statement s(db_, std::string("SELECT ") + OutboxColumns +
+                         " FROM outbox o JOIN events e ON e.seq=o.event_seq WHERE o.state=0 AND "
+                         "o.output=?1 AND o.id>?2 ORDER BY o.id LIMIT ?3");
+    s.bind(1, output).bind(2, afterId).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<OutboxRow> out;
+    while (s.step())
+        out.push_back(readOutbox(s));
+    return out;
+}
+
+std::int64_t Journal::countPending(const std::string& output) {
+    Statement s(db_, "SELECT COUNT(*) FROM outbox WHERE state=0 AND output=?1");
+    s.bind(1, output);
+    return s.step() ? s.int64(0) : 0;
+}
+
+int Journal::deadLetterOrphans(const std::set<std::string>& outputs, std::int64_t nowMs) {
+    std::vector<std::string> orphans;
+    {
+        Statement s(db_, "SELECT DISTINCT output FROM outbox WHERE state=0");
+        while (s.step())
+            if (!outputs.count(s.text(0))) orphans.push_back(s.text(0));
+    }
+    int n = 0;
+    for (const auto& o : orphans) {
+        Statement u(
+            db_,
+            "UPDATE outbox SET state=1, dead_at=?2, last_error=?3 WHERE state=0 AND output=?1");
+        u.bind(1, o).bind(2, nowMs).bind(3, "output '" + o +
+                                                "' is not defined in the current configuration");
+        u.run();
+        n += db_.changes();
+    }
+    return n;
+}
+
 std::vector<OutboxRow> Journal::takeReplayRequests(std::int64_t nowMs) {
     Statement s(
         db_, std::string("SELECT ") + OutboxColumns +
@@ -258,6 +297,7 @@ std::vector<OutboxRow> Journal::takeReplayRequests(std::int64_t nowMs) {
         out.push_back(readOutbox(s));
         out.back().attempts = 0;
         out.back().nextAtMs = nowMs;
+        out.back().replayed = true;
     }
     if (!out.empty()) {
         Statement u(

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,13 @@ public:
     void markDead(std::int64_t id, int attempts, const std::string& error, std::int64_t nowMs);
     /// Pending rows with their event bodies, oldest first (loaded at start-up).
     std::vector<OutboxRow> pendingOutbox();
+    /// Pending rows of one output with id > afterId, oldest first (the dispatcher reads its
+    /// backlog in windows, so a long outage does not have to fit in memory).
+    std::vector<OutboxRow> pendingOutboxFor(const std::string& output, std::int64_t afterId,
+                                            int limit);
+    std::int64_t countPending(const std::string& output);
+    /// Dead-letters pending rows of outputs no longer configured; returns how many.
+    int deadLetterOrphans(const std::set<std::string>& outputs, std::int64_t nowMs);
     /// Moves rows whose replay was requested back to pending and returns them.
     std::vector<OutboxRow> takeReplayRequests(std::int64_t nowMs);
     std::int64_t countOutbox(int state);

@@ -28,6 +28,7 @@ struct OutboxRow {
     std::int64_t nextAtMs = 0;
     std::string lastError;
     std::shared_ptr<const std::string> body;
+    bool replayed = false; ///< moved back from the dead-letter queue by `dlq replay`
 };
 
 /// A dead-lettered delivery as shown by `onewindow dlq`.

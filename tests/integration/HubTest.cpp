@@ -439,3 +439,36 @@ TEST_CASE("Hub delivers each subject's events in acceptance order through retrie
     }
     CHECK(rx.attempts("SS-A-3") == 3);
 }
+
+TEST_CASE("Hub dead-letters pending deliveries of an output removed from the configuration",
+          "[integration]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    rx.setDown(true);
+    {
+        itest::Hub hub(dir, config(rx));
+        hub.start();
+        REQUIRE(testkit::postCloudEvent(hub.url(), event("orphan-1")).status == 202);
+        REQUIRE(testkit::waitUntil([&] { return rx.totalRequests() >= 1; }, 10s));
+        CHECK(hub.terminate().success());
+    }
+    // Same data directory, the platform output is gone.
+    itest::Hub hub(dir, R"(
+inputs:
+  - { name: events, path: /v1/events }
+outputs:
+  - { name: other, url: ")" +
+                            rx.url("/other") + R"(" }
+routes:
+  - { name: cases, match: { type: "gov.case.*" }, to: [ other ] }
+)");
+    hub.start();
+    auto [rc, out] = hub.cli({"dlq", "list", "--json"});
+    REQUIRE(rc == 0);
+    auto dead = json(out);
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0]["event_id"] == "orphan-1");
+    CHECK(dead[0]["output"] == "platform");
+    CHECK_THAT(dead[0]["last_error"].get<std::string>(), Catch::Contains("not defined"));
+    CHECK(hub.terminate().success());
+}

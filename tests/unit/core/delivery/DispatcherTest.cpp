@@ -8,6 +8,8 @@
 #include "core/delivery/Backoff.h"
 #include "core/delivery/CircuitBreaker.h"
 #include "core/delivery/Dispatcher.h"
+#include "core/store/Journal.h"
+#include "tests/support/TempDir.h"
 #include "tests/support/Wait.h"
 
 using namespace ow;
@@ -280,4 +282,79 @@ TEST_CASE("Dispatcher waits at least Retry-After before the next attempt", "[del
     std::lock_guard l(tm);
     REQUIRE(times.size() == 2);
     CHECK(times[1] - times[0] >= std::chrono::milliseconds(290)); // backoff alone would be ~5 ms
+}
+
+TEST_CASE(
+    "OutputLane keeps a bounded window in memory and reads the backlog from the journal in order",
+    "[delivery]") {
+    testkit::TempDir dir;
+    store::Journal journal(dir.path(), "full");
+    std::mutex jm;
+    // 30 rows pending from "before the restart", then 270 more arriving while it runs.
+    auto addRows = [&](int from, int to) {
+        std::vector<store::OutboxRow> rows;
+        std::lock_guard l(jm);
+        journal.begin();
+        for (int i = from; i < to; ++i) {
+            auto seq = journal.insertEvent("/s", "e" + std::to_string(i), "t", "i", "c", 1, "{}");
+            store::OutboxRow r;
+            r.eventSeq = seq;
+            r.output = "o";
+            r.orderingKey = "case-" + std::to_string(i % 4);
+            r.nextAtMs = 0;
+            r.id = journal.insertOutbox(r, 0, 1);
+            r.body = std::make_shared<const std::string>("{}");
+            rows.push_back(r);
+        }
+        journal.commit();
+        return rows;
+    };
+    addRows(0, 30);
+    delivery::OutboxReader reader{[&](const std::string& out, std::int64_t after, int limit) {
+                                      std::lock_guard l(jm);
+                                      return journal.pendingOutboxFor(out, after, limit);
+                                  },
+                                  [&](const std::string& out) {
+                                      std::lock_guard l(jm);
+                                      return journal.countPending(out);
+                                  }};
+
+    constexpr int Bound = 8;
+    std::atomic<std::int64_t> maxInMemory{0};
+    delivery::OutputLane* lanePtr = nullptr;
+    FakeOutput fake;
+    fake.script = [&](const store::OutboxRow& r, int n) {
+        auto m = lanePtr->inMemory();
+        for (auto cur = maxInMemory.load();
+             m > cur && !maxInMemory.compare_exchange_weak(cur, m);) {
+        }
+        return (r.id % 5 == 0 && n == 1) ? transient() : ok();
+    };
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::OutputLane lane(output("o", 3), fake.factory(), results.sink(), reader, clock,
+                              metrics, Bound);
+    lanePtr = &lane;
+    CHECK(lane.depth() == 30);
+    lane.start();
+    for (int batch = 0; batch < 9; ++batch)
+        for (auto& r : addRows(30 + batch * 30, 60 + batch * 30))
+            lane.submit(r);
+    REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 300; }, 20s));
+    lane.stop();
+    CHECK(lane.depth() == 0);
+    CHECK(maxInMemory.load() <= Bound + 1); // +1: a row may be counted while being finished
+    std::map<std::int64_t, std::vector<std::int64_t>> perKey;
+    std::set<std::int64_t> unique;
+    {
+        std::lock_guard l(results.mu);
+        for (auto id : results.delivered) {
+            perKey[id % 4].push_back(id);
+            unique.insert(id);
+        }
+    }
+    CHECK(unique.size() == 300);
+    for (auto& [k, ids] : perKey)
+        CHECK(std::is_sorted(ids.begin(), ids.end()));
 }
