@@ -203,9 +203,11 @@ start_receiver ceiling
 CEILING_PID=$RECEIVER_PID
 "$LOADGEN_BIN" --url "http://127.0.0.1:$RECEIVER_PORT/events" --events "$EVENTS" \
     --concurrency "$CONCURRENCY" --id-prefix "bench-c-$$" --body-bytes "$BODY_BYTES" >"$WORK/c.json"
+CEILING_RSS_MB=$(calc "$(vm_hwm_kb "$CEILING_PID") / 1024" 1)
 stop_pid "$CEILING_PID"
 forget_pid "$CEILING_PID"
 CEILING_RATE=$(calc "$(json_num "$WORK/c.json" rate_per_s)" 0)
+CEILING_P50=$(json_num "$WORK/c.json" p50_ms)
 CEILING_P99=$(json_num "$WORK/c.json" p99_ms)
 
 # --- report ---------------------------------------------------------------------------------
@@ -227,14 +229,17 @@ printf '%-34s %12s  %-12s %s\n' "accept p99 ms at $RATE/s" "$P99_B" "<= 10" \
 printf '%-34s %12s  %-12s %s\n' "hub peak RSS MB (VmHWM)" "$RSS_MB" "<= 64" \
     "$(verdict "$RSS_MB <= 64")"
 printf '%-34s %12s\n' "ceiling req/s (bare ow-receiver)" "$CEILING_RATE"
+printf '%-34s %12s\n' "ceiling p50 ms" "$CEILING_P50"
 printf '%-34s %12s\n' "ceiling p99 ms" "$CEILING_P99"
+printf '%-34s %12s\n' "ceiling peak RSS MB (VmHWM)" "$CEILING_RSS_MB"
 printf '%-34s %12s\n' "accepted / ceiling" "$(ratio "$ACCEPTED_RATE" "$CEILING_RATE")"
 printf '%-34s %12s\n' "delivered / ceiling" "$(ratio "$DELIVERED_RATE" "$CEILING_RATE")"
 printf '%-34s %12s\n' "duplicate deliveries in (a)" "$DUPLICATES_A"
 JSON_FORMAT='{"events":%d,"concurrency":%d,"accepted_per_s":%s,"delivered_per_s":%s,'
 JSON_FORMAT+='"p50_ms":%s,"p99_ms":%s,"p99_ms_at_rate":%s,"rate":%d,"peak_rss_mb":%s,'
-JSON_FORMAT+='"ceiling_per_s":%s,"duplicates":%d}'
+JSON_FORMAT+='"ceiling_per_s":%s,"ceiling_p50_ms":%s,"ceiling_p99_ms":%s,"ceiling_rss_mb":%s,'
+JSON_FORMAT+='"duplicates":%d}'
 # shellcheck disable=SC2059 # the format is ours, built above for line length
 printf "\n$JSON_FORMAT\n" \
     "$EVENTS" "$CONCURRENCY" "$ACCEPTED_RATE" "$DELIVERED_RATE" "$P50_A" "$P99_A" "$P99_B" \
-    "$RATE" "$RSS_MB" "$CEILING_RATE" "$DUPLICATES_A"
+    "$RATE" "$RSS_MB" "$CEILING_RATE" "$CEILING_P50" "$CEILING_P99" "$CEILING_RSS_MB" "$DUPLICATES_A"

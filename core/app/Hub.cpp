@@ -119,9 +119,13 @@ void Hub::start() {
     Poco::Net::SocketAddress addr(hub.listenHost, static_cast<Poco::UInt16>(hub.listenPort));
     std::unique_ptr<Poco::Net::ServerSocket> socket;
     if (hub.tls.enabled)
-        socket = std::make_unique<Poco::Net::SecureServerSocket>(addr, 128, serverContext(hub.tls));
+        socket = std::make_unique<Poco::Net::SecureServerSocket>(serverContext(hub.tls));
     else
-        socket = std::make_unique<Poco::Net::ServerSocket>(addr, 128);
+        socket = std::make_unique<Poco::Net::ServerSocket>();
+    // Poco's convenience constructors also set SO_REUSEPORT: a second hub started on the same
+    // port by mistake would then silently take half the traffic into another journal.
+    socket->bind(addr, /*reuseAddress=*/true, /*reusePort=*/false);
+    socket->listen(128);
 
     transport::http::ServerLimits limits;
     limits.maxHeaderBytes = hub.limits.maxHeaderBytes;
@@ -146,7 +150,8 @@ void Hub::start() {
     server_->start();
     ready_ = true;
     Log::info("hub", "listening",
-              {{"address", hub.listenHost + ":" + std::to_string(server_->port())},
+              {{"version", OW_VERSION},
+               {"address", hub.listenHost + ":" + std::to_string(server_->port())},
                {"tls", hub.tls.enabled},
                {"data_dir", hub.dataDir},
                {"inputs", config_.inputs.size()},

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <Poco/Exception.h>
 #include <Poco/Net/SSLManager.h>
 
 #include "core/app/Hub.h"
@@ -147,8 +148,11 @@ int cmdRun(const Args& a) {
         try {
             hub.start();
         } catch (const std::exception& e) {
-            Log::error("hub", "cannot start", {{"error", e.what()}});
-            std::cerr << "onewindow: cannot start: " << e.what() << "\n";
+            // Poco's what() is only the exception's class name ("Net Exception").
+            const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+            std::string why = poco ? poco->displayText() : e.what();
+            Log::error("hub", "cannot start", {{"error", why}});
+            std::cerr << "onewindow: cannot start: " << why << "\n";
             hub.stop();
             Poco::Net::uninitializeSSL();
             return 1;
@@ -257,7 +261,10 @@ int main(int argc, char** argv) {
     if (argc < 2) usageError("missing command");
     std::string cmd = argv[1];
     try {
-        if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+        bool help = false;
+        for (int i = 1; i < argc; ++i)
+            help = help || std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h";
+        if (help || cmd == "help") {
             std::cout << Usage;
             return 0;
         }
@@ -270,6 +277,9 @@ int main(int argc, char** argv) {
         if (cmd == "check") return cmdCheck(a);
         if (cmd == "dlq") return cmdDlq(a);
         usageError("unknown command '" + cmd + "'");
+    } catch (const Poco::Exception& e) {
+        std::cerr << "onewindow: " << e.displayText() << "\n";
+        return 1;
     } catch (const std::exception& e) {
         std::cerr << "onewindow: " << e.what() << "\n";
         return 1;

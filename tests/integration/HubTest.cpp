@@ -472,3 +472,22 @@ routes:
     CHECK_THAT(dead[0]["last_error"].get<std::string>(), Catch::Contains("not defined"));
     CHECK(hub.terminate().success());
 }
+
+TEST_CASE("onewindow run refuses to start on a taken port and explains why", "[integration]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    itest::Hub first(dir, config(rx), "first");
+    first.start();
+    std::string cfg = dir.writeFile("second.yaml", config(rx));
+    auto [rc, out] = itest::runCli(dir, {"run", "-c", cfg, "--data-dir", dir.file("second-data"),
+                                         "--listen", "127.0.0.1:" + std::to_string(first.port())});
+    CHECK(rc == 1);
+    CHECK_THAT(out, Catch::Contains("cannot start") && Catch::Contains("in use"));
+    auto badListen = itest::runCli(dir, {"run", "-c", cfg, "--listen", "nowhere"});
+    CHECK(badListen.first == 2);
+    CHECK_THAT(badListen.second, Catch::Contains("HOST:PORT"));
+    auto help = itest::runCli(dir, {"run", "--help"});
+    CHECK(help.first == 0);
+    CHECK_THAT(help.second, Catch::Contains("onewindow run -c FILE"));
+    CHECK(first.running());
+}
