@@ -8,6 +8,7 @@ packages=(
   libpoco-dev libboost-dev libyaml-cpp-dev nlohmann-json3-dev
   libpaho-mqttpp-dev libpaho-mqtt-dev
   catch2 libssl-dev libsqlite3-dev
+  clang libclang-rt-14-dev
   mosquitto curl
 )
 
