@@ -37,7 +37,7 @@ HttpOutputClient::HttpOutputClient(const config::OutputSpec& spec, Context::Ptr 
 
 DeliveryResult::Outcome HttpOutputClient::classify(int status) {
     if (status >= 200 && status < 300) return DeliveryResult::Outcome::Delivered;
-    if (status == 408 || status == 425 || status == 429 || status >= 500 || status < 200)
+    if (status == 408 || status == 429 || status >= 500 || status < 200)
         return DeliveryResult::Outcome::Retry;
     return DeliveryResult::Outcome::Reject; // other 4xx, and 3xx (redirects are not followed)
 }

@@ -13,9 +13,9 @@ TEST_CASE("HttpOutputClient classifies statuses as delivered, retry or reject", 
     using C = delivery::HttpOutputClient;
     CHECK(C::classify(200) == Outcome::Delivered);
     CHECK(C::classify(204) == Outcome::Delivered);
-    for (int s : {408, 425, 429, 500, 502, 503, 504})
+    for (int s : {408, 429, 500, 502, 503, 504})
         CHECK(C::classify(s) == Outcome::Retry);
-    for (int s : {301, 400, 401, 403, 404, 410, 413, 422})
+    for (int s : {301, 400, 401, 403, 404, 410, 413, 422, 425})
         CHECK(C::classify(s) == Outcome::Reject);
 }
 
