@@ -27,7 +27,8 @@ OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, Res
                                  observability::Metrics::latencyBuckets(),
                                  {{"output", spec_.name}})),
       endToEnd_(
-          metrics.histogram("onewindow_delivery_lag_seconds", "From routing to successful delivery",
+          metrics.histogram("onewindow_delivery_lag_seconds",
+                            "From a delivery being due (routed, or its retry time) to its success",
                             observability::Metrics::latencyBuckets(), {{"output", spec_.name}})) {
     metrics.gaugeFunction(
         "onewindow_outbox_depth", "Deliveries waiting or in flight (in memory and in the journal)",
@@ -187,6 +188,7 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
                         const DeliveryResult& r, std::int64_t nowMs) {
     auto& kq = keys_[key];
     bool popped = true;
+    const auto circuitBefore = breaker_.state();
     switch (r.outcome) {
     case DeliveryResult::Outcome::Delivered:
         breaker_.onSuccess();
@@ -234,6 +236,17 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
         break;
     }
     }
+    // Operators hear about an output going down and coming back, not about every attempt.
+    const auto circuitAfter = breaker_.state();
+    if (circuitBefore != CircuitBreaker::State::Open &&
+        circuitAfter == CircuitBreaker::State::Open &&
+        circuitBefore == CircuitBreaker::State::Closed)
+        Log::warn(
+            "dispatcher", "output failing; circuit open, deliveries paused",
+            {{"output", spec_.name}, {"pause_ms", spec_.circuit.openMs}, {"reason", r.detail}});
+    else if (circuitBefore != CircuitBreaker::State::Closed &&
+             circuitAfter == CircuitBreaker::State::Closed)
+        Log::info("dispatcher", "output recovered; circuit closed", {{"output", spec_.name}});
     if (popped) {
         kq.rows.pop_front();
         --depth_;
