@@ -15,6 +15,7 @@ namespace {
 constexpr int RouteChunk = 2000;           // events routed per transaction at most
 constexpr std::int64_t ReplayPollMs = 500; // how often `dlq replay` requests are picked up
 constexpr std::int64_t PruneEveryMs = 10 * 60 * 1000;
+constexpr int PruneChunk = 500;
 } // namespace
 
 JournalWriter::JournalWriter(store::Journal& journal,
@@ -266,8 +267,11 @@ void JournalWriter::run() {
                     Log::info("dlq", "replaying dead letters", {{"rows", replayed.size()}});
             }
             if (now - lastPruneMs_ >= PruneEveryMs) {
-                lastPruneMs_ = now;
-                int removed = journal_.prune(now - eventRetentionMs, now - idempotencyRetentionMs);
+                // A small chunk per transaction; while a chunk comes back full, pruning stays
+                // due and continues in the next one, so catching up never stalls a commit.
+                int removed = journal_.prune(now - eventRetentionMs, now - idempotencyRetentionMs,
+                                             PruneChunk);
+                if (removed < PruneChunk) lastPruneMs_ = now;
                 if (removed) Log::debug("journal", "pruned", {{"rows", removed}});
             }
             journal_.commit();

@@ -1,5 +1,6 @@
 #include "core/store/Journal.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -380,19 +381,22 @@ void Journal::putIdempotency(const std::string& client, const std::string& key,
     s.run();
 }
 
-int Journal::prune(std::int64_t eventsBeforeMs, std::int64_t keysBeforeMs) {
+int Journal::prune(std::int64_t eventsBeforeMs, std::int64_t keysBeforeMs, int limit) {
     // Only events already routed and without outbox rows may go: their de-duplication window
-    // ends here (documented as journal.retention_hours).
-    Statement e(db_, "DELETE FROM events WHERE accepted_at < ?1 AND seq <= "
-                     "(SELECT value FROM meta WHERE key='routed_seq') AND NOT EXISTS "
-                     "(SELECT 1 FROM outbox o WHERE o.event_seq = events.seq)");
-    e.bind(1, eventsBeforeMs);
+    // ends here (documented as journal.retention_hours). At most `limit` rows of each kind, so
+    // the transaction that carries the pruning stays short.
+    Statement e(db_,
+                "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE accepted_at < ?1 "
+                "AND seq <= (SELECT value FROM meta WHERE key='routed_seq') AND NOT EXISTS "
+                "(SELECT 1 FROM outbox o WHERE o.event_seq = events.seq) LIMIT ?2)");
+    e.bind(1, eventsBeforeMs).bind(2, static_cast<std::int64_t>(limit));
     e.run();
     int n = db_.changes();
-    Statement k(db_, "DELETE FROM idempotency WHERE created_at < ?1");
-    k.bind(1, keysBeforeMs);
+    Statement k(db_, "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE "
+                     "created_at < ?1 LIMIT ?2)");
+    k.bind(1, keysBeforeMs).bind(2, static_cast<std::int64_t>(limit));
     k.run();
-    return n + db_.changes();
+    return std::max(n, db_.changes());
 }
 
 } // namespace ow::store

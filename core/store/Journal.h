@@ -83,9 +83,10 @@ public:
     void putIdempotency(const std::string& client, const std::string& key,
                         const IdempotencyRecord& r);
 
-    /// Deletes events older than `eventsBeforeMs` that no outbox row needs, and idempotency
-    /// records older than `keysBeforeMs`. Returns rows removed.
-    int prune(std::int64_t eventsBeforeMs, std::int64_t keysBeforeMs);
+    /// Deletes up to `limit` events older than `eventsBeforeMs` that no outbox row needs, and
+    /// up to `limit` idempotency records older than `keysBeforeMs`. Returns the larger of the
+    /// two counts: when it equals `limit`, more may be left.
+    int prune(std::int64_t eventsBeforeMs, std::int64_t keysBeforeMs, int limit = 500);
 
     Database& database() { return db_; }
 

@@ -168,3 +168,31 @@ TEST_CASE("JournalWriter answers a failed commit as not accepted and keeps what 
     w.stop();
     CHECK(journal.findEvent("/test", "before"));
 }
+
+TEST_CASE("JournalWriter prunes events past their retention, keeping those with deliveries",
+          "[pipeline]") {
+    testkit::TempDir dir;
+    store::Journal journal(dir.path(), "full");
+    observability::Metrics metrics;
+    fakes::ManualClock clock;
+    RowRecorder rec;
+    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+    w.eventRetentionMs = 60'000;
+    w.start();
+    REQUIRE(w.accept({item(fakes::makeEvent("unmatched-1", "gov.other")),
+                      item(fakes::makeEvent("unmatched-2", "gov.other")),
+                      item(fakes::makeEvent("pending-1", "gov.case.a", "C-1"))},
+                     "i", "c")
+                .ok);
+    REQUIRE(testkit::waitUntil([&] { return rec.size() == 1; }, 5s));
+    clock.advance(11 * 60'000);                // past the retention and the prune interval
+    store::Journal reader(dir.path(), "full"); // a second connection: the writer owns the first
+    REQUIRE(testkit::waitUntil([&] { return !reader.findEvent("/test", "unmatched-1"); }, 10s));
+    CHECK_FALSE(reader.findEvent("/test", "unmatched-2"));
+    CHECK(reader.findEvent("/test", "pending-1")); // its delivery is still pending
+    // A pruned event is outside the de-duplication window: it is accepted again.
+    auto again = w.accept({item(fakes::makeEvent("unmatched-1", "gov.other"))}, "i", "c");
+    REQUIRE(again.ok);
+    CHECK(again.outcomes[0].status == store::AcceptOutcome::Status::Accepted);
+    w.stop();
+}

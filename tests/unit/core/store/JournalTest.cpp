@@ -91,11 +91,27 @@ TEST_CASE("Journal prunes only routed events without deliveries", "[store]") {
     j.putIdempotency("c", "k-new", {"f", 202, "{}", 9000});
     j.commit();
     (void)a;
-    CHECK(j.prune(5000, 5000) == 2);
+    CHECK(j.prune(5000, 5000) == 1); // one event and one key
+    CHECK(j.prune(5000, 5000) == 0);
     CHECK_FALSE(j.findEvent("/a", "old-routed"));
     CHECK(j.findEvent("/a", "old-pending"));
     CHECK(j.findEvent("/a", "old-unrouted"));
     CHECK(j.findEvent("/a", "new"));
     CHECK_FALSE(j.findIdempotency("c", "k-old"));
     CHECK(j.findIdempotency("c", "k-new"));
+}
+
+TEST_CASE("Journal prunes in bounded chunks", "[store]") {
+    testkit::TempDir dir;
+    store::Journal j(dir.path(), "full");
+    j.begin();
+    for (int i = 0; i < 1200; ++i)
+        j.insertEvent("/a", std::to_string(i), "t", "i", "c", 1000, "{}");
+    j.setRoutedCursor(j.lastSeq());
+    j.commit();
+    CHECK(j.prune(5000, 5000, 500) == 500);
+    CHECK(j.prune(5000, 5000, 500) == 500);
+    CHECK(j.prune(5000, 5000, 500) == 200);
+    CHECK(j.prune(5000, 5000, 500) == 0);
+    CHECK(j.lastSeq() == 0);
 }
