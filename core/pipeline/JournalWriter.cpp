@@ -297,7 +297,13 @@ void JournalWriter::run() {
             // after a restart (at-least-once), never lost.
             continue;
         }
-        if (afterCommit) afterCommit(journal_.walPages());
+        if (afterCommit) {
+            try {
+                afterCommit(journal_.walPages());
+            } catch (const std::exception& e) {
+                Log::warn("journal", "after-commit hook failed", {{"error", e.what()}});
+            }
+        }
         std::size_t events = 0;
         for (auto& req : batch) {
             events += req->items.size();
@@ -320,7 +326,17 @@ void JournalWriter::run() {
             backlog_ = true; // this transaction's events stay on disk until the backlog is read
         }
         unrouted_ = static_cast<std::int64_t>(unroutedEvents_.size()) + (backlog_ ? 1 : 0);
-        if (!newRows.empty()) onRows_(std::move(newRows));
+        if (!newRows.empty()) {
+            // A seam: the writer thread must survive whatever the receiving side throws, or
+            // every HTTP thread waiting for a commit would wait forever. The rows are
+            // committed, so a restart delivers them.
+            try {
+                onRows_(std::move(newRows));
+            } catch (const std::exception& e) {
+                Log::error("journal", "handing committed deliveries to the dispatcher failed",
+                           {{"error", e.what()}});
+            }
+        }
     }
 }
 
