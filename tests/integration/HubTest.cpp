@@ -491,3 +491,16 @@ TEST_CASE("onewindow run refuses to start on a taken port and explains why", "[i
     CHECK_THAT(help.second, Catch::Contains("onewindow run -c FILE"));
     CHECK(first.running());
 }
+
+TEST_CASE("onewindow run refuses to start on a journal that is not a database", "[integration]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    std::string cfg = dir.writeFile("hub.yaml", config(rx));
+    dir.writeFile("data/journal.db", std::string(8192, 'x'));
+    auto [rc, out] = itest::runCli(
+        dir, {"run", "-c", cfg, "--data-dir", dir.file("data"), "--listen", "127.0.0.1:0"});
+    CHECK(rc == 1);
+    CHECK_THAT(out, Catch::Contains("cannot start") && Catch::Contains("not a database"));
+    CHECK(testkit::readFile(dir.file("data/journal.db")) ==
+          std::string(8192, 'x')); // left untouched
+}
