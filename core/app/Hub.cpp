@@ -8,6 +8,7 @@
 #include <Poco/Net/SocketAddress.h>
 
 #include "core/delivery/HttpOutputClient.h"
+#include "core/delivery/MqttOutputClient.h"
 #include "core/observability/Log.h"
 #include "core/transport/http/Problem.h"
 
@@ -71,7 +72,20 @@ void Hub::start() {
             writer_->dead(id, attempts, err);
         },
     };
-    auto makeFactory = [](const config::OutputSpec& spec) -> delivery::OutputClientFactory {
+    // One connection per broker, shared by the outputs that publish there.
+    for (const auto& b : config_.brokers) {
+        auto conn = std::make_shared<transport::mqtt::MqttConnection>(b);
+        metrics_.gaugeFunction("onewindow_mqtt_connected", "1 while connected to the broker",
+                               [conn] { return conn->connected() ? 1.0 : 0.0; },
+                               {{"broker", b.name}});
+        brokers_[b.name] = std::move(conn);
+    }
+    auto makeFactory = [this](const config::OutputSpec& spec) -> delivery::OutputClientFactory {
+        if (spec.kind == config::OutputSpec::Kind::Mqtt) {
+            auto conn = brokers_.at(spec.mqtt.broker);
+            return
+                [&spec, conn] { return std::make_unique<delivery::MqttOutputClient>(spec, conn); };
+        }
         Poco::Net::Context::Ptr tls;
         if (spec.url.rfind("https://", 0) == 0)
             tls = delivery::HttpOutputClient::makeClientContext(spec.tls);
@@ -113,6 +127,8 @@ void Hub::start() {
         inputs_[in.path] =
             std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_);
 
+    for (auto& [_, conn] : brokers_)
+        conn->start();
     dispatcher_->start();
     writer_->start();
 
@@ -166,6 +182,8 @@ void Hub::stop() {
     auto deadline = std::chrono::milliseconds(config_.hub.shutdownTimeoutMs);
     if (server_) server_->stop(deadline);
     if (dispatcher_) dispatcher_->stop();
+    for (auto& [_, conn] : brokers_)
+        conn->stop(std::chrono::milliseconds(2000));
     if (writer_) writer_->stop();
     if (checkpointer_) checkpointer_->stop();
     writer_.reset();

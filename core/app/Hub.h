@@ -17,6 +17,7 @@
 #include "core/store/Checkpointer.h"
 #include "core/store/Journal.h"
 #include "core/transport/http/HttpServer.h"
+#include "core/transport/mqtt/MqttConnection.h"
 #include "core/util/Clock.h"
 
 namespace ow::app {
@@ -47,6 +48,7 @@ private:
     std::unique_ptr<store::Journal> reader_; // the dispatcher's connection for backlogs
     std::mutex readerMu_;
     std::unique_ptr<pipeline::JournalWriter> writer_;
+    std::map<std::string, std::shared_ptr<transport::mqtt::MqttConnection>> brokers_;
     std::unique_ptr<delivery::Dispatcher> dispatcher_;
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path
     std::unique_ptr<transport::http::HttpServer> server_;

@@ -271,6 +271,7 @@ private:
         if (!dataDirSet_)
             config_.hub.dataDir = (main.dir / config_.hub.dataDir).lexically_normal().string();
         checkRouteTargets();
+        checkBrokerReferences();
 
         // Problems are found section by section and some only after every file is read;
         // sorting restores file order so operators can fix them top to bottom.
@@ -388,10 +389,10 @@ private:
                                   "include, inputs, outputs, routes), got " + kindOf(root));
             return;
         }
-        static const std::vector<std::string> mainKeys = {"hub", "include", "inputs", "outputs",
-                                                          "routes"};
-        static const std::vector<std::string> includedKeys = {"include", "inputs", "outputs",
-                                                              "routes"};
+        static const std::vector<std::string> mainKeys = {"hub",     "include", "inputs",
+                                                          "brokers", "outputs", "routes"};
+        static const std::vector<std::string> includedKeys = {"include", "inputs", "brokers",
+                                                              "outputs", "routes"};
         for (const auto& kv : root) {
             if (!cur_->isMain && kv.first.IsScalar() && kv.first.Scalar() == "hub")
                 problem(at(kv.first),
@@ -402,6 +403,7 @@ private:
 
         if (cur_->isMain) readHub(root["hub"], root);
         readList(root, "inputs", [this](const YAML::Node& n, int i) { readInput(n, i); });
+        readList(root, "brokers", [this](const YAML::Node& n, int i) { readBroker(n, i); });
         readList(root, "outputs", [this](const YAML::Node& n, int i) { readOutput(n, i); });
         readList(root, "routes", [this](const YAML::Node& n, int i) { readRoute(n, i); });
         readIncludes(root["include"], root);
@@ -1022,12 +1024,20 @@ private:
         const std::string self =
             readName(item, "output", index, out.name, "_.-", false, outputNames_);
         checkKeys(item,
-                  {"name", "url", "mode", "connect_timeout_ms", "read_timeout_ms", "concurrency",
-                   "ordering_key", "retry", "circuit", "tls", "headers"},
+                  {"name", "url", "mqtt", "mode", "connect_timeout_ms", "read_timeout_ms",
+                   "concurrency", "ordering_key", "retry", "circuit", "tls", "headers"},
                   "in " + self);
 
-        Value uv;
-        if (requireString(item, "url", out.url, self, &uv)) checkUrl(uv, self);
+        if (item["mqtt"].IsDefined()) {
+            out.kind = OutputSpec::Kind::Mqtt;
+            if (item["url"].IsDefined())
+                problem(at(item["url"], item),
+                        self + " has both 'url' and 'mqtt'; an output delivers to one of them");
+            if (auto m = subMap(item, "mqtt")) readMqttPublish(*m, self, out.mqtt);
+        } else {
+            Value uv;
+            if (requireString(item, "url", out.url, self, &uv)) checkUrl(uv, self);
+        }
 
         std::string mode;
         if (readEnum(item, "mode", mode, {"structured", "binary"}))
@@ -1083,6 +1093,105 @@ private:
         }
         if (auto h = subMap(item, "headers")) readHeaders(*h, self, out.headers);
         config_.outputs.push_back(std::move(out));
+    }
+
+    // ---- MQTT --------------------------------------------------------------------------
+
+    void readBroker(const YAML::Node& item, int index) {
+        if (!item.IsMap()) {
+            problem(at(item), "each entry of 'brokers' must be a map, got " + kindOf(item));
+            return;
+        }
+        BrokerSpec b;
+        b.where = at(item);
+        const std::string self =
+            readName(item, "broker", index, b.name, "_.-", false, brokerNames_);
+        checkKeys(item,
+                  {"name", "url", "client_id", "mqtt_version", "username", "password",
+                   "keep_alive_s", "clean_start", "session_expiry_s", "tls"},
+                  "in " + self);
+        Value uv;
+        if (requireString(item, "url", b.url, self, &uv)) {
+            const std::string bad = "'url' of " + self +
+                                    " must be tcp://HOST:PORT or ssl://HOST:PORT, got " +
+                                    quote(uv.raw);
+            try {
+                Poco::URI uri(uv.text);
+                const std::string scheme = lower(uri.getScheme());
+                if ((scheme != "tcp" && scheme != "ssl" && scheme != "mqtt" && scheme != "mqtts") ||
+                    uri.getHost().empty() || uri.getPort() == 0 || hasSpaceOrControl(uv.text))
+                    problem(uv.where, bad);
+            } catch (const Poco::Exception&) {
+                problem(uv.where, bad);
+            }
+        }
+        b.clientId = "onewindow-" + b.name;
+        Value cv;
+        if (readString(item, "client_id", b.clientId, &cv) &&
+            (b.clientId.empty() || b.clientId.size() > 128 || hasSpaceOrControl(b.clientId)))
+            problem(cv.where, "'client_id' of " + self +
+                                  " must be 1 to 128 characters without spaces, got " +
+                                  quote(cv.raw));
+        std::string version;
+        if (readEnum(item, "mqtt_version", version, {"3.1.1", "5"}))
+            b.mqttVersion = version == "5" ? 5 : 4;
+        readString(item, "username", b.username);
+        readString(item, "password", b.password);
+        readInt(item, "keep_alive_s", b.keepAliveS, 1, 65535);
+        readBool(item, "clean_start", b.cleanStart);
+        readInt(item, "session_expiry_s", b.sessionExpiryS, 0, 4294967295LL);
+        if (auto found = subMap(item, "tls")) {
+            const YAML::Node& m = *found;
+            checkKeys(m, {"ca_file", "cert_file", "key_file", "verify"}, "in 'tls' of " + self);
+            readPath(m, "ca_file", b.tls.caFile, true);
+            readPath(m, "cert_file", b.tls.certFile, true);
+            readPath(m, "key_file", b.tls.keyFile, true);
+            readBool(m, "verify", b.tls.verify);
+        }
+        config_.brokers.push_back(std::move(b));
+    }
+
+    void readMqttPublish(const YAML::Node& m, const std::string& self, MqttPublishSettings& p) {
+        checkKeys(m, {"broker", "topic", "qos", "retain"}, "in 'mqtt' of " + self);
+        Value bv;
+        if (requireString(m, "broker", p.broker, "'mqtt' of " + self, &bv))
+            brokerRefs_.push_back({p.broker, bv.raw, self, bv.where});
+        Value tv;
+        if (requireString(m, "topic", p.topic, "'mqtt' of " + self, &tv)) {
+            // Wildcards are for subscribing; a template must close every brace it opens.
+            bool bad = p.topic.empty() || p.topic.find_first_of("+#") != std::string::npos ||
+                       std::count(p.topic.begin(), p.topic.end(), '{') !=
+                           std::count(p.topic.begin(), p.topic.end(), '}');
+            if (bad)
+                problem(tv.where, "'topic' of " + self +
+                                      " must be a topic without '+' or '#', with balanced "
+                                      "{attribute} templates, got " +
+                                      quote(tv.raw));
+        }
+        readInt(m, "qos", p.qos, 0, 2);
+        readBool(m, "retain", p.retain);
+    }
+
+    void checkBrokerReferences() {
+        // The CloudEvents MQTT binding has binary mode only in MQTT 5 (user properties).
+        for (const auto& o : config_.outputs) {
+            if (o.kind != OutputSpec::Kind::Mqtt || o.mode != OutputSpec::Mode::Binary) continue;
+            for (const auto& b : config_.brokers)
+                if (b.name == o.mqtt.broker && b.mqttVersion != 5)
+                    problem(o.where, "output '" + o.name +
+                                         "' uses mode binary, which MQTT 3.1.1 cannot carry "
+                                         "(no user properties); use mode structured or "
+                                         "mqtt_version 5 for broker '" +
+                                         b.name + "'");
+        }
+        std::vector<std::string> names;
+        for (const auto& b : config_.brokers)
+            names.push_back(b.name);
+        for (const auto& r : brokerRefs_) {
+            if (brokerNames_.count(r.name)) continue;
+            problem(r.where, r.owner + " publishes to unknown broker '" + r.raw + "'" +
+                                 (r.raw == r.name ? didYouMean(r.name, names) : std::string()));
+        }
     }
 
     void checkUrl(const Value& v, const std::string& self) {
@@ -1345,7 +1454,15 @@ private:
     std::vector<const FileCtx*> stack_;
     std::vector<std::string> displays_;
     std::map<std::string, SourceLocation> included_;
-    std::map<std::string, SourceLocation> inputNames_, inputPaths_, outputNames_, routeNames_;
+    std::map<std::string, SourceLocation> inputNames_, inputPaths_, outputNames_, routeNames_,
+        brokerNames_;
+    struct BrokerRef {
+        std::string name;
+        std::string raw;
+        std::string owner;
+        SourceLocation where;
+    };
+    std::vector<BrokerRef> brokerRefs_;
     std::vector<Target> targets_;
     bool dataDirSet_ = false;
 };

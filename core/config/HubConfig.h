@@ -89,10 +89,36 @@ struct TlsClientSettings {
     bool verify = true;
 };
 
+/// An MQTT broker the hub connects to (one client connection per broker).
+struct BrokerSpec {
+    std::string name;
+    std::string url;      ///< tcp://host:port or ssl://host:port
+    std::string clientId; ///< default "onewindow-<name>"
+    int mqttVersion = 5;  ///< 4 (= MQTT 3.1.1) or 5
+    std::string username;
+    std::string password; ///< resolved from ${ENV}; never logged
+    int keepAliveS = 30;
+    bool cleanStart = false;             ///< false: a persistent session
+    std::int64_t sessionExpiryS = 86400; ///< MQTT 5: how long the broker keeps the session
+    TlsClientSettings tls;               ///< for ssl:// URLs
+    SourceLocation where;
+};
+
+/// Where an MQTT output publishes.
+struct MqttPublishSettings {
+    std::string broker; ///< a BrokerSpec name
+    std::string topic;  ///< may hold {attribute} templates
+    int qos = 1;
+    bool retain = false;
+};
+
 struct OutputSpec {
     enum class Mode { Structured, Binary };
+    enum class Kind { Http, Mqtt };
     std::string name;
-    std::string url; ///< http:// or https://
+    Kind kind = Kind::Http;
+    std::string url;          ///< http:// or https:// (kind Http)
+    MqttPublishSettings mqtt; ///< kind Mqtt
     Mode mode = Mode::Structured;
     std::int64_t connectTimeoutMs = 2000;
     std::int64_t readTimeoutMs = 10000;
@@ -125,6 +151,7 @@ struct RouteSpec {
 struct HubConfig {
     HubSettings hub;
     std::vector<InputSpec> inputs;
+    std::vector<BrokerSpec> brokers;
     std::vector<OutputSpec> outputs;
     std::vector<RouteSpec> routes;
     std::vector<std::string> files; ///< the main file and every include, in load order

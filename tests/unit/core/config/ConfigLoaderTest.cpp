@@ -774,3 +774,63 @@ TEST_CASE("ConfigLoader: the example with includes loads cleanly", "[config]") {
     CHECK(dataMatch);
 }
 #endif
+
+TEST_CASE("ConfigLoader: MQTT brokers and outputs that publish to them", "[config]") {
+    TempDir dir("ow-config");
+    const LoadResult r = loadText(dir, R"(brokers:
+  - name: hall
+    url: tcp://127.0.0.1:1884
+    mqtt_version: "3.1.1"
+    username: hub
+    password: "${MQTT_PASSWORD}"
+    keep_alive_s: 20
+    session_expiry_s: 3600
+outputs:
+  - name: led-wall
+    mqtt: { broker: hall, topic: "hall/status/{subject}", qos: 2, retain: true }
+  - name: web
+    url: http://127.0.0.1:9/x
+)",
+                                  envOf({{"MQTT_PASSWORD", "pw-1"}}));
+    INFO(dump(r));
+    REQUIRE(r.ok());
+    REQUIRE(r.config.brokers.size() == 1);
+    const auto& b = r.config.brokers[0];
+    CHECK(b.url == "tcp://127.0.0.1:1884");
+    CHECK(b.clientId == "onewindow-hall");
+    CHECK(b.mqttVersion == 4);
+    CHECK(b.password == "pw-1");
+    CHECK(b.keepAliveS == 20);
+    CHECK_FALSE(b.cleanStart);
+    CHECK(b.sessionExpiryS == 3600);
+    REQUIRE(r.config.outputs.size() == 2);
+    CHECK(r.config.outputs[0].kind == OutputSpec::Kind::Mqtt);
+    CHECK(r.config.outputs[0].mqtt.broker == "hall");
+    CHECK(r.config.outputs[0].mqtt.topic == "hall/status/{subject}");
+    CHECK(r.config.outputs[0].mqtt.qos == 2);
+    CHECK(r.config.outputs[0].mqtt.retain);
+    CHECK(r.config.outputs[1].kind == OutputSpec::Kind::Http);
+}
+
+TEST_CASE("ConfigLoader: MQTT mistakes are reported where they are", "[config]") {
+    TempDir dir("ow-config");
+    const LoadResult r = loadText(dir, R"(brokers:
+  - name: hall
+    url: http://127.0.0.1:1884
+    mqtt_version: 4
+outputs:
+  - name: a
+    mqtt: { broker: hal, topic: "hall/+/x", qos: 3 }
+  - name: b
+    url: http://127.0.0.1:9/x
+    mqtt: { broker: hall, topic: t }
+)");
+    INFO(dump(r));
+    CHECK(hasProblem(r, 3, 10, "tcp://HOST:PORT"));
+    CHECK(hasProblem(r, 4, 19, "mqtt_version"));
+    CHECK(hasProblem(r, 7, 21, "unknown broker 'hal'"));
+    CHECK(hasProblem(r, 7, 21, "did you mean 'hall'"));
+    CHECK(hasProblem(r, 7, 33, "without '+' or '#'"));
+    CHECK(hasProblem(r, 7, 50, "qos"));
+    CHECK(hasProblem(r, 9, 10, "both 'url' and 'mqtt'"));
+}

@@ -1,0 +1,26 @@
+// Delivers events by publishing them to an MQTT broker (CloudEvents MQTT binding): structured
+// mode puts the JSON event in the payload; binary mode (MQTT 5 only) puts the data in the
+// payload and the attributes in user properties. A row counts as delivered only once the
+// broker acknowledged it (PUBACK / PUBCOMP).
+#pragma once
+
+#include <memory>
+
+#include "core/config/HubConfig.h"
+#include "core/delivery/OutputClient.h"
+#include "core/transport/mqtt/MqttConnection.h"
+
+namespace ow::delivery {
+
+class MqttOutputClient final : public OutputClient {
+public:
+    MqttOutputClient(const config::OutputSpec& spec,
+                     std::shared_ptr<transport::mqtt::MqttConnection> connection);
+    DeliveryResult deliver(const store::OutboxRow& row) override;
+
+private:
+    const config::OutputSpec& spec_;
+    std::shared_ptr<transport::mqtt::MqttConnection> connection_;
+};
+
+} // namespace ow::delivery

@@ -1,0 +1,112 @@
+#include "core/transport/mqtt/MqttConnection.h"
+
+#include <mqtt/async_client.h>
+
+#include "core/observability/Log.h"
+
+namespace ow::transport::mqtt {
+
+using observability::Log;
+
+// Logs connection changes; Paho calls it on its own thread.
+class MqttConnection::Callback : public ::mqtt::callback {
+public:
+    explicit Callback(std::string broker) : broker_(std::move(broker)) {}
+    void connected(const std::string&) override {
+        Log::info("mqtt", "connected", {{"broker", broker_}});
+    }
+    void connection_lost(const std::string& cause) override {
+        Log::warn("mqtt", "connection lost; reconnecting", {{"broker", broker_}, {"cause", cause}});
+    }
+
+private:
+    std::string broker_;
+};
+
+MqttConnection::MqttConnection(config::BrokerSpec spec) : spec_(std::move(spec)) {
+    std::string url = spec_.url;
+    // Paho spells the schemes tcp:// and ssl://; mqtt:// and mqtts:// are common aliases.
+    if (url.rfind("mqtts://", 0) == 0) url = "ssl://" + url.substr(8);
+    if (url.rfind("mqtt://", 0) == 0) url = "tcp://" + url.substr(7);
+    // MQTT 5 must be chosen when the client is created, not only when connecting.
+    ::mqtt::create_options create(spec_.mqttVersion == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
+    client_ = std::make_unique<::mqtt::async_client>(url, spec_.clientId, create);
+    callback_ = std::make_unique<Callback>(spec_.name);
+    client_->set_callback(*callback_);
+}
+
+MqttConnection::~MqttConnection() {
+    stop(std::chrono::milliseconds(2000));
+}
+
+void MqttConnection::start() {
+    auto b = ::mqtt::connect_options_builder()
+                 .keep_alive_interval(std::chrono::seconds(spec_.keepAliveS))
+                 .connect_timeout(std::chrono::seconds(10))
+                 .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
+    if (spec_.mqttVersion == 5) {
+        b.mqtt_version(MQTTVERSION_5).clean_start(spec_.cleanStart);
+        b.properties(::mqtt::properties{
+            {::mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(spec_.sessionExpiryS)}});
+    } else {
+        b.mqtt_version(MQTTVERSION_3_1_1).clean_session(spec_.cleanStart);
+    }
+    if (!spec_.username.empty()) b.user_name(spec_.username);
+    if (!spec_.password.empty()) b.password(spec_.password);
+    if (spec_.url.rfind("ssl://", 0) == 0 || spec_.url.rfind("mqtts://", 0) == 0) {
+        ::mqtt::ssl_options ssl;
+        if (!spec_.tls.caFile.empty()) ssl.set_trust_store(spec_.tls.caFile);
+        if (!spec_.tls.certFile.empty()) ssl.set_key_store(spec_.tls.certFile);
+        if (!spec_.tls.keyFile.empty()) ssl.set_private_key(spec_.tls.keyFile);
+        ssl.set_enable_server_cert_auth(spec_.tls.verify);
+        ssl.set_verify(spec_.tls.verify);
+        b.ssl(std::move(ssl));
+    }
+    try {
+        // Not waited for: a broker that is down must not keep the hub from starting. Until it
+        // is up, publishes fail and the dispatcher retries them.
+        client_->connect(b.finalize());
+    } catch (const ::mqtt::exception& e) {
+        Log::warn("mqtt", "cannot start connecting", {{"broker", spec_.name}, {"error", e.what()}});
+    }
+}
+
+void MqttConnection::stop(std::chrono::milliseconds timeout) {
+    if (stopped_.exchange(true) || !client_) return;
+    try {
+        if (client_->is_connected())
+            client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
+    } catch (const ::mqtt::exception&) {
+        // Disconnecting from a broker that is gone fails; the connection is gone either way.
+    }
+}
+
+bool MqttConnection::connected() const {
+    return client_ && client_->is_connected();
+}
+
+std::optional<std::string> MqttConnection::publish(const std::string& topic,
+                                                   const std::string& payload, int qos, bool retain,
+                                                   const PublishProperties& props,
+                                                   std::chrono::milliseconds timeout) {
+    if (!client_->is_connected()) return "not connected to broker '" + spec_.name + "'";
+    auto msg = ::mqtt::make_message(topic, payload, qos, retain);
+    if (spec_.mqttVersion == 5) {
+        ::mqtt::properties p;
+        if (!props.contentType.empty()) p.add({::mqtt::property::CONTENT_TYPE, props.contentType});
+        for (const auto& [k, v] : props.userProperties)
+            p.add({::mqtt::property::USER_PROPERTY, k, v});
+        msg->set_properties(p);
+    }
+    try {
+        auto token = client_->publish(msg);
+        if (!token->wait_for(timeout))
+            return "no acknowledgement from broker '" + spec_.name + "' within " +
+                   std::to_string(timeout.count()) + " ms";
+        return std::nullopt;
+    } catch (const ::mqtt::exception& e) {
+        return "publish to broker '" + spec_.name + "' failed: " + e.what();
+    }
+}
+
+} // namespace ow::transport::mqtt
