@@ -123,14 +123,21 @@ void Hub::start() {
     metrics_.gaugeFunction("onewindow_unrouted_events", "Journaled events not routed yet",
                            [this] { return static_cast<double>(writer_->unroutedCount()); });
 
-    for (const auto& in : config_.inputs)
-        inputs_[in.path] =
-            std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_);
+    for (const auto& in : config_.inputs) {
+        if (in.kind == config::InputSpec::Kind::Mqtt)
+            mqttInputs_.push_back(std::make_unique<ingest::MqttIngress>(
+                in, hub.limits, *writer_, brokers_.at(in.mqtt.broker), metrics_));
+        else
+            inputs_[in.path] =
+                std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_);
+    }
 
     for (auto& [_, conn] : brokers_)
         conn->start();
     dispatcher_->start();
     writer_->start();
+    for (auto& in : mqttInputs_)
+        in->start();
 
     Poco::Net::SocketAddress addr(hub.listenHost, static_cast<Poco::UInt16>(hub.listenPort));
     std::unique_ptr<Poco::Net::ServerSocket> socket;
@@ -181,6 +188,8 @@ void Hub::stop() {
     ready_ = false;
     auto deadline = std::chrono::milliseconds(config_.hub.shutdownTimeoutMs);
     if (server_) server_->stop(deadline);
+    for (auto& in : mqttInputs_)
+        in->stop();
     if (dispatcher_) dispatcher_->stop();
     for (auto& [_, conn] : brokers_)
         conn->stop(std::chrono::milliseconds(2000));

@@ -12,6 +12,7 @@
 #include "core/config/HubConfig.h"
 #include "core/delivery/Dispatcher.h"
 #include "core/ingest/EventIngress.h"
+#include "core/ingest/MqttIngress.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
 #include "core/store/Checkpointer.h"
@@ -51,6 +52,7 @@ private:
     std::map<std::string, std::shared_ptr<transport::mqtt::MqttConnection>> brokers_;
     std::unique_ptr<delivery::Dispatcher> dispatcher_;
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path
+    std::vector<std::unique_ptr<ingest::MqttIngress>> mqttInputs_;
     std::unique_ptr<transport::http::HttpServer> server_;
     std::atomic<bool> ready_{false};
     bool stopped_ = false;

@@ -891,9 +891,18 @@ private:
         InputSpec in;
         in.where = at(item);
         const std::string self = readName(item, "input", index, in.name, "_-", false, inputNames_);
-        checkKeys(item, {"name", "path", "auth"}, "in " + self);
+        checkKeys(item, {"name", "path", "auth", "mqtt"}, "in " + self);
 
         Value pv;
+        if (item["mqtt"].IsDefined()) {
+            in.kind = InputSpec::Kind::Mqtt;
+            if (item["path"].IsDefined() || item["auth"].IsDefined())
+                problem(at(item["path"].IsDefined() ? item["path"] : item["auth"], item),
+                        self + " subscribes to MQTT; 'path' and 'auth' belong to HTTP inputs");
+            if (auto m = subMap(item, "mqtt")) readMqttSubscribe(*m, self, in.mqtt);
+            config_.inputs.push_back(std::move(in));
+            return;
+        }
         if (requireString(item, "path", in.path, self, &pv)) {
             if (!validInputPath(in.path)) {
                 problem(pv.where, "'path' of " + self +
@@ -1170,6 +1179,32 @@ private:
         }
         readInt(m, "qos", p.qos, 0, 2);
         readBool(m, "retain", p.retain);
+    }
+
+    void readMqttSubscribe(const YAML::Node& m, const std::string& self, MqttSubscribeSettings& p) {
+        checkKeys(m, {"broker", "topics", "qos", "format", "type", "source", "subject_segment"},
+                  "in 'mqtt' of " + self);
+        Value bv;
+        if (requireString(m, "broker", p.broker, "'mqtt' of " + self, &bv))
+            brokerRefs_.push_back({p.broker, bv.raw, self, bv.where});
+        if (!m["topics"].IsDefined()) {
+            problem(at(m), "missing required key 'topics' in 'mqtt' of " + self);
+        } else if (readGlobs(m, "topics", p.topics)) {
+            for (const auto& t : p.topics)
+                if (t.empty() || t.find('\0') != std::string::npos)
+                    problem(at(m["topics"], m), "'topics' of " + self + " holds an empty filter");
+        }
+        readInt(m, "qos", p.qos, 0, 2);
+        std::string format;
+        if (readEnum(m, "format", format, {"cloudevents", "json"}))
+            p.format = format == "json" ? MqttSubscribeSettings::Format::Json
+                                        : MqttSubscribeSettings::Format::CloudEvents;
+        readString(m, "type", p.type);
+        readString(m, "source", p.source);
+        readInt(m, "subject_segment", p.subjectSegment, -1, 64);
+        if (p.format == MqttSubscribeSettings::Format::Json && p.type.empty())
+            problem(at(m), "'mqtt' of " + self +
+                               " reads plain JSON (format: json) and needs 'type' for its events");
     }
 
     void checkBrokerReferences() {

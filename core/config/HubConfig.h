@@ -62,9 +62,28 @@ struct BearerToken {
     std::string token;  ///< the secret itself, resolved from ${ENV} or a file
 };
 
+/// Where an MQTT input subscribes and how it reads the messages.
+struct MqttSubscribeSettings {
+    enum class Format {
+        CloudEvents, ///< the CloudEvents MQTT binding: MQTT 5 binary (user properties) or
+                     ///< structured JSON
+        Json,        ///< a plain JSON payload, wrapped into an event with the settings below
+    };
+    std::string broker;              ///< a BrokerSpec name
+    std::vector<std::string> topics; ///< filters, with + and #, or $share/GROUP/filter
+    int qos = 1;
+    Format format = Format::CloudEvents;
+    std::string type;        ///< Json: the event type
+    std::string source;      ///< Json: the event source ("" = mqtt://<broker>/<topic>)
+    int subjectSegment = -1; ///< Json: topic segment (0-based) used as subject; -1 none
+};
+
 struct InputSpec {
+    enum class Kind { Http, Mqtt };
     std::string name;
-    std::string path;                ///< e.g. /v1/events
+    Kind kind = Kind::Http;
+    std::string path;                ///< e.g. /v1/events (kind Http)
+    MqttSubscribeSettings mqtt;      ///< kind Mqtt
     std::vector<BearerToken> tokens; ///< non-empty: a valid bearer token is required
     SourceLocation where;
 };

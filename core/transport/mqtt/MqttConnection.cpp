@@ -8,18 +8,80 @@ namespace ow::transport::mqtt {
 
 using observability::Log;
 
-// Logs connection changes; Paho calls it on its own thread.
+bool topicMatches(std::string_view filter, std::string_view topic) {
+    if (filter.rfind("$share/", 0) == 0) {
+        auto slash = filter.find('/', 7);
+        if (slash == std::string_view::npos) return false;
+        filter = filter.substr(slash + 1);
+    }
+    // Topics starting with '$' are never matched by wildcards at the first level (MQTT 4.7.2).
+    if (!topic.empty() && topic[0] == '$' && !filter.empty() &&
+        (filter[0] == '+' || filter[0] == '#'))
+        return false;
+    std::size_t f = 0, t = 0;
+    while (true) {
+        auto fe = filter.find('/', f);
+        auto te = topic.find('/', t);
+        std::string_view fl =
+            filter.substr(f, fe == std::string_view::npos ? std::string_view::npos : fe - f);
+        if (fl == "#") return true;
+        if (t > topic.size()) return false;
+        std::string_view tl =
+            topic.substr(t, te == std::string_view::npos ? std::string_view::npos : te - t);
+        if (fl != "+" && fl != tl) return false;
+        bool fEnd = fe == std::string_view::npos, tEnd = te == std::string_view::npos;
+        if (fEnd && tEnd) return true;
+        if (tEnd) {
+            // "a/#" also matches "a"
+            return !fEnd && filter.substr(fe + 1) == "#";
+        }
+        if (fEnd) return false;
+        f = fe + 1;
+        t = te + 1;
+    }
+}
+
+// Logs connection changes and hands messages over; Paho calls it on its own thread.
 class MqttConnection::Callback : public ::mqtt::callback {
 public:
-    explicit Callback(std::string broker) : broker_(std::move(broker)) {}
+    Callback(MqttConnection& owner, std::string broker)
+        : owner_(owner), broker_(std::move(broker)) {}
     void connected(const std::string&) override {
         Log::info("mqtt", "connected", {{"broker", broker_}});
+        owner_.resubscribe();
     }
     void connection_lost(const std::string& cause) override {
         Log::warn("mqtt", "connection lost; reconnecting", {{"broker", broker_}, {"cause", cause}});
     }
+    void message_arrived(::mqtt::const_message_ptr msg) override {
+        InboundMessage m;
+        m.topic = msg->get_topic();
+        m.payload = msg->to_string();
+        m.qos = msg->get_qos();
+        m.duplicate = msg->is_duplicate();
+        const auto& props = msg->get_properties();
+        try {
+            if (props.contains(::mqtt::property::CONTENT_TYPE))
+                m.contentType = ::mqtt::get<std::string>(props, ::mqtt::property::CONTENT_TYPE);
+            if (props.contains(::mqtt::property::RESPONSE_TOPIC))
+                m.responseTopic = ::mqtt::get<std::string>(props, ::mqtt::property::RESPONSE_TOPIC);
+            if (props.contains(::mqtt::property::CORRELATION_DATA))
+                m.correlationData =
+                    ::mqtt::get<std::string>(props, ::mqtt::property::CORRELATION_DATA);
+            for (std::size_t i = 0; i < props.count(::mqtt::property::USER_PROPERTY); ++i) {
+                auto p =
+                    ::mqtt::get<::mqtt::string_pair>(props, ::mqtt::property::USER_PROPERTY, i);
+                m.userProperties.emplace_back(std::get<0>(p), std::get<1>(p));
+            }
+        } catch (const std::exception& e) {
+            Log::warn("mqtt", "unreadable message properties",
+                      {{"broker", broker_}, {"error", e.what()}});
+        }
+        owner_.dispatch(std::move(m));
+    }
 
 private:
+    MqttConnection& owner_;
     std::string broker_;
 };
 
@@ -31,7 +93,7 @@ MqttConnection::MqttConnection(config::BrokerSpec spec) : spec_(std::move(spec))
     // MQTT 5 must be chosen when the client is created, not only when connecting.
     ::mqtt::create_options create(spec_.mqttVersion == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
     client_ = std::make_unique<::mqtt::async_client>(url, spec_.clientId, create);
-    callback_ = std::make_unique<Callback>(spec_.name);
+    callback_ = std::make_unique<Callback>(*this, spec_.name);
     client_->set_callback(*callback_);
 }
 
@@ -81,6 +143,54 @@ void MqttConnection::stop(std::chrono::milliseconds timeout) {
     }
 }
 
+void MqttConnection::subscribe(std::vector<std::string> filters, int qos, MessageHandler handler) {
+    {
+        std::lock_guard lock(subsMu_);
+        subs_.push_back({std::move(filters), qos, std::move(handler)});
+    }
+    if (connected()) resubscribe();
+}
+
+void MqttConnection::unsubscribe(const std::vector<std::string>& filters,
+                                 std::chrono::milliseconds timeout) {
+    {
+        std::lock_guard lock(subsMu_);
+        for (auto it = subs_.begin(); it != subs_.end();)
+            it = it->filters == filters ? subs_.erase(it) : std::next(it);
+    }
+    if (!connected()) return;
+    for (const auto& f : filters) {
+        try {
+            client_->unsubscribe(f)->wait_for(timeout);
+        } catch (const ::mqtt::exception&) {
+            // Gone with the connection: nothing more arrives either way.
+        }
+    }
+}
+
+void MqttConnection::resubscribe() {
+    std::lock_guard lock(subsMu_);
+    for (const auto& s : subs_)
+        for (const auto& f : s.filters) {
+            try {
+                client_->subscribe(f, s.qos);
+            } catch (const ::mqtt::exception& e) {
+                Log::error("mqtt", "cannot subscribe",
+                           {{"broker", spec_.name}, {"filter", f}, {"error", e.what()}});
+            }
+        }
+}
+
+void MqttConnection::dispatch(InboundMessage m) {
+    std::lock_guard lock(subsMu_);
+    for (const auto& s : subs_)
+        for (const auto& f : s.filters)
+            if (topicMatches(f, m.topic)) {
+                s.handler(m);
+                break;
+            }
+}
+
 bool MqttConnection::connected() const {
     return client_ && client_->is_connected();
 }
@@ -94,6 +204,8 @@ std::optional<std::string> MqttConnection::publish(const std::string& topic,
     if (spec_.mqttVersion == 5) {
         ::mqtt::properties p;
         if (!props.contentType.empty()) p.add({::mqtt::property::CONTENT_TYPE, props.contentType});
+        if (!props.correlationData.empty())
+            p.add({::mqtt::property::CORRELATION_DATA, ::mqtt::binary(props.correlationData)});
         for (const auto& [k, v] : props.userProperties)
             p.add({::mqtt::property::USER_PROPERTY, k, v});
         msg->set_properties(p);

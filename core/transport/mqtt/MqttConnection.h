@@ -5,9 +5,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,8 +25,26 @@ namespace ow::transport::mqtt {
 /// What a publish needs besides topic and payload (MQTT 5 properties; ignored on 3.1.1).
 struct PublishProperties {
     std::string contentType;
+    std::string correlationData;
     std::vector<std::pair<std::string, std::string>> userProperties;
 };
+
+/// A received message, copied out of Paho's types.
+struct InboundMessage {
+    std::string topic;
+    std::string payload;
+    int qos = 0;
+    bool duplicate = false;
+    std::string contentType;     ///< MQTT 5
+    std::string responseTopic;   ///< MQTT 5: where the publisher wants its answer
+    std::string correlationData; ///< MQTT 5: echoed in the answer
+    std::vector<std::pair<std::string, std::string>> userProperties;
+};
+
+using MessageHandler = std::function<void(InboundMessage)>;
+
+/// MQTT topic filter match (`+` one level, `#` the rest); a `$share/GROUP/` prefix is ignored.
+bool topicMatches(std::string_view filter, std::string_view topic);
 
 class MqttConnection {
 public:
@@ -44,6 +65,14 @@ public:
                                        int qos, bool retain, const PublishProperties& props,
                                        std::chrono::milliseconds timeout);
 
+    /// Subscribes now if connected, and again after every reconnect. `handler` runs on Paho's
+    /// callback thread for each message matching one of `filters`: it must return quickly.
+    void subscribe(std::vector<std::string> filters, int qos, MessageHandler handler);
+
+    /// Stops receiving for these filters (before an input shuts down, so nothing more arrives
+    /// that it could not journal). Waits up to `timeout`.
+    void unsubscribe(const std::vector<std::string>& filters, std::chrono::milliseconds timeout);
+
     [[nodiscard]] bool connected() const;
     [[nodiscard]] int mqttVersion() const { return spec_.mqttVersion; }
     [[nodiscard]] const std::string& name() const { return spec_.name; }
@@ -53,6 +82,15 @@ private:
     config::BrokerSpec spec_;
     std::unique_ptr<::mqtt::async_client> client_;
     std::unique_ptr<Callback> callback_;
+    struct Subscription {
+        std::vector<std::string> filters;
+        int qos;
+        MessageHandler handler;
+    };
+    std::mutex subsMu_;
+    std::vector<Subscription> subs_;
+    void resubscribe();
+    void dispatch(InboundMessage m);
     std::atomic<bool> stopped_{false};
 };
 

@@ -1,0 +1,136 @@
+// MQTT in: messages published to a real mosquitto are journaled and routed like HTTP events;
+// MQTT 5 publishers that give a response topic get the hub's answer after the commit.
+#include "tests/integration/HubFixture.h"
+
+#include <mutex>
+
+#include <mqtt/async_client.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/Mosquitto.h"
+#include "tests/support/Receiver.h"
+
+using namespace ow;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::unique_ptr<mqtt::async_client> connectClient(const std::string& url, const std::string& id,
+                                                  int version) {
+    auto c =
+        version == 5
+            ? std::make_unique<mqtt::async_client>(url, id, mqtt::create_options(MQTTVERSION_5))
+            : std::make_unique<mqtt::async_client>(url, id);
+    auto b = mqtt::connect_options_builder().connect_timeout(5s);
+    if (version == 5)
+        b.mqtt_version(MQTTVERSION_5).clean_start(true);
+    else
+        b.mqtt_version(MQTTVERSION_3_1_1).clean_session(true);
+    REQUIRE(c->connect(b.finalize())->wait_for(10s));
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("MQTT input journals CloudEvents and JSON messages and answers on the response topic",
+          "[integration][mqtt]") {
+    testkit::TempDir dir;
+    testkit::Mosquitto broker(dir);
+    broker.start();
+    testkit::Receiver rx;
+    itest::Hub hub(dir, R"(
+inputs:
+  - { name: http, path: /v1/events }
+  - name: counters
+    mqtt: { broker: hall, topics: [ "hall/counters/+/events" ], qos: 1 }
+  - name: sensors
+    mqtt: { broker: hall, topics: [ "hall/sensors/#" ], format: json, type: gov.hall.reading, subject_segment: 2 }
+brokers:
+  - { name: hall, url: ")" + broker.url() +
+                            R"(", client_id: hub-in, mqtt_version: 5 }
+outputs:
+  - { name: rx, url: ")" + rx.url("/events") +
+                            R"(" }
+routes:
+  - { name: all, to: [ rx ] }
+)");
+    hub.start();
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            return testkit::httpRequest("GET", hub.url("/metrics"))
+                       .body.find("onewindow_mqtt_connected{broker=\"hall\"} 1") !=
+                   std::string::npos;
+        },
+        15s));
+
+    auto v5 = connectClient(broker.url(), "terminal-7", 5);
+    v5->start_consuming();
+    REQUIRE(v5->subscribe("terminal-7/answers", 1)->wait_for(5s));
+    auto v3 = connectClient(broker.url(), "counter-3", 4);
+
+    auto askAndWait = [&](const std::string& topic, const std::string& payload,
+                          const mqtt::properties& extra, const std::string& correlation) {
+        auto msg = mqtt::make_message(topic, payload, 1, false);
+        mqtt::properties props = extra;
+        props.add({mqtt::property::RESPONSE_TOPIC, "terminal-7/answers"});
+        props.add({mqtt::property::CORRELATION_DATA, mqtt::binary(correlation)});
+        msg->set_properties(props);
+        REQUIRE(v5->publish(msg)->wait_for(5s));
+        mqtt::const_message_ptr answer;
+        REQUIRE(v5->try_consume_message_for(&answer, 10s));
+        REQUIRE(answer);
+        CHECK(mqtt::get<std::string>(answer->get_properties(), mqtt::property::CORRELATION_DATA) ==
+              correlation);
+        return nlohmann::json::parse(answer->to_string());
+    };
+
+    // Structured mode, MQTT 5, with the answer after the commit; then the same event again.
+    auto a1 = askAndWait("hall/counters/7/events", itest::event("pay-1", "gov.fee.paid", "SS-9"),
+                         {}, "c-1");
+    CHECK(a1["status"] == "accepted");
+    CHECK(a1["id"] == "pay-1");
+    CHECK(a1["seq"].get<int>() > 0);
+    auto a2 = askAndWait("hall/counters/7/events", itest::event("pay-1", "gov.fee.paid", "SS-9"),
+                         {}, "c-2");
+    CHECK(a2["status"] == "duplicate");
+    CHECK(a2["seq"] == a1["seq"]);
+
+    // Binary mode: attributes in user properties, data in the payload.
+    mqtt::properties binary{{mqtt::property::USER_PROPERTY, "specversion", "1.0"},
+                            {mqtt::property::USER_PROPERTY, "id", "pay-2"},
+                            {mqtt::property::USER_PROPERTY, "source", "/terminal/7"},
+                            {mqtt::property::USER_PROPERTY, "type", "gov.fee.paid"},
+                            {mqtt::property::CONTENT_TYPE, "application/json"}};
+    auto a3 = askAndWait("hall/counters/7/events", R"({"amount":"120.00"})", binary, "c-3");
+    CHECK(a3["status"] == "accepted");
+    CHECK(a3["source"] == "/terminal/7");
+
+    // An invalid event is refused with the reason, and nothing is journaled.
+    auto a4 = askAndWait("hall/counters/7/events", R"({"specversion":"1.0","id":"x","type":"t"})",
+                         {}, "c-4");
+    CHECK(a4["status"] == "rejected");
+    CHECK_THAT(a4["detail"].get<std::string>(), Catch::Contains("source"));
+
+    // MQTT 3.1.1 publisher, structured; and a plain JSON reading wrapped by the input.
+    REQUIRE(
+        v3->publish(mqtt::make_message("hall/counters/3/events", itest::event("v3-1"), 1, false))
+            ->wait_for(5s));
+    REQUIRE(v3->publish(
+                  mqtt::make_message("hall/sensors/queue-2/length", R"({"waiting":14})", 1, false))
+                ->wait_for(5s));
+
+    REQUIRE(testkit::waitUntil([&] { return rx.deliveredCount() >= 4; }, 15s));
+    CHECK(rx.multiplicity("pay-1") == 1);
+    CHECK(rx.multiplicity("pay-2") == 1);
+    CHECK(rx.multiplicity("v3-1") == 1);
+    CHECK(rx.multiplicity("x") == 0);
+    auto reading = rx.countFor([](const testkit::ReceivedRequest& q) {
+        auto j = nlohmann::json::parse(q.body, nullptr, false);
+        return j.is_object() && j.value("type", "") == "gov.hall.reading" &&
+               j.value("subject", "") == "queue-2" && j["data"]["waiting"] == 14;
+    });
+    CHECK(reading == 1);
+    v3->disconnect()->wait_for(5s);
+    v5->disconnect()->wait_for(5s);
+    CHECK(hub.terminate().success());
+}
