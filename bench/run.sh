@@ -23,8 +23,8 @@ HUB_BIN=$BUILD_DIR/core/onewindow
 RECEIVER_BIN=$BUILD_DIR/tools/ow-receiver
 LOADGEN_BIN=$BUILD_DIR/tools/ow-loadgen
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # --- build -----------------------------------------------------------------------------------
 if [[ ${OW_BENCH_SKIP_BUILD:-0} != 1 ]]; then
@@ -35,62 +35,6 @@ fi
 for bin in "$HUB_BIN" "$RECEIVER_BIN" "$LOADGEN_BIN"; do
     [[ -x $bin ]] || die "missing $bin"
 done
-
-# --- process bookkeeping -------------------------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ow-bench.XXXXXX")
-STARTED_PIDS=()
-
-# SIGTERM, up to 20 s for a clean exit (the hub drains deliveries), then SIGKILL. Only PIDs
-# this script started, and each is waited for, so a PID is never signalled after it is reaped.
-stop_pid() {
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 400; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "pid $pid ignored SIGTERM for 20 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-forget_pid() {
-    local keep=() p
-    for p in "${STARTED_PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-    STARTED_PIDS=("${keep[@]}")
-}
-
-cleanup() {
-    local status=$? pid
-    for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
-    if [[ $status -ne 0 && -f $WORK/hub.log ]]; then
-        log "hub log (last 20 lines):"
-        tail -n 20 "$WORK/hub.log" >&2 || true
-    fi
-    if [[ ${OW_KEEP_TMP:-0} == 1 ]]; then
-        log "keeping $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits (up to $2 seconds) for a command to succeed; the polling is the waiting, not a guess.
-wait_for() {
-    local seconds=$1 i
-    shift
-    for ((i = 0; i < seconds * 20; i++)); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-file_nonempty() { [[ -s $1 ]]; }
 
 # Starts an ow-receiver on a port of its choosing; sets RECEIVER_PID and RECEIVER_PORT.
 start_receiver() {
@@ -105,20 +49,6 @@ start_receiver() {
     RECEIVER_PORT=$(<"$WORK/$name.port")
 }
 
-# Sets FREE_PORT to a port that was free a moment ago (bound to 0 by a short-lived receiver),
-# for the hub, which takes its port on the command line. Not a $(...) function: a subshell
-# would hide the PID from the EXIT trap.
-free_port() {
-    local pid
-    "$RECEIVER_BIN" --port 0 --port-file "$WORK/free.port" --quiet >/dev/null 2>&1 &
-    pid=$!
-    STARTED_PIDS+=("$pid")
-    wait_for 10 file_nonempty "$WORK/free.port" || die "cannot find a free port"
-    stop_pid "$pid"
-    forget_pid "$pid"
-    FREE_PORT=$(<"$WORK/free.port")
-    rm -f "$WORK/free.port"
-}
 
 hub_ready() {
     kill -0 "$HUB_PID" 2>/dev/null || die "hub exited during startup"
