@@ -199,6 +199,11 @@ void JournalWriter::run() {
         std::string error;
         std::int64_t deadDelta = 0;
         try {
+            // A transaction without accepted events (delivery results, routing of what is
+            // already durable, replays) needs no fsync of its own: a power cut loses at most
+            // results, and those deliveries are simply made again. Transactions that answer a
+            // 2xx keep the configured durability.
+            journal_.setRelaxedCommit(batch.empty());
             journal_.begin();
             if (backlog_ && unroutedEvents_.size() < static_cast<std::size_t>(RouteChunk))
                 loadBacklog();

@@ -95,6 +95,7 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
     // FULL: the WAL is fsynced at every commit, so an answered 202 survives power loss;
     // NORMAL only survives process crashes (see README, "Durability").
     db_.exec("PRAGMA synchronous=" + sync);
+    durableSync_ = sync;
     db_.exec("PRAGMA foreign_keys=OFF");
     // Checkpoints run on the Checkpointer's own connection, off the commit path.
     db_.exec("PRAGMA wal_autocheckpoint=0");
@@ -117,6 +118,14 @@ Journal::~Journal() = default;
 
 void Journal::begin() {
     db_.exec("BEGIN IMMEDIATE");
+}
+
+void Journal::setRelaxedCommit(bool relaxed) {
+    if (relaxed == relaxed_) return;
+    // Between transactions only. In WAL mode a NORMAL commit skips the fsync; the next FULL
+    // commit fsyncs the WAL up to and including it.
+    db_.exec(std::string("PRAGMA synchronous=") + (relaxed ? "NORMAL" : durableSync_));
+    relaxed_ = relaxed;
 }
 void Journal::commit() {
     db_.exec("COMMIT");

@@ -34,6 +34,11 @@ public:
     /// WAL size in pages after the last commit (for the Checkpointer).
     [[nodiscard]] int walPages() const { return walPages_; }
 
+    /// For the next transactions: relaxed = without fsync at commit. Only for transactions
+    /// whose loss in a power cut costs nothing but work done again (delivery results: the
+    /// delivery is repeated, at least once as promised); never for accepted events.
+    void setRelaxedCommit(bool relaxed);
+
     void begin();
     void commit();
     void rollback() noexcept;
@@ -97,6 +102,8 @@ private:
     struct Statements;
     std::unique_ptr<Statements> st_;
     int walPages_ = 0;
+    std::string durableSync_ = "FULL";
+    bool relaxed_ = false;
 };
 
 } // namespace ow::store

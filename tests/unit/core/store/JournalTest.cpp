@@ -115,3 +115,19 @@ TEST_CASE("Journal prunes in bounded chunks", "[store]") {
     CHECK(j.prune(5000, 5000, 500) == 0);
     CHECK(j.lastSeq() == 0);
 }
+
+TEST_CASE("Journal relaxes fsync only when asked and restores the configured durability",
+          "[store]") {
+    testkit::TempDir dir;
+    store::Journal j(dir.path(), "full");
+    auto level = [&] {
+        store::Statement s(j.database(), "PRAGMA synchronous");
+        REQUIRE(s.step());
+        return s.int64(0); // 1 NORMAL, 2 FULL, 3 EXTRA
+    };
+    CHECK(level() == 2);
+    j.setRelaxedCommit(true);
+    CHECK(level() == 1);
+    j.setRelaxedCommit(false);
+    CHECK(level() == 2);
+}
