@@ -121,6 +121,19 @@ public:
     [[nodiscard]] std::uint16_t port() const { return port_; }
     [[nodiscard]] const std::string& config() const { return config_; }
     [[nodiscard]] const std::string& dataDir() const { return dataDir_; }
+    /// The value of one sample of /metrics, e.g. `onewindow_dead_letters` or
+    /// `onewindow_outbox_depth{output="x"}`; -1 when absent.
+    double metric(const std::string& sample) const {
+        auto text = testkit::httpRequest("GET", url("/metrics")).body;
+        auto at = text.find("\n" + sample + " "); // sample lines, not "# HELP" lines
+        return at == std::string::npos ? -1 : std::stod(text.substr(at + sample.size() + 2));
+    }
+
+    /// True while the hub's connection to `broker` is up.
+    bool brokerConnected(const std::string& broker) const {
+        return metric("onewindow_mqtt_connected{broker=\"" + broker + "\"}") == 1;
+    }
+
     /// Everything every run of this hub logged, in order.
     [[nodiscard]] std::string log() const {
         std::string all;

@@ -60,13 +60,7 @@ routes:
   - { name: all, to: [ rx ] }
 )");
     hub.start();
-    REQUIRE(testkit::waitUntil(
-        [&] {
-            return testkit::httpRequest("GET", hub.url("/metrics"))
-                       .body.find("onewindow_mqtt_connected{broker=\"hall\"} 1") !=
-                   std::string::npos;
-        },
-        15s));
+    REQUIRE(testkit::waitUntil([&] { return hub.brokerConnected("hall"); }, 15s));
 
     // Plain QoS 1 publisher, paced at about 250 messages/s so the kills land inside the stream.
     std::atomic<int> plainPublished{0};

@@ -55,13 +55,7 @@ routes:
   - { name: all, to: [ rx ] }
 )");
     hub.start();
-    REQUIRE(testkit::waitUntil(
-        [&] {
-            return testkit::httpRequest("GET", hub.url("/metrics"))
-                       .body.find("onewindow_mqtt_connected{broker=\"hall\"} 1") !=
-                   std::string::npos;
-        },
-        15s));
+    REQUIRE(testkit::waitUntil([&] { return hub.brokerConnected("hall"); }, 15s));
 
     auto v5 = connectClient(broker.url(), "terminal-7", 5);
     v5->start_consuming();
@@ -160,17 +154,11 @@ routes:
     itest::Hub b(dir, config("hub-b"), "b");
     a.start();
     b.start();
-    auto subscribed = [&](itest::Hub& h) {
-        return testkit::httpRequest("GET", h.url("/metrics"))
-                   .body.find("onewindow_mqtt_connected{broker=\"hall\"} 1") != std::string::npos;
-    };
-    REQUIRE(testkit::waitUntil([&] { return subscribed(a) && subscribed(b); }, 15s));
+    REQUIRE(testkit::waitUntil(
+        [&] { return a.brokerConnected("hall") && b.brokerConnected("hall"); }, 15s));
     auto pub = connectClient(broker.url(), "terminal-1", 5);
     auto accepted = [&](itest::Hub& h) {
-        auto m = testkit::httpRequest("GET", h.url("/metrics")).body;
-        const std::string name = "onewindow_events_accepted_total{input=\"counters\"} ";
-        auto at = m.find(name);
-        return at == std::string::npos ? 0 : std::stoi(m.substr(at + name.size()));
+        return static_cast<int>(h.metric("onewindow_events_accepted_total{input=\"counters\"}"));
     };
     // A hub's subscription reaches the broker a moment after it connects; messages published
     // before that go to the other hub only. Probe until both have taken one.
