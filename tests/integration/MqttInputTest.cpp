@@ -2,6 +2,7 @@
 // MQTT 5 publishers that give a response topic get the hub's answer after the commit.
 #include "tests/integration/HubFixture.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include <mqtt/async_client.h>
@@ -195,4 +196,52 @@ routes:
     CHECK(na > 0);
     CHECK(nb > 0);
     pub->disconnect()->wait_for(5s);
+}
+
+TEST_CASE("MQTT input resubscribes after broker restarts and keeps journaling",
+          "[integration][mqtt]") {
+    testkit::TempDir dir;
+    testkit::Mosquitto broker(
+        dir); // no persistence: a restarted broker has forgotten every subscription
+    broker.start();
+    testkit::Receiver rx;
+    itest::Hub hub(dir, R"(
+inputs:
+  - name: counters
+    mqtt: { broker: hall, topics: [ "hall/counters/+/events" ], qos: 1 }
+brokers:
+  - { name: hall, url: ")" + broker.url() +
+                            R"(", client_id: hub-restarts, mqtt_version: 5 }
+outputs:
+  - { name: rx, url: ")" + rx.url("/events") +
+                            R"(" }
+routes:
+  - { name: all, to: [ rx ] }
+)");
+    hub.start();
+    for (int round = 0; round < 3; ++round) {
+        if (round > 0) {
+            broker.kill();
+            broker.start();
+        }
+        REQUIRE(testkit::waitUntil([&] { return hub.brokerConnected("hall"); }, 30s));
+        auto pub = connectClient(broker.url(), "counter-" + std::to_string(round), 5);
+        // The hub's subscription is renewed just after it reconnects: publish until one lands.
+        int n = 0;
+        REQUIRE(testkit::waitUntil(
+            [&] {
+                std::string id = "r" + std::to_string(round) + "-" + std::to_string(n++);
+                pub->publish(
+                       mqtt::make_message("hall/counters/1/events", itest::event(id), 1, false))
+                    ->wait_for(5s);
+                const std::string prefix = "r" + std::to_string(round) + "-";
+                const auto ids = rx.deliveredIds();
+                return std::any_of(ids.begin(), ids.end(),
+                                   [&](const std::string& d) { return d.rfind(prefix, 0) == 0; });
+            },
+            30s, 100ms));
+        pub->disconnect()->wait_for(5s);
+    }
+    CHECK(hub.running());
+    CHECK(hub.terminate().success());
 }
