@@ -1088,18 +1088,7 @@ private:
             readInt(m, "failure_threshold", out.circuit.failureThreshold, 1, 1000000);
             readInt(m, "open_ms", out.circuit.openMs, 1, kDay);
         }
-        if (auto found = subMap(item, "tls")) {
-            const YAML::Node& m = *found;
-            checkKeys(m, {"ca_file", "cert_file", "key_file", "verify"}, "in 'tls' of " + self);
-            TlsClientSettings& t = out.tls;
-            readPath(m, "ca_file", t.caFile, true);
-            readPath(m, "cert_file", t.certFile, true);
-            readPath(m, "key_file", t.keyFile, true);
-            readBool(m, "verify", t.verify);
-            if (m["cert_file"].IsDefined() != m["key_file"].IsDefined())
-                problem(at(m),
-                        "'tls' of " + self + ": 'cert_file' and 'key_file' must be given together");
-        }
+        if (auto found = subMap(item, "tls")) readTlsClient(*found, self, out.tls);
         if (auto h = subMap(item, "headers")) readHeaders(*h, self, out.headers);
         config_.outputs.push_back(std::move(out));
     }
@@ -1149,14 +1138,7 @@ private:
         readInt(item, "keep_alive_s", b.keepAliveS, 1, 65535);
         readBool(item, "clean_start", b.cleanStart);
         readInt(item, "session_expiry_s", b.sessionExpiryS, 0, 4294967295LL);
-        if (auto found = subMap(item, "tls")) {
-            const YAML::Node& m = *found;
-            checkKeys(m, {"ca_file", "cert_file", "key_file", "verify"}, "in 'tls' of " + self);
-            readPath(m, "ca_file", b.tls.caFile, true);
-            readPath(m, "cert_file", b.tls.certFile, true);
-            readPath(m, "key_file", b.tls.keyFile, true);
-            readBool(m, "verify", b.tls.verify);
-        }
+        if (auto found = subMap(item, "tls")) readTlsClient(*found, self, b.tls);
         config_.brokers.push_back(std::move(b));
     }
 
@@ -1227,6 +1209,18 @@ private:
             problem(r.where, r.owner + " publishes to unknown broker '" + r.raw + "'" +
                                  (r.raw == r.name ? didYouMean(r.name, names) : std::string()));
         }
+    }
+
+    // The client side of TLS, for HTTP outputs and MQTT brokers alike.
+    void readTlsClient(const YAML::Node& m, const std::string& self, TlsClientSettings& t) {
+        checkKeys(m, {"ca_file", "cert_file", "key_file", "verify"}, "in 'tls' of " + self);
+        readPath(m, "ca_file", t.caFile, true);
+        readPath(m, "cert_file", t.certFile, true);
+        readPath(m, "key_file", t.keyFile, true);
+        readBool(m, "verify", t.verify);
+        if (m["cert_file"].IsDefined() != m["key_file"].IsDefined())
+            problem(at(m),
+                    "'tls' of " + self + ": 'cert_file' and 'key_file' must be given together");
     }
 
     void checkUrl(const Value& v, const std::string& self) {

@@ -11,16 +11,23 @@ MqttOutputClient::MqttOutputClient(const config::OutputSpec& spec,
 
 DeliveryResult MqttOutputClient::deliver(const store::OutboxRow& row) {
     using Outcome = DeliveryResult::Outcome;
+    const bool binary =
+        spec_.mode == config::OutputSpec::Mode::Binary && connection_->mqttVersion() == 5;
+    // A fixed topic in structured mode sends the journaled text as it is: no parse per delivery.
+    const bool needsEvent = binary || spec_.mqtt.topic.find('{') != std::string::npos;
     event::Event ev;
-    try {
-        ev = event::fromJson(nlohmann::json::parse(*row.body));
-    } catch (const std::exception& e) {
-        return {Outcome::Reject, 0, std::nullopt,
-                std::string("journaled event unreadable: ") + e.what()};
+    std::string topic = spec_.mqtt.topic;
+    if (needsEvent) {
+        try {
+            ev = event::fromJson(nlohmann::json::parse(*row.body));
+        } catch (const std::exception& e) {
+            return {Outcome::Reject, 0, std::nullopt,
+                    std::string("journaled event unreadable: ") + e.what()};
+        }
+        std::string error;
+        if (!routing::RouteTable::expand(spec_.mqtt.topic, ev, topic, error))
+            return {Outcome::Reject, 0, std::nullopt, error};
     }
-    std::string topic, error;
-    if (!routing::RouteTable::expand(spec_.mqtt.topic, ev, topic, error))
-        return {Outcome::Reject, 0, std::nullopt, error};
     if (topic.empty() || topic.find_first_of("+#") != std::string::npos ||
         topic.find('\0') != std::string::npos)
         return {Outcome::Reject, 0, std::nullopt,
@@ -28,7 +35,7 @@ DeliveryResult MqttOutputClient::deliver(const store::OutboxRow& row) {
 
     transport::mqtt::PublishProperties props;
     std::string payload;
-    if (spec_.mode == config::OutputSpec::Mode::Binary && connection_->mqttVersion() == 5) {
+    if (binary) {
         auto bin = event::toBinary(ev);
         payload = std::move(bin.body);
         for (const auto& [name, value] : bin.headers)

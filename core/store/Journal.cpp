@@ -250,6 +250,16 @@ OutboxRow Journal::readOutbox(Statement& s) {
     return r;
 }
 
+DeadLetter Journal::readDeadLetter(Statement& s) {
+    DeadLetter d;
+    d.row = readOutbox(s);
+    d.eventSource = s.text(9);
+    d.eventId = s.text(10);
+    d.eventType = s.text(11);
+    d.deadAtMs = s.int64(12);
+    return d;
+}
+
 std::vector<OutboxRow> Journal::pendingOutbox() {
     Statement s(
         db_, std::string("SELECT ") + OutboxColumns +
@@ -332,15 +342,8 @@ std::vector<DeadLetter> Journal::deadLetters(const std::string& output, int limi
             "e.seq=o.event_seq WHERE o.state=1 AND (?1='' OR o.output=?1) ORDER BY o.id LIMIT ?2");
     s.bind(1, output).bind(2, static_cast<std::int64_t>(limit));
     std::vector<DeadLetter> out;
-    while (s.step()) {
-        DeadLetter d;
-        d.row = readOutbox(s);
-        d.eventSource = s.text(9);
-        d.eventId = s.text(10);
-        d.eventType = s.text(11);
-        d.deadAtMs = s.int64(12);
-        out.push_back(std::move(d));
-    }
+    while (s.step())
+        out.push_back(readDeadLetter(s));
     return out;
 }
 
@@ -350,13 +353,7 @@ std::optional<DeadLetter> Journal::deadLetter(std::int64_t id) {
                          "e.seq=o.event_seq WHERE o.state=1 AND o.id=?1");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
-    DeadLetter d;
-    d.row = readOutbox(s);
-    d.eventSource = s.text(9);
-    d.eventId = s.text(10);
-    d.eventType = s.text(11);
-    d.deadAtMs = s.int64(12);
-    return d;
+    return readDeadLetter(s);
 }
 
 int Journal::requestReplay(std::int64_t id, const std::string& output) {

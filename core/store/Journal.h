@@ -97,6 +97,8 @@ public:
 
 private:
     OutboxRow readOutbox(Statement& s);
+    DeadLetter
+    readDeadLetter(Statement& s); // columns of readOutbox, then source, id, type, dead_at
 
     Database db_;
     struct Statements;

@@ -27,6 +27,7 @@
 #include <openssl/x509.h>
 
 #include "core/transport/http/HttpServer.h"
+#include "tests/support/TempDir.h"
 
 using namespace ow::transport::http;
 using namespace std::chrono_literals;
@@ -551,25 +552,7 @@ struct Identity {
     std::string keyFile;
 };
 
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "ow-httpserver-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
-
-Identity makeIdentity(const TempDir& dir, const std::string& cn) {
+Identity makeIdentity(const ow::testkit::TempDir& dir, const std::string& cn) {
     EVP_PKEY* key = EVP_EC_gen("P-256");
     REQUIRE(key != nullptr);
     X509* cert = X509_new();
@@ -583,7 +566,7 @@ Identity makeIdentity(const TempDir& dir, const std::string& cn) {
                                reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
     X509_set_issuer_name(cert, name);
     REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
-    Identity id{(dir.path() / (cn + ".crt")).string(), (dir.path() / (cn + ".key")).string()};
+    Identity id{dir.file(cn + ".crt"), dir.file(cn + ".key")};
     BIO* out = BIO_new_file(id.certFile.c_str(), "w");
     PEM_write_bio_X509(out, cert);
     BIO_free(out);
@@ -596,7 +579,7 @@ Identity makeIdentity(const TempDir& dir, const std::string& cn) {
 }
 
 struct TlsFixture {
-    TempDir dir;
+    ow::testkit::TempDir dir{"ow-httpserver"};
     Identity server = makeIdentity(dir, "hub");
     Identity trustedClient = makeIdentity(dir, "dept-a");
     Identity strangerClient = makeIdentity(dir, "stranger");
