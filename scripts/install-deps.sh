@@ -9,7 +9,7 @@ packages=(
   libpaho-mqttpp-dev libpaho-mqtt-dev
   catch2 libssl-dev libsqlite3-dev
   clang libclang-rt-14-dev
-  mosquitto mosquitto-clients curl
+  mosquitto mosquitto-clients curl wrk
 )
 
 missing=()

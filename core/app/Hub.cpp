@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include <Poco/Net/Context.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
@@ -211,11 +213,24 @@ Response Hub::admin(const Request& req) {
         r.headers.emplace_back("Content-Type", "application/json");
         r.body = R"({"status":"ok"})";
     } else if (req.path == "/readyz") {
+        // Ready means "takes events durably": that depends on the journal only. A broker that
+        // is down does not make the hub unready (HTTP events are still journaled and wait in
+        // the outbox), but the body names it so operators and probes can see it.
         bool ok = ready_ && writer_ && writer_->healthy();
+        nlohmann::json body;
+        nlohmann::json brokers = nlohmann::json::object();
+        bool allConnected = true;
+        for (const auto& [name, conn] : brokers_) {
+            bool up = conn->connected();
+            allConnected = allConnected && up;
+            brokers[name] = up ? "connected" : "disconnected";
+        }
+        body["status"] = !ok ? "not ready" : allConnected ? "ready" : "degraded";
+        if (!ok) body["reason"] = "journal unavailable or starting";
+        if (!brokers.empty()) body["brokers"] = std::move(brokers);
         r.status = ok ? 200 : 503;
         r.headers.emplace_back("Content-Type", "application/json");
-        r.body = ok ? R"({"status":"ready"})"
-                    : R"({"status":"not ready","reason":"journal unavailable or starting"})";
+        r.body = body.dump();
     } else {
         r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
         r.body = metrics_.render();

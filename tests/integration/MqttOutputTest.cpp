@@ -157,7 +157,7 @@ TEST_CASE(
     "MQTT output: a broker restarted three times during a stream loses nothing the hub accepted",
     "[integration][mqtt]") {
     testkit::TempDir dir;
-    testkit::Mosquitto broker(dir, {/*persistence=*/true});
+    testkit::Mosquitto broker(dir, {.persistence = true, .tls = {}});
     broker.start();
     Subscriber sub(broker.url(), "hall/status/#");
     itest::Hub hub(dir, hubConfig(broker));
@@ -236,4 +236,28 @@ TEST_CASE(
               << " hub_side_lost=0 received_by_subscriber=" << seen.size()
               << " broker_side_lost=" << Events - static_cast<int>(seen.size()) << std::endl;
     CHECK(hub.terminate().success());
+}
+
+TEST_CASE("MQTT output: a broker that is down when the hub starts is connected to once it is up",
+          "[integration][mqtt]") {
+    testkit::TempDir dir;
+    testkit::Mosquitto broker(dir);
+    broker.start(); // takes a port for the URL in the config
+    broker.stop();
+    itest::Hub hub(dir, hubConfig(broker));
+    hub.start(); // ready without its broker: events are journaled meanwhile
+    REQUIRE(testkit::postCloudEvent(hub.url(), itest::event("early-1", "gov.case.step", "SS-9"))
+                .status == 202);
+    REQUIRE(testkit::waitUntil(
+        [&] { return hub.log().find("mqtt connection failed; will retry") != std::string::npos; },
+        15s));
+    CHECK_FALSE(hub.brokerConnected("hall5"));
+
+    broker.start();
+    Subscriber sub(broker.url(), "hall/status/#");
+    REQUIRE(testkit::waitUntil([&] { return hub.brokerConnected("hall5"); }, 30s));
+    // The retained status published after the broker came up reaches a late subscriber too.
+    REQUIRE(testkit::waitUntil([&] { return sub.count() >= 1; }, 30s));
+    CHECK(sub.messages().front()->get_topic() == "hall/status/SS-9");
+    CHECK(hub.metric("onewindow_outbox_depth{output=\"led\"}") == 0);
 }

@@ -32,7 +32,8 @@ Mosquitto::~Mosquitto() {
 }
 
 std::string Mosquitto::url() const {
-    return "tcp://127.0.0.1:" + std::to_string(port_);
+    return (options_.tls.certFile.empty() ? "tcp://127.0.0.1:" : "ssl://127.0.0.1:") +
+           std::to_string(port_);
 }
 
 std::string Mosquitto::log() const {
@@ -54,6 +55,15 @@ void Mosquitto::writeConfig() {
          // The default 1000 silently drops QoS 1 messages queued for a slow subscriber; a test
          // counting deliveries must count the hub's losses, not the broker's.
          << "max_queued_messages 0\n";
+    // Started as root, mosquitto 2 drops to the `mosquitto` user before it reads certificates,
+    // and that user cannot enter the test's private (0700) folder: a throw-away broker on
+    // loopback may keep root's rights.
+    if (::geteuid() == 0) conf << "user root\n";
+    if (const auto& tls = options_.tls; !tls.certFile.empty()) {
+        conf << "certfile " << tls.certFile << "\nkeyfile " << tls.keyFile << "\n";
+        if (!tls.caFile.empty()) conf << "cafile " << tls.caFile << "\n";
+        if (tls.requireClientCert) conf << "require_certificate true\n";
+    }
     if (options_.persistence)
         conf << "persistence true\npersistence_location " << data << "/\nautosave_interval 1\n";
     else

@@ -15,6 +15,15 @@ public:
     struct Options {
         /// Keep messages and sessions across restarts (saved on SIGTERM; autosave every second).
         bool persistence = false;
+        /// A TLS listener instead of plain TCP when `certFile` is set: the broker's certificate
+        /// and key, and with `caFile` + `requireClientCert` mutual TLS (clients must present a
+        /// certificate issued by that CA).
+        struct Tls {
+            std::string caFile;
+            std::string certFile;
+            std::string keyFile;
+            bool requireClientCert = false;
+        } tls;
     };
 
     explicit Mosquitto(const TempDir& dir, Options options);
@@ -31,7 +40,7 @@ public:
     [[nodiscard]] bool running();
 
     [[nodiscard]] std::uint16_t port() const { return port_; }
-    /// "tcp://127.0.0.1:PORT"
+    /// "tcp://127.0.0.1:PORT", or "ssl://127.0.0.1:PORT" with a TLS listener
     [[nodiscard]] std::string url() const;
     [[nodiscard]] std::string log() const;
 

@@ -1,6 +1,8 @@
 // ow-mqtt-count: subscribes to a topic and counts what really arrives, for the MQTT benchmark.
 //   ow-mqtt-count --url tcp://127.0.0.1:PORT --topic T [--qos 1] [--ready-file F] [--expect N]
-//                 [--timeout-s S]
+//                 [--expect-file F] [--timeout-s S]
+// --expect-file: the count arrives later, as a number written to F (a benchmark learns how many
+// requests were accepted only when its load generator ends).
 // Prints one JSON line when N messages arrived, on timeout, or on SIGTERM/SIGINT:
 //   {"received":..,"first_unix_ms":..,"last_unix_ms":..}
 #include <atomic>
@@ -41,14 +43,14 @@ public:
     std::cerr
         << "ow-mqtt-count: " << why
         << "\nusage: ow-mqtt-count --url URL --topic T [--qos N] [--ready-file F] [--expect N] "
-           "[--timeout-s S]\n";
+           "[--expect-file F] [--timeout-s S]\n";
     std::exit(2);
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-    std::string url, topic, readyFile;
+    std::string url, topic, readyFile, expectFile;
     int qos = 1;
     long expect = -1;
     int timeoutS = 600;
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
                 readyFile = value();
             else if (a == "--expect")
                 expect = std::stol(value());
+            else if (a == "--expect-file")
+                expectFile = value();
             else if (a == "--timeout-s")
                 timeoutS = std::stoi(value());
             else
@@ -95,6 +99,11 @@ int main(int argc, char** argv) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutS);
     while (!stopRequested && std::chrono::steady_clock::now() < deadline &&
            (expect < 0 || counter.received.load() < expect)) {
+        if (expect < 0 && !expectFile.empty()) {
+            std::ifstream in(expectFile);
+            long n = -1;
+            if (in >> n && n >= 0) expect = n;
+        }
         // Polling our own counter while messages arrive on Paho's thread: a tool, not a test.
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

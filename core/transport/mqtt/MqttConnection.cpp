@@ -48,6 +48,7 @@ public:
         : owner_(owner), broker_(std::move(broker)) {}
     void connected(const std::string&) override {
         Log::info("mqtt", "connected", {{"broker", broker_}});
+        owner_.onConnected();
         owner_.resubscribe();
     }
     void connection_lost(const std::string& cause) override {
@@ -85,6 +86,24 @@ private:
     std::string broker_;
 };
 
+// Hears how a connect() attempt we started ended. Paho reconnects by itself only after a
+// connection that once succeeded drops; a first connection that fails (broker down, TLS
+// refused, bad credentials) ends here, and we log why and try again.
+class MqttConnection::ConnectListener : public ::mqtt::iaction_listener {
+public:
+    explicit ConnectListener(MqttConnection& owner) : owner_(owner) {}
+    void on_success(const ::mqtt::token&) override {}
+    void on_failure(const ::mqtt::token& tok) override {
+        std::string why = ::mqtt::exception::error_str(tok.get_return_code());
+        if (tok.get_reason_code() != ::mqtt::ReasonCode::SUCCESS)
+            why += " (" + ::mqtt::exception::reason_code_str(tok.get_reason_code()) + ")";
+        owner_.onConnectFailed(why);
+    }
+
+private:
+    MqttConnection& owner_;
+};
+
 MqttConnection::MqttConnection(config::BrokerSpec spec) : spec_(std::move(spec)) {
     std::string url = spec_.url;
     // Paho spells the schemes tcp:// and ssl://; mqtt:// and mqtts:// are common aliases.
@@ -101,7 +120,9 @@ MqttConnection::~MqttConnection() {
     stop(std::chrono::milliseconds(2000));
 }
 
-void MqttConnection::start() {
+// Built anew for every connect(): a copied connect_options keeps pointers into the original
+// (its MQTT 5 properties), and Paho reads them again when connecting.
+::mqtt::connect_options MqttConnection::connectOptions() const {
     auto b = ::mqtt::connect_options_builder()
                  .keep_alive_interval(std::chrono::seconds(spec_.keepAliveS))
                  .connect_timeout(std::chrono::seconds(10))
@@ -124,17 +145,75 @@ void MqttConnection::start() {
         ssl.set_verify(spec_.tls.verify);
         b.ssl(std::move(ssl));
     }
+    return b.finalize();
+}
+
+void MqttConnection::start() {
+    connectListener_ = std::make_unique<ConnectListener>(*this);
+    retryThread_ = std::thread([this] { retryLoop(); });
+    // Not waited for: a broker that is down must not keep the hub from starting. Until it is
+    // up, publishes fail and the dispatcher retries them.
+    connectNow();
+}
+
+void MqttConnection::connectNow() {
     try {
-        // Not waited for: a broker that is down must not keep the hub from starting. Until it
-        // is up, publishes fail and the dispatcher retries them.
-        client_->connect(b.finalize());
+        client_->connect(connectOptions(), nullptr, *connectListener_);
     } catch (const ::mqtt::exception& e) {
-        Log::warn("mqtt", "cannot start connecting", {{"broker", spec_.name}, {"error", e.what()}});
+        onConnectFailed(e.what());
+    }
+}
+
+void MqttConnection::onConnectFailed(const std::string& why) {
+    std::lock_guard lock(retryMu_);
+    if (stopped_) return;
+    if (everConnected_) {
+        // Paho's automatic reconnect reuses this listener for its own attempts. It keeps
+        // trying by itself; a connect() of ours beside it would free the token it is using.
+        Log::warn("mqtt", "mqtt reconnect attempt failed",
+                  {{"broker", spec_.name}, {"url", spec_.url}, {"error", why}});
+        return;
+    }
+    Log::warn("mqtt", "mqtt connection failed; will retry",
+              {{"broker", spec_.name},
+               {"url", spec_.url},
+               {"error", why},
+               {"retry_in_ms", static_cast<std::int64_t>(retryDelay_.count())}});
+    retryAt_ = std::chrono::steady_clock::now() + retryDelay_;
+    retryDelay_ = std::min(retryDelay_ * 2, std::chrono::milliseconds(30000));
+    retryCv_.notify_all();
+}
+
+void MqttConnection::onConnected() {
+    std::lock_guard lock(retryMu_);
+    everConnected_ = true;
+    retryDelay_ = std::chrono::milliseconds(1000);
+    retryAt_.reset();
+}
+
+void MqttConnection::retryLoop() {
+    std::unique_lock lock(retryMu_);
+    while (!stopped_) {
+        if (!retryAt_) {
+            retryCv_.wait(lock);
+            continue;
+        }
+        if (retryCv_.wait_until(lock, *retryAt_) == std::cv_status::no_timeout) continue;
+        retryAt_.reset();
+        // connect() may call back into onConnectFailed() on this thread when it fails at once.
+        lock.unlock();
+        connectNow();
+        lock.lock();
     }
 }
 
 void MqttConnection::stop(std::chrono::milliseconds timeout) {
-    if (stopped_.exchange(true) || !client_) return;
+    {
+        std::lock_guard lock(retryMu_);
+        if (stopped_.exchange(true) || !client_) return;
+    }
+    retryCv_.notify_all();
+    if (retryThread_.joinable()) retryThread_.join();
     try {
         if (client_->is_connected())
             client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);

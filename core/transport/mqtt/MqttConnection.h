@@ -5,12 +5,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -18,7 +20,8 @@
 
 namespace mqtt {
 class async_client;
-}
+class connect_options;
+} // namespace mqtt
 
 namespace ow::transport::mqtt {
 
@@ -53,8 +56,10 @@ public:
     MqttConnection(const MqttConnection&) = delete;
     MqttConnection& operator=(const MqttConnection&) = delete;
 
-    /// Starts connecting in the background (the hub does not wait for a broker that is down);
-    /// reconnects with backoff (1 s .. 30 s) whenever the connection drops.
+    /// Starts connecting in the background (the hub does not wait for a broker that is down or
+    /// refuses it): a failed first connection is logged with its cause and tried again with
+    /// backoff (1 s .. 30 s) until it succeeds; after that, Paho reconnects with the same
+    /// backoff whenever the connection drops.
     void start();
     /// Disconnects, waiting up to `timeout` for publishes in flight. Idempotent.
     void stop(std::chrono::milliseconds timeout);
@@ -79,7 +84,21 @@ public:
 
 private:
     class Callback;
+    class ConnectListener;
+    [[nodiscard]] ::mqtt::connect_options connectOptions() const;
+    void connectNow();
+    void onConnectFailed(const std::string& why);
+    void onConnected();
+    void retryLoop();
+
     config::BrokerSpec spec_;
+    std::unique_ptr<ConnectListener> connectListener_;
+    std::mutex retryMu_;
+    std::condition_variable retryCv_;
+    std::optional<std::chrono::steady_clock::time_point> retryAt_;
+    std::chrono::milliseconds retryDelay_{1000};
+    bool everConnected_ = false; // from then on Paho's automatic reconnect takes over
+    std::thread retryThread_;
     std::unique_ptr<::mqtt::async_client> client_;
     std::unique_ptr<Callback> callback_;
     struct Subscription {
