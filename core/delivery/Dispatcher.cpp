@@ -53,8 +53,29 @@ OutputLane::~OutputLane() {
 }
 
 void OutputLane::start() {
-    for (int i = 0; i < spec_.concurrency; ++i)
-        workers_.emplace_back([this] { work(); });
+    std::unique_ptr<OutputClient> first;
+    try {
+        first = factory_();
+    } catch (const std::exception& e) {
+        Log::error("dispatcher", "cannot create output client",
+                   {{"output", spec_.name}, {"error", e.what()}});
+        return;
+    }
+    if (first->asynchronous()) {
+        gate_->lane = this;
+        workers_.emplace_back([this, c = std::move(first)]() mutable { pump(std::move(c)); });
+        return;
+    }
+    workers_.emplace_back([this, c = std::move(first)]() mutable { work(std::move(c)); });
+    for (int i = 1; i < spec_.concurrency; ++i)
+        workers_.emplace_back([this] {
+            try {
+                work(factory_());
+            } catch (const std::exception& e) {
+                Log::error("dispatcher", "cannot create output client",
+                           {{"output", spec_.name}, {"error", e.what()}});
+            }
+        });
 }
 
 void OutputLane::stop() {
@@ -66,6 +87,16 @@ void OutputLane::stop() {
     for (auto& t : workers_)
         if (t.joinable()) t.join();
     workers_.clear();
+    // Give asynchronous deliveries in flight their time to be acknowledged; what is still
+    // unanswered then stays pending in the journal and goes out again after a restart.
+    {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock,
+                     std::chrono::milliseconds(std::min<std::int64_t>(spec_.readTimeoutMs, 5000)),
+                     [&] { return flights_.empty(); });
+    }
+    std::lock_guard gate(gate_->mu);
+    gate_->lane = nullptr;
 }
 
 void OutputLane::schedule(const std::string& key, std::int64_t dueMs, std::int64_t nowMs) {
@@ -134,36 +165,35 @@ CircuitBreaker::State OutputLane::circuitState() const {
     return breaker_.state();
 }
 
-void OutputLane::work() {
-    std::unique_ptr<OutputClient> client;
-    try {
-        client = factory_();
-    } catch (const std::exception& e) {
-        Log::error("dispatcher", "cannot create output client",
-                   {{"output", spec_.name}, {"error", e.what()}});
-        return;
+std::int64_t OutputLane::collectDue(std::int64_t now) {
+    if (spilled_ && depth_ <= maxRowsInMemory_ / 2) refill(now);
+    while (!delayed_.empty() && delayed_.top().first <= now) {
+        ready_.push_back(delayed_.top().second);
+        delayed_.pop();
     }
+    return delayed_.empty() ? now + 1000 : delayed_.top().first;
+}
+
+bool OutputLane::circuitAllows(std::unique_lock<std::mutex>& lock, std::int64_t now,
+                               std::int64_t wakeAt) {
+    if (breaker_.tryAcquire(now)) return true;
+    std::int64_t until =
+        breaker_.state() == CircuitBreaker::State::Open ? breaker_.reopenAtMs() : now + 1000;
+    cv_.wait_for(
+        lock, std::chrono::milliseconds(std::max<std::int64_t>(1, std::min(until, wakeAt) - now)));
+    return false;
+}
+
+void OutputLane::work(std::unique_ptr<OutputClient> client) {
     std::unique_lock lock(mu_);
     while (!stopping_) {
         std::int64_t now = clock_.nowMs();
-        if (spilled_ && depth_ <= maxRowsInMemory_ / 2) refill(now);
-        while (!delayed_.empty() && delayed_.top().first <= now) {
-            ready_.push_back(delayed_.top().second);
-            delayed_.pop();
-        }
-        std::int64_t wakeAt = delayed_.empty() ? now + 1000 : delayed_.top().first;
+        std::int64_t wakeAt = collectDue(now);
         if (ready_.empty()) {
             cv_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, wakeAt - now)));
             continue;
         }
-        if (!breaker_.tryAcquire(now)) {
-            std::int64_t until = breaker_.state() == CircuitBreaker::State::Open
-                                     ? breaker_.reopenAtMs()
-                                     : now + 1000;
-            cv_.wait_for(lock, std::chrono::milliseconds(
-                                   std::max<std::int64_t>(1, std::min(until, wakeAt) - now)));
-            continue;
-        }
+        if (!circuitAllows(lock, now, wakeAt)) continue;
         std::string key = std::move(ready_.front());
         ready_.pop_front();
         store::OutboxRow row = keys_[key].rows.front(); // copy: the queue may grow meanwhile
@@ -182,6 +212,65 @@ void OutputLane::work() {
         lock.lock();
         finish(key, row, result, clock_.nowMs());
     }
+}
+
+void OutputLane::pump(std::unique_ptr<OutputClient> client) {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+        std::int64_t now = clock_.nowMs();
+        // A delivery without an answer in time is retried; its late answer is ignored.
+        std::int64_t wakeAt = collectDue(now);
+        for (auto it = flights_.begin(); it != flights_.end();) {
+            if (it->second.deadlineMs > now) {
+                wakeAt = std::min(wakeAt, it->second.deadlineMs);
+                ++it;
+                continue;
+            }
+            Flight f = std::move(it->second);
+            it = flights_.erase(it);
+            finish(f.key, f.row,
+                   {DeliveryResult::Outcome::Retry, 0, std::nullopt,
+                    "no acknowledgement within " + std::to_string(spec_.readTimeoutMs) + " ms"},
+                   now);
+        }
+        if (ready_.empty() || static_cast<int>(flights_.size()) >= spec_.concurrency) {
+            cv_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, wakeAt - now)));
+            continue;
+        }
+        if (!circuitAllows(lock, now, wakeAt)) continue;
+        std::string key = std::move(ready_.front());
+        ready_.pop_front();
+        std::uint64_t id = ++nextFlight_;
+        auto& f = flights_[id];
+        f = {key, keys_[key].rows.front(), now + spec_.readTimeoutMs,
+             std::chrono::steady_clock::now()};
+        store::OutboxRow row = f.row;
+
+        lock.unlock();
+        auto done = [gate = gate_, id](DeliveryResult r) {
+            std::lock_guard g(gate->mu);
+            if (gate->lane) gate->lane->completed(id, r);
+        };
+        try {
+            client->deliverAsync(row, done);
+        } catch (const std::exception& e) {
+            done({DeliveryResult::Outcome::Retry, 0, std::nullopt,
+                  std::string("delivery failed: ") + e.what()});
+        }
+        lock.lock();
+    }
+}
+
+void OutputLane::completed(std::uint64_t flight, const DeliveryResult& r) {
+    std::lock_guard lock(mu_);
+    auto it = flights_.find(flight);
+    if (it == flights_.end()) return; // timed out already, and retried
+    Flight f = std::move(it->second);
+    flights_.erase(it);
+    latency_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - f.started).count());
+    finish(f.key, f.row, r, clock_.nowMs());
+    cv_.notify_all();
 }
 
 void OutputLane::finish(const std::string& key, const store::OutboxRow& row,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -80,7 +81,16 @@ private:
     void schedule(const std::string& key, std::int64_t dueMs, std::int64_t nowMs);
     void enqueue(store::OutboxRow row, std::int64_t nowMs);
     void refill(std::int64_t nowMs);
-    void work();
+    /// Moves due retries to ready_ and, over the memory bound, reads the backlog; returns when
+    /// the next retry falls due.
+    std::int64_t collectDue(std::int64_t nowMs);
+    /// Waits for the circuit if it is open; false when the caller must loop again.
+    bool circuitAllows(std::unique_lock<std::mutex>& lock, std::int64_t nowMs,
+                       std::int64_t wakeAtMs);
+    void work(std::unique_ptr<OutputClient> client);
+    // Asynchronous clients: one thread keeps up to `concurrency` deliveries in flight.
+    void pump(std::unique_ptr<OutputClient> client);
+    void completed(std::uint64_t flight, const DeliveryResult& r);
     void finish(const std::string& key, const store::OutboxRow& row, const DeliveryResult& r,
                 std::int64_t nowMs);
 
@@ -105,6 +115,22 @@ private:
     std::atomic<std::int64_t> pending_{0};
     bool stopping_ = false;
     std::vector<std::thread> workers_;
+
+    struct Flight {
+        std::string key;
+        store::OutboxRow row;
+        std::int64_t deadlineMs;
+        std::chrono::steady_clock::time_point started;
+    };
+    std::unordered_map<std::uint64_t, Flight> flights_; // asynchronous deliveries in flight
+    std::uint64_t nextFlight_ = 0;
+    // Completions arrive on the client's threads, possibly after the lane stopped: they reach
+    // the lane only through this gate, which stop() closes.
+    struct Gate {
+        std::mutex mu;
+        OutputLane* lane = nullptr;
+    };
+    std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
 
     observability::Counter& delivered_;
     observability::Counter& retried_;

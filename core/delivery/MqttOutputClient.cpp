@@ -9,7 +9,8 @@ MqttOutputClient::MqttOutputClient(const config::OutputSpec& spec,
                                    std::shared_ptr<transport::mqtt::MqttConnection> connection)
     : spec_(spec), connection_(std::move(connection)) {}
 
-DeliveryResult MqttOutputClient::deliver(const store::OutboxRow& row) {
+std::variant<MqttOutputClient::Prepared, DeliveryResult>
+MqttOutputClient::prepare(const store::OutboxRow& row) const {
     using Outcome = DeliveryResult::Outcome;
     const bool binary =
         spec_.mode == config::OutputSpec::Mode::Binary && connection_->mqttVersion() == 5;
@@ -21,20 +22,22 @@ DeliveryResult MqttOutputClient::deliver(const store::OutboxRow& row) {
         try {
             ev = event::fromJson(nlohmann::json::parse(*row.body));
         } catch (const std::exception& e) {
-            return {Outcome::Reject, 0, std::nullopt,
-                    std::string("journaled event unreadable: ") + e.what()};
+            return DeliveryResult{Outcome::Reject, 0, std::nullopt,
+                                  std::string("journaled event unreadable: ") + e.what()};
         }
         std::string error;
         if (!routing::RouteTable::expand(spec_.mqtt.topic, ev, topic, error))
-            return {Outcome::Reject, 0, std::nullopt, error};
+            return DeliveryResult{Outcome::Reject, 0, std::nullopt, error};
     }
     if (topic.empty() || topic.find_first_of("+#") != std::string::npos ||
         topic.find('\0') != std::string::npos)
-        return {Outcome::Reject, 0, std::nullopt,
-                "topic '" + topic + "' built from the event is not publishable"};
+        return DeliveryResult{Outcome::Reject, 0, std::nullopt,
+                              "topic '" + topic + "' built from the event is not publishable"};
 
-    transport::mqtt::PublishProperties props;
-    std::string payload;
+    Prepared out;
+    out.topic = std::move(topic);
+    auto& props = out.props;
+    auto& payload = out.payload;
     if (binary) {
         auto bin = event::toBinary(ev);
         payload = std::move(bin.body);
@@ -51,10 +54,34 @@ DeliveryResult MqttOutputClient::deliver(const store::OutboxRow& row) {
         payload = *row.body;
         props.contentType = "application/cloudevents+json";
     }
-    auto failure = connection_->publish(topic, payload, spec_.mqtt.qos, spec_.mqtt.retain, props,
-                                        std::chrono::milliseconds(spec_.readTimeoutMs));
-    if (failure) return {Outcome::Retry, 0, std::nullopt, *failure};
-    return {Outcome::Delivered, 0, std::nullopt, ""};
+    return out;
+}
+
+DeliveryResult MqttOutputClient::deliver(const store::OutboxRow& row) {
+    auto prepared = prepare(row);
+    if (auto* refused = std::get_if<DeliveryResult>(&prepared)) return *refused;
+    auto& m = std::get<Prepared>(prepared);
+    auto failure = connection_->publish(m.topic, m.payload, spec_.mqtt.qos, spec_.mqtt.retain,
+                                        m.props, std::chrono::milliseconds(spec_.readTimeoutMs));
+    if (failure) return {DeliveryResult::Outcome::Retry, 0, std::nullopt, *failure};
+    return {DeliveryResult::Outcome::Delivered, 0, std::nullopt, ""};
+}
+
+void MqttOutputClient::deliverAsync(const store::OutboxRow& row, DeliveryCompletion done) {
+    auto prepared = prepare(row);
+    if (auto* refused = std::get_if<DeliveryResult>(&prepared)) {
+        done(*refused);
+        return;
+    }
+    auto& m = std::get<Prepared>(prepared);
+    connection_->publishAsync(
+        m.topic, m.payload, spec_.mqtt.qos, spec_.mqtt.retain, m.props,
+        [done = std::move(done)](std::optional<std::string> failure) {
+            if (failure)
+                done({DeliveryResult::Outcome::Retry, 0, std::nullopt, *failure});
+            else
+                done({DeliveryResult::Outcome::Delivered, 0, std::nullopt, ""});
+        });
 }
 
 } // namespace ow::delivery

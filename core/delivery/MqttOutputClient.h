@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <variant>
 
 #include "core/config/HubConfig.h"
 #include "core/delivery/OutputClient.h"
@@ -17,8 +18,18 @@ public:
     MqttOutputClient(const config::OutputSpec& spec,
                      std::shared_ptr<transport::mqtt::MqttConnection> connection);
     DeliveryResult deliver(const store::OutboxRow& row) override;
+    [[nodiscard]] bool asynchronous() const override { return true; }
+    void deliverAsync(const store::OutboxRow& row, DeliveryCompletion done) override;
 
 private:
+    struct Prepared {
+        std::string topic;
+        std::string payload;
+        transport::mqtt::PublishProperties props;
+    };
+    /// The message for a row, or why the row can never be published (a Reject).
+    std::variant<Prepared, DeliveryResult> prepare(const store::OutboxRow& row) const;
+
     const config::OutputSpec& spec_;
     std::shared_ptr<transport::mqtt::MqttConnection> connection_;
 };

@@ -23,11 +23,24 @@ struct DeliveryResult {
     std::string detail;                       ///< why, for last_error and logs
 };
 
+/// Called exactly once when an asynchronous delivery ends, on whatever thread ended it.
+using DeliveryCompletion = std::function<void(DeliveryResult)>;
+
 /// One per worker thread, so an implementation may keep a connection open between calls.
 class OutputClient {
 public:
     virtual ~OutputClient() = default;
     virtual DeliveryResult deliver(const store::OutboxRow& row) = 0;
+
+    /// True when deliverAsync() returns before the outcome is known, so one thread can keep
+    /// several deliveries in flight (MQTT publishes waiting for PUBACK). The lane then uses one
+    /// client and keeps up to `concurrency` deliveries in flight instead of one per worker.
+    [[nodiscard]] virtual bool asynchronous() const { return false; }
+    /// Starts a delivery; `done` gets the outcome. The lane enforces the timeout: a completion
+    /// that comes after it is ignored.
+    virtual void deliverAsync(const store::OutboxRow& row, DeliveryCompletion done) {
+        done(deliver(row));
+    }
 };
 
 using OutputClientFactory = std::function<std::unique_ptr<OutputClient>()>;

@@ -274,13 +274,37 @@ bool MqttConnection::connected() const {
     return client_ && client_->is_connected();
 }
 
-std::optional<std::string> MqttConnection::publish(const std::string& topic,
-                                                   const std::string& payload, int qos, bool retain,
-                                                   const PublishProperties& props,
-                                                   std::chrono::milliseconds timeout) {
-    if (!client_->is_connected()) return "not connected to broker '" + spec_.name + "'";
+namespace {
+
+// Owns itself: Paho calls exactly one of the two, then it is gone.
+class PublishListener final : public ::mqtt::iaction_listener {
+public:
+    PublishListener(std::string broker, std::function<void(std::optional<std::string>)> done)
+        : broker_(std::move(broker)), done_(std::move(done)) {}
+    void on_success(const ::mqtt::token&) override { finish(std::nullopt); }
+    void on_failure(const ::mqtt::token& tok) override {
+        std::string why = "publish to broker '" + broker_ +
+                          "' failed: " + ::mqtt::exception::error_str(tok.get_return_code());
+        if (tok.get_reason_code() != ::mqtt::ReasonCode::SUCCESS)
+            why += " (" + ::mqtt::exception::reason_code_str(tok.get_reason_code()) + ")";
+        finish(why);
+    }
+    void finish(std::optional<std::string> why) {
+        auto done = std::move(done_);
+        delete this;
+        done(std::move(why));
+    }
+
+private:
+    std::string broker_;
+    std::function<void(std::optional<std::string>)> done_;
+};
+
+::mqtt::message_ptr makeMessage(int mqttVersion, const std::string& topic,
+                                const std::string& payload, int qos, bool retain,
+                                const PublishProperties& props) {
     auto msg = ::mqtt::make_message(topic, payload, qos, retain);
-    if (spec_.mqttVersion == 5) {
+    if (mqttVersion == 5) {
         ::mqtt::properties p;
         if (!props.contentType.empty()) p.add({::mqtt::property::CONTENT_TYPE, props.contentType});
         if (!props.correlationData.empty())
@@ -289,14 +313,43 @@ std::optional<std::string> MqttConnection::publish(const std::string& topic,
             p.add({::mqtt::property::USER_PROPERTY, k, v});
         msg->set_properties(p);
     }
+    return msg;
+}
+
+} // namespace
+
+std::optional<std::string> MqttConnection::publish(const std::string& topic,
+                                                   const std::string& payload, int qos, bool retain,
+                                                   const PublishProperties& props,
+                                                   std::chrono::milliseconds timeout) {
+    if (!client_->is_connected()) return "not connected to broker '" + spec_.name + "'";
     try {
-        auto token = client_->publish(msg);
+        auto token =
+            client_->publish(makeMessage(spec_.mqttVersion, topic, payload, qos, retain, props));
         if (!token->wait_for(timeout))
             return "no acknowledgement from broker '" + spec_.name + "' within " +
                    std::to_string(timeout.count()) + " ms";
         return std::nullopt;
     } catch (const ::mqtt::exception& e) {
         return "publish to broker '" + spec_.name + "' failed: " + e.what();
+    }
+}
+
+void MqttConnection::publishAsync(const std::string& topic, const std::string& payload, int qos,
+                                  bool retain, const PublishProperties& props,
+                                  std::function<void(std::optional<std::string>)> done) {
+    if (!client_->is_connected()) {
+        done("not connected to broker '" + spec_.name + "'");
+        return;
+    }
+    auto* listener = new PublishListener(spec_.name, std::move(done));
+    try {
+        client_->publish(makeMessage(spec_.mqttVersion, topic, payload, qos, retain, props),
+                         nullptr, *listener);
+    } catch (const ::mqtt::exception& e) {
+        // Refused before Paho took it: the listener will never be called.
+        auto why = std::string("publish to broker '") + spec_.name + "' failed: " + e.what();
+        listener->finish(why);
     }
 }
 

@@ -70,6 +70,13 @@ public:
                                        int qos, bool retain, const PublishProperties& props,
                                        std::chrono::milliseconds timeout);
 
+    /// Starts a publish and returns at once; `done` runs on Paho's thread with nullopt once the
+    /// broker acknowledged it (at once for QoS 0 after sending), or with why it failed. Called
+    /// exactly once, unless the connection is destroyed with the publish still in flight.
+    void publishAsync(const std::string& topic, const std::string& payload, int qos, bool retain,
+                      const PublishProperties& props,
+                      std::function<void(std::optional<std::string>)> done);
+
     /// Subscribes now if connected, and again after every reconnect. `handler` runs on Paho's
     /// callback thread for each message matching one of `filters`: it must return quickly.
     void subscribe(std::vector<std::string> filters, int qos, MessageHandler handler);

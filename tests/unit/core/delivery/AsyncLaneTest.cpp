@@ -1,0 +1,215 @@
+// A lane whose client delivers asynchronously (as MQTT publishes waiting for PUBACK do): one
+// thread keeps up to `concurrency` deliveries in flight, answers arrive on other threads, a
+// delivery without an answer in time is retried and its late answer ignored, and answers that
+// come after stop() never touch the stopped lane.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/delivery/Dispatcher.h"
+#include "tests/support/Wait.h"
+
+using namespace ow;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Outcome = delivery::DeliveryResult::Outcome;
+
+// Holds every started delivery until the test answers it, from the test's own thread (as
+// Paho answers from its receive thread).
+struct Broker {
+    struct Pending {
+        store::OutboxRow row;
+        delivery::DeliveryCompletion done;
+    };
+    std::mutex mu;
+    std::deque<Pending> pending;
+    std::map<std::int64_t, int> starts;
+    std::size_t maxInFlight = 0;
+
+    void add(const store::OutboxRow& r, delivery::DeliveryCompletion done) {
+        std::lock_guard l(mu);
+        pending.push_back({r, std::move(done)});
+        ++starts[r.id];
+        maxInFlight = std::max(maxInFlight, pending.size());
+    }
+    std::size_t inFlight() {
+        std::lock_guard l(mu);
+        return pending.size();
+    }
+    // Answers the oldest pending delivery; false if none.
+    bool answerOne(Outcome outcome = Outcome::Delivered) {
+        Pending p;
+        {
+            std::lock_guard l(mu);
+            if (pending.empty()) return false;
+            p = std::move(pending.front());
+            pending.pop_front();
+        }
+        p.done({outcome, 0, std::nullopt, outcome == Outcome::Delivered ? "" : "nack"});
+        return true;
+    }
+    // Takes the pending deliveries without answering them (yet).
+    std::deque<Pending> takeAll() {
+        std::lock_guard l(mu);
+        return std::exchange(pending, {});
+    }
+};
+
+struct AsyncClient : delivery::OutputClient {
+    Broker* broker;
+    delivery::DeliveryResult deliver(const store::OutboxRow&) override {
+        FAIL("an asynchronous client's lane must not call deliver()");
+        return {};
+    }
+    bool asynchronous() const override { return true; }
+    void deliverAsync(const store::OutboxRow& r, delivery::DeliveryCompletion done) override {
+        broker->add(r, std::move(done));
+    }
+};
+
+struct Results {
+    std::mutex mu;
+    std::vector<std::int64_t> delivered;
+    int retries = 0;
+    delivery::ResultSink sink() {
+        return {[this](std::int64_t id) {
+                    std::lock_guard l(mu);
+                    delivered.push_back(id);
+                },
+                [this](std::int64_t, int, std::int64_t, const std::string&) {
+                    std::lock_guard l(mu);
+                    ++retries;
+                },
+                [](std::int64_t, int, const std::string&) {}};
+    }
+    std::size_t count() {
+        std::lock_guard l(mu);
+        return delivered.size();
+    }
+};
+
+config::OutputSpec spec(int window, std::int64_t timeoutMs = 10000) {
+    config::OutputSpec o;
+    o.name = "mqtt";
+    o.concurrency = window;
+    o.readTimeoutMs = timeoutMs;
+    o.retry.initialDelayMs = 5;
+    o.retry.maxDelayMs = 20;
+    o.retry.maxAttempts = 100;
+    o.circuit.failureThreshold = 1000;
+    return o;
+}
+
+store::OutboxRow row(std::int64_t id, const std::string& key) {
+    store::OutboxRow r;
+    r.id = id;
+    r.eventSeq = id;
+    r.output = "mqtt";
+    r.orderingKey = key;
+    r.body = std::make_shared<const std::string>("{}");
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("Async lane keeps at most `concurrency` deliveries in flight and per-key order",
+          "[delivery]") {
+    Broker broker;
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::OutputLane lane(
+        spec(8),
+        [&] {
+            auto c = std::make_unique<AsyncClient>();
+            c->broker = &broker;
+            return c;
+        },
+        results.sink(), {}, clock, metrics);
+    lane.start();
+    for (int i = 1; i <= 400; ++i)
+        lane.submit(row(i, "case-" + std::to_string(i % 20)));
+    // The test plays the broker: it answers whatever is in flight until all is delivered;
+    // every fifth answer is a failure, which must be retried in order.
+    int answered = 0;
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            while (broker.answerOne(++answered % 5 == 0 ? Outcome::Retry : Outcome::Delivered)) {
+            }
+            return results.count() == 400;
+        },
+        20s, 1ms));
+    lane.stop();
+    CHECK(broker.maxInFlight <= 8);
+    CHECK(broker.maxInFlight >= 2); // several in flight: the point of the asynchronous path
+    CHECK(results.retries > 0);
+    std::map<int, std::vector<std::int64_t>> perKey;
+    for (auto id : results.delivered)
+        perKey[static_cast<int>(id % 20)].push_back(id);
+    for (auto& [key, ids] : perKey)
+        CHECK(std::is_sorted(ids.begin(), ids.end()));
+    CHECK(lane.depth() == 0);
+}
+
+TEST_CASE("Async lane retries a delivery that is not answered in time and ignores the late answer",
+          "[delivery]") {
+    Broker broker;
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::OutputLane lane(
+        spec(4, /*timeoutMs=*/50),
+        [&] {
+            auto c = std::make_unique<AsyncClient>();
+            c->broker = &broker;
+            return c;
+        },
+        results.sink(), {}, clock, metrics);
+    lane.start();
+    lane.submit(row(1, "k"));
+    REQUIRE(testkit::waitUntil([&] { return broker.inFlight() == 1; }, 5s));
+    auto first = broker.takeAll(); // never answered within 50 ms
+    REQUIRE(testkit::waitUntil([&] { return broker.inFlight() == 1; }, 5s)); // the retry
+    CHECK(results.retries >= 1);
+    first.front().done({Outcome::Delivered, 0, std::nullopt, ""}); // late: ignored
+    CHECK(results.count() == 0);
+    REQUIRE(broker.answerOne());
+    REQUIRE(testkit::waitUntil([&] { return results.count() == 1; }, 5s));
+    lane.stop();
+    CHECK(results.delivered == std::vector<std::int64_t>{1});
+}
+
+TEST_CASE("Async lane: answers that arrive after stop() are dropped, the rows stay pending",
+          "[delivery]") {
+    Broker broker;
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    std::deque<Broker::Pending> unanswered;
+    {
+        delivery::OutputLane lane(
+            spec(4, /*timeoutMs=*/100),
+            [&] {
+                auto c = std::make_unique<AsyncClient>();
+                c->broker = &broker;
+                return c;
+            },
+            results.sink(), {}, clock, metrics);
+        lane.start();
+        for (int i = 1; i <= 3; ++i)
+            lane.submit(row(i, ""));
+        REQUIRE(testkit::waitUntil([&] { return broker.inFlight() == 3; }, 5s));
+        unanswered = broker.takeAll();
+        lane.stop(); // waits up to the timeout for answers, then closes the gate
+    }                // the lane is gone
+    for (auto& p : unanswered)
+        p.done({Outcome::Delivered, 0, std::nullopt, ""}); // must not touch the dead lane
+    CHECK(results.count() == 0);
+}
