@@ -14,6 +14,7 @@
 #include "core/app/Hub.h"
 #include "core/config/ConfigLoader.h"
 #include "core/observability/Log.h"
+#include "core/plugin/PluginLibrary.h"
 #include "core/store/Journal.h"
 #include "core/util/Clock.h"
 
@@ -35,6 +36,9 @@ Usage:
   onewindow dlq replay (ID | --all) -c FILE [--data-dir DIR] [--output NAME]
       Inspect and replay dead-lettered deliveries. Replay works whether or not the
       hub is running: a running hub picks replayed rows up within a second.
+  onewindow plugin inspect FILE
+      Load a plugin library, check its ABI and toolchain like the hub does, and
+      print its reference: name, version, components and each one's config keys.
   onewindow --version | --help
 
 Exit codes: 0 success, 1 invalid configuration or failed command, 2 usage error.
@@ -255,6 +259,14 @@ int cmdDlq(const Args& a) {
     usageError("unknown dlq command '" + verb + "'");
 }
 
+int cmdPlugin(int argc, char** argv) {
+    if (argc < 3 || std::string(argv[2]) != "inspect") usageError("plugin needs: inspect FILE");
+    if (argc != 4) usageError("plugin inspect needs exactly one FILE");
+    auto lib = ow::plugin::PluginLibrary::load(std::filesystem::absolute(argv[3]).string());
+    std::cout << ow::plugin::describePlugin(*lib);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -272,6 +284,7 @@ int main(int argc, char** argv) {
             std::cout << "onewindow " << OW_VERSION << "\n";
             return 0;
         }
+        if (cmd == "plugin") return cmdPlugin(argc, argv);
         Args a = parseArgs(argc, argv, cmd == "dlq" ? 1 : 2);
         if (cmd == "run") return cmdRun(a);
         if (cmd == "check") return cmdCheck(a);

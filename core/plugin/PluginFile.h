@@ -1,0 +1,28 @@
+// Where a plugin file may come from. A plugin runs with the hub's rights, so the hub loads
+// only files inside the directories the operator configured, that nobody else can swap, and,
+// when the configuration pins one, whose SHA-256 is the pinned one.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ow::plugin {
+
+struct PluginFileCheck {
+    std::string path;  ///< the resolved, canonical path to load (when `error` is empty)
+    std::string error; ///< why the file is refused
+    [[nodiscard]] bool ok() const { return error.empty(); }
+};
+
+/// Resolves `file` (relative to the first directory that has it, or absolute) and refuses:
+/// a `..` component; a path, or a symlink's target, outside every directory in `dirs`; a
+/// file that is not a regular file; a file or directory writable by others; and, with
+/// `sha256` (hex), a file whose digest differs.
+PluginFileCheck checkPluginFile(const std::vector<std::string>& dirs, const std::string& file,
+                                const std::optional<std::string>& sha256 = std::nullopt);
+
+/// Lower-case hex SHA-256 of a file's contents; throws std::runtime_error if unreadable.
+std::string sha256File(const std::string& path);
+
+} // namespace ow::plugin

@@ -1,0 +1,52 @@
+// A well-formed plugin: a counting processor with durable state, and a sink that rejects
+// events whose type says so and throws on others that ask for it (for boundary tests).
+#include <onewindow/sdk/Plugin.h>
+
+#include <stdexcept>
+
+namespace sdk = onewindow::sdk;
+
+namespace {
+
+class CountingProcessor final : public sdk::Processor {
+public:
+    explicit CountingProcessor(sdk::Services& s)
+        : key_(s.config.get<std::string>("key", "count")) {}
+    sdk::Result process(const sdk::Event& e, sdk::ProcessContext& ctx) override {
+        if (e.type == "test.throw") throw std::runtime_error("processor asked to throw");
+        long n = std::stol(ctx.get(key_).value_or("0"));
+        ctx.put(key_, std::to_string(n + 1));
+        return sdk::Result::ok();
+    }
+
+private:
+    std::string key_;
+};
+
+class PickySink final : public sdk::Sink {
+public:
+    sdk::Result deliver(const sdk::Event& e) override {
+        if (e.type == "test.reject") return sdk::Result::reject("type test.reject is refused");
+        if (e.type == "test.throw") throw std::runtime_error("sink asked to throw");
+        return sdk::Result::ok();
+    }
+};
+
+void registerComponents(sdk::Registry& r) {
+    r.processor({sdk::ComponentKind::Processor, "counter",
+                 sdk::ConfigSpec("Counts the events it sees in its durable state.")
+                     .field(sdk::Field::string("key").defaultsTo("count").describe(
+                         "State key the count is kept under"))
+                     .field(sdk::Field::integer("limit")
+                                .range(1, 1000000)
+                                .describe("Largest count expected"))},
+                [](sdk::Services& s) { return std::make_unique<CountingProcessor>(s); });
+    r.sink({sdk::ComponentKind::Sink, "picky",
+            sdk::ConfigSpec("Delivers everything except test.reject events.")
+                .field(sdk::Field::oneOf("mode", {"strict", "lenient"}).defaultsTo("strict"))},
+           [](sdk::Services&) { return std::make_unique<PickySink>(); });
+}
+
+} // namespace
+
+ONEWINDOW_PLUGIN("test-good", "1.0.0", "A well-formed test plugin", registerComponents)
