@@ -82,7 +82,19 @@ void Hub::start() {
                                {{"broker", b.name}});
         brokers_[b.name] = std::move(conn);
     }
+    // Plugins are loaded and every sink's config checked before anything is delivered; a
+    // refused plugin stops the start with the same file:line:column messages as `check`.
+    std::vector<config::ConfigProblem> pluginProblems;
+    plugins_ =
+        std::make_unique<plugin::PluginHost>(config_, pluginProblems, metrics_, clock_, true);
+    if (!pluginProblems.empty()) {
+        std::string all;
+        for (const auto& p : pluginProblems)
+            all += "\n" + config::formatProblem(p);
+        throw std::runtime_error("plugins refused:" + all);
+    }
     auto makeFactory = [this](const config::OutputSpec& spec) -> delivery::OutputClientFactory {
+        if (spec.kind == config::OutputSpec::Kind::Sink) return plugins_->sinkClientFactory(spec);
         if (spec.kind == config::OutputSpec::Kind::Mqtt) {
             auto conn = brokers_.at(spec.mqtt.broker);
             return
@@ -193,6 +205,7 @@ void Hub::stop() {
     for (auto& in : mqttInputs_)
         in->stop();
     if (dispatcher_) dispatcher_->stop();
+    if (plugins_) plugins_->stop();
     for (auto& [_, conn] : brokers_)
         conn->stop(std::chrono::milliseconds(2000));
     if (writer_) writer_->stop();

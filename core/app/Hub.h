@@ -15,6 +15,7 @@
 #include "core/ingest/MqttIngress.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
+#include "core/plugin/PluginHost.h"
 #include "core/store/Checkpointer.h"
 #include "core/store/Journal.h"
 #include "core/transport/http/HttpServer.h"
@@ -50,6 +51,7 @@ private:
     std::mutex readerMu_;
     std::unique_ptr<pipeline::JournalWriter> writer_;
     std::map<std::string, std::shared_ptr<transport::mqtt::MqttConnection>> brokers_;
+    std::unique_ptr<plugin::PluginHost> plugins_; // outlives the dispatcher's sink clients
     std::unique_ptr<delivery::Dispatcher> dispatcher_;
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path
     std::vector<std::unique_ptr<ingest::MqttIngress>> mqttInputs_;

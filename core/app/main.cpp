@@ -14,7 +14,7 @@
 #include "core/app/Hub.h"
 #include "core/config/ConfigLoader.h"
 #include "core/observability/Log.h"
-#include "core/plugin/PluginLibrary.h"
+#include "core/plugin/PluginHost.h"
 #include "core/store/Journal.h"
 #include "core/util/Clock.h"
 
@@ -179,6 +179,17 @@ int cmdRun(const Args& a) {
 int cmdCheck(const Args& a) {
     auto cfg = loadConfig(a);
     if (!cfg) return 1;
+    // Plugins are loaded (not started) so each sink's config meets its component's spec.
+    std::vector<ow::config::ConfigProblem> problems;
+    ow::observability::Metrics metrics;
+    ow::util::SystemClock clock;
+    ow::plugin::PluginHost host(*cfg, problems, metrics, clock, /*createInstances=*/false);
+    for (const auto& p : problems)
+        std::cerr << ow::config::formatProblem(p) << "\n";
+    if (!problems.empty()) {
+        std::cerr << problems.size() << " problem(s) in " << a.config << "\n";
+        return 1;
+    }
     std::cout << a.config << ": OK (" << cfg->inputs.size() << " inputs, " << cfg->outputs.size()
               << " outputs, " << cfg->routes.size() << " routes, " << cfg->files.size()
               << " files)\n";

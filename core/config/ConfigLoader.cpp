@@ -272,6 +272,7 @@ private:
             config_.hub.dataDir = (main.dir / config_.hub.dataDir).lexically_normal().string();
         checkRouteTargets();
         checkBrokerReferences();
+        checkSinkReferences();
 
         // Problems are found section by section and some only after every file is read;
         // sorting restores file order so operators can fix them top to bottom.
@@ -389,10 +390,10 @@ private:
                                   "include, inputs, outputs, routes), got " + kindOf(root));
             return;
         }
-        static const std::vector<std::string> mainKeys = {"hub",     "include", "inputs",
-                                                          "brokers", "outputs", "routes"};
-        static const std::vector<std::string> includedKeys = {"include", "inputs", "brokers",
-                                                              "outputs", "routes"};
+        static const std::vector<std::string> mainKeys = {"hub",     "include", "inputs", "brokers",
+                                                          "plugins", "outputs", "routes"};
+        static const std::vector<std::string> includedKeys = {"include", "inputs",  "brokers",
+                                                              "plugins", "outputs", "routes"};
         for (const auto& kv : root) {
             if (!cur_->isMain && kv.first.IsScalar() && kv.first.Scalar() == "hub")
                 problem(at(kv.first),
@@ -404,6 +405,7 @@ private:
         if (cur_->isMain) readHub(root["hub"], root);
         readList(root, "inputs", [this](const YAML::Node& n, int i) { readInput(n, i); });
         readList(root, "brokers", [this](const YAML::Node& n, int i) { readBroker(n, i); });
+        readList(root, "plugins", [this](const YAML::Node& n, int i) { readPlugin(n, i); });
         readList(root, "outputs", [this](const YAML::Node& n, int i) { readOutput(n, i); });
         readList(root, "routes", [this](const YAML::Node& n, int i) { readRoute(n, i); });
         readIncludes(root["include"], root);
@@ -748,9 +750,33 @@ private:
         HubSettings& h = config_.hub;
         checkKeys(hub,
                   {"listen", "data_dir", "log_level", "max_connections",
-                   "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal",
-                   "tls"},
+                   "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal", "tls",
+                   "plugin_dirs"},
                   "in hub");
+        if (const YAML::Node dirs = hub["plugin_dirs"]; dirs.IsDefined() && !dirs.IsNull()) {
+            if (!dirs.IsSequence()) {
+                problem(at(dirs, hub),
+                        "'plugin_dirs' must be a list of folders, got " + kindOf(dirs));
+            } else {
+                for (const auto& d : dirs) {
+                    if (!d.IsScalar()) {
+                        problem(at(d, dirs),
+                                "each entry of 'plugin_dirs' must be a folder path, got " +
+                                    kindOf(d));
+                        continue;
+                    }
+                    if (auto v = substituted(d)) {
+                        std::error_code ec;
+                        std::string path = resolve(v->text);
+                        if (v->text.empty() || !fs::is_directory(path, ec))
+                            problem(v->where, "plugin directory " + named(*v, path) +
+                                                  " does not exist or is not a folder");
+                        else
+                            h.pluginDirs.push_back(path);
+                    }
+                }
+            }
+        }
         Value listen;
         std::string text;
         if (readString(hub, "listen", text, &listen)) parseListen(listen);
@@ -1033,11 +1059,42 @@ private:
         const std::string self =
             readName(item, "output", index, out.name, "_.-", false, outputNames_);
         checkKeys(item,
-                  {"name", "url", "mqtt", "mode", "connect_timeout_ms", "read_timeout_ms",
-                   "concurrency", "ordering_key", "retry", "circuit", "tls", "headers"},
+                  {"name", "url", "mqtt", "sink", "config", "mode", "connect_timeout_ms",
+                   "read_timeout_ms", "concurrency", "ordering_key", "retry", "circuit", "tls",
+                   "headers"},
                   "in " + self);
 
-        if (item["mqtt"].IsDefined()) {
+        const int targets = (item["url"].IsDefined() ? 1 : 0) + (item["mqtt"].IsDefined() ? 1 : 0) +
+                            (item["sink"].IsDefined() ? 1 : 0);
+        if (item["config"].IsDefined() && !item["sink"].IsDefined())
+            problem(at(item["config"], item),
+                    "'config' in " + self +
+                        " configures a plugin sink; add 'sink: plugin/component'");
+        if (item["sink"].IsDefined()) {
+            out.kind = OutputSpec::Kind::Sink;
+            if (targets > 1)
+                problem(
+                    at(item["sink"], item),
+                    self +
+                        " has 'sink' and also 'url' or 'mqtt'; an output delivers to one of them");
+            Value sv;
+            if (readString(item, "sink", out.sink, &sv)) {
+                auto slash = out.sink.find('/');
+                if (slash == std::string::npos || slash == 0 || slash + 1 == out.sink.size() ||
+                    out.sink.find('/', slash + 1) != std::string::npos)
+                    problem(sv.where,
+                            "'sink' must be \"<plugin>/<component>\", got " + quote(sv.raw));
+                else
+                    sinkRefs_.push_back({out.sink.substr(0, slash), sv.where, self});
+            }
+            if (const YAML::Node c = item["config"]; c.IsDefined() && !c.IsNull()) {
+                if (!c.IsMap())
+                    problem(at(c, item),
+                            "'config' of " + self + " must be a map, got " + kindOf(c));
+                else
+                    out.sinkConfig = tree(c);
+            }
+        } else if (item["mqtt"].IsDefined()) {
             out.kind = OutputSpec::Kind::Mqtt;
             if (item["url"].IsDefined())
                 problem(at(item["url"], item),
@@ -1091,6 +1148,69 @@ private:
         if (auto found = subMap(item, "tls")) readTlsClient(*found, self, out.tls);
         if (auto h = subMap(item, "headers")) readHeaders(*h, self, out.headers);
         config_.outputs.push_back(std::move(out));
+    }
+
+    // ---- plugins -----------------------------------------------------------------------
+
+    void readPlugin(const YAML::Node& item, int index) {
+        if (!item.IsMap()) {
+            problem(at(item), "each entry of 'plugins' must be a map, got " + kindOf(item));
+            return;
+        }
+        PluginSpec p;
+        p.where = at(item);
+        const std::string self = readName(item, "plugin", index, p.name, "-", false, pluginNames_);
+        checkKeys(item, {"name", "file", "sha256"}, "in " + self);
+        requireString(item, "file", p.file, self);
+        Value hv;
+        if (readString(item, "sha256", p.sha256, &hv)) {
+            const bool hex =
+                p.sha256.size() == 64 &&
+                p.sha256.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+            if (!hex)
+                problem(hv.where, "'sha256' must be 64 hexadecimal digits, got " + quote(hv.raw));
+        }
+        config_.plugins.push_back(std::move(p));
+    }
+
+    /// A plugin instance's config as written, for checking against its spec once loaded.
+    ConfigTree tree(const YAML::Node& n) {
+        ConfigTree t;
+        t.where = at(n);
+        if (n.IsScalar()) {
+            t.kind = ConfigTree::Kind::Scalar;
+            if (auto v = substituted(n)) {
+                t.text = v->text;
+                t.raw = v->raw;
+            }
+        } else if (n.IsSequence()) {
+            t.kind = ConfigTree::Kind::List;
+            for (const auto& i : n)
+                t.items.push_back(tree(i));
+        } else if (n.IsMap()) {
+            t.kind = ConfigTree::Kind::Map;
+            for (const auto& kv : n) {
+                ConfigTree v = tree(kv.second);
+                v.keyWhere = at(kv.first);
+                if (v.where.line == 0 || v.kind == ConfigTree::Kind::Null) v.where = v.keyWhere;
+                t.entries.emplace_back(kv.first.IsScalar() ? kv.first.Scalar() : std::string(),
+                                       std::move(v));
+            }
+        }
+        return t;
+    }
+
+    void checkSinkReferences() {
+        std::vector<std::string> names;
+        for (const auto& p : config_.plugins)
+            names.push_back(p.name);
+        for (const auto& r : sinkRefs_)
+            if (!pluginNames_.count(r.name))
+                problem(r.where, r.owner + " names sink of unknown plugin '" + r.name + "'" +
+                                     didYouMean(r.name, names) + " (declare it under 'plugins')");
+        if (!config_.plugins.empty() && config_.hub.pluginDirs.empty())
+            problem(config_.plugins.front().where,
+                    "plugins are declared but 'hub.plugin_dirs' names no folder to load them from");
     }
 
     // ---- MQTT --------------------------------------------------------------------------
@@ -1484,7 +1604,13 @@ private:
     std::vector<std::string> displays_;
     std::map<std::string, SourceLocation> included_;
     std::map<std::string, SourceLocation> inputNames_, inputPaths_, outputNames_, routeNames_,
-        brokerNames_;
+        brokerNames_, pluginNames_;
+    struct SinkRef {
+        std::string name; ///< the plugin part of "<plugin>/<component>"
+        SourceLocation where;
+        std::string owner;
+    };
+    std::vector<SinkRef> sinkRefs_;
     struct BrokerRef {
         std::string name;
         std::string raw;

@@ -55,6 +55,29 @@ struct HubSettings {
     Limits limits;
     JournalSettings journal;
     TlsServerSettings tls;
+    /// Folders plugin files may be loaded from (resolved against the config file's folder).
+    std::vector<std::string> pluginDirs;
+};
+
+/// A plugin instance's own configuration, kept as written, with positions, until the plugin
+/// is loaded and its config spec can check it.
+struct ConfigTree {
+    enum class Kind { Null, Scalar, List, Map };
+    Kind kind = Kind::Null;
+    std::string text; ///< Scalar, after ${ENV} substitution
+    std::string raw;  ///< Scalar as written (shown in messages instead of secrets)
+    std::vector<ConfigTree> items;
+    std::vector<std::pair<std::string, ConfigTree>> entries; ///< Map, in file order
+    SourceLocation where;
+    SourceLocation keyWhere; ///< where the key naming this value is, for map entries
+};
+
+/// A plugin library the hub loads at start.
+struct PluginSpec {
+    std::string name;   ///< must equal the name the library declares
+    std::string file;   ///< as written: a name inside a plugin directory, or an absolute path
+    std::string sha256; ///< pinned digest (hex), or empty
+    SourceLocation where;
 };
 
 struct BearerToken {
@@ -79,7 +102,7 @@ struct MqttSubscribeSettings {
 };
 
 struct InputSpec {
-    enum class Kind { Http, Mqtt };
+    enum class Kind { Http, Mqtt, Sink };
     std::string name;
     Kind kind = Kind::Http;
     std::string path;                ///< e.g. /v1/events (kind Http)
@@ -133,11 +156,13 @@ struct MqttPublishSettings {
 
 struct OutputSpec {
     enum class Mode { Structured, Binary };
-    enum class Kind { Http, Mqtt };
+    enum class Kind { Http, Mqtt, Sink };
     std::string name;
     Kind kind = Kind::Http;
     std::string url;          ///< http:// or https:// (kind Http)
     MqttPublishSettings mqtt; ///< kind Mqtt
+    std::string sink;         ///< kind Sink: "<plugin>/<component>"
+    ConfigTree sinkConfig;    ///< kind Sink: the instance's `config`
     Mode mode = Mode::Structured;
     std::int64_t connectTimeoutMs = 2000;
     std::int64_t readTimeoutMs = 10000;
@@ -171,6 +196,7 @@ struct HubConfig {
     HubSettings hub;
     std::vector<InputSpec> inputs;
     std::vector<BrokerSpec> brokers;
+    std::vector<PluginSpec> plugins;
     std::vector<OutputSpec> outputs;
     std::vector<RouteSpec> routes;
     std::vector<std::string> files; ///< the main file and every include, in load order

@@ -2,7 +2,9 @@
 // events whose type says so and throws on others that ask for it (for boundary tests).
 #include <onewindow/sdk/Plugin.h>
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace sdk = onewindow::sdk;
 
@@ -32,7 +34,25 @@ public:
     }
 };
 
+// Hangs on test.hang events (as a department system that never answers would make a naive
+// sink hang), for `hang_ms`; everything else is delivered at once.
+class SleepySink final : public sdk::Sink {
+public:
+    explicit SleepySink(sdk::Services& s) : hangMs_(s.config.get<std::int64_t>("hang_ms", 30000)) {}
+    sdk::Result deliver(const sdk::Event& e) override {
+        if (e.type == "test.hang") std::this_thread::sleep_for(std::chrono::milliseconds(hangMs_));
+        return sdk::Result::ok();
+    }
+
+private:
+    std::int64_t hangMs_;
+};
+
 void registerComponents(sdk::Registry& r) {
+    r.sink({sdk::ComponentKind::Sink, "sleepy",
+            sdk::ConfigSpec("Hangs on test.hang events.")
+                .field(sdk::Field::integer("hang_ms").defaultsTo(30000).range(0, 600000))},
+           [](sdk::Services& s) { return std::make_unique<SleepySink>(s); });
     r.processor({sdk::ComponentKind::Processor, "counter",
                  sdk::ConfigSpec("Counts the events it sees in its durable state.")
                      .field(sdk::Field::string("key").defaultsTo("count").describe(

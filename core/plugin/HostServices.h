@@ -1,0 +1,40 @@
+// The services the hub hands one plugin instance (sdk::Services): a logger and metrics that
+// carry the plugin and instance names, the hub's clock, an HTTP client, secrets from the
+// environment, and the instance's validated config.
+#pragma once
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/observability/Metrics.h"
+#include "core/util/Clock.h"
+#include "onewindow/sdk/Components.h"
+
+namespace ow::plugin {
+
+class HostServices {
+public:
+    HostServices(std::string plugin, std::string instance, onewindow::sdk::Config config,
+                 observability::Metrics& metrics, const util::Clock& clock);
+    ~HostServices();
+    onewindow::sdk::Services& services() { return services_; }
+
+private:
+    class Logger;
+    class MetricsAdapter;
+    class ClockAdapter;
+    class Http;
+    class Secrets;
+    std::unique_ptr<Logger> log_;
+    std::unique_ptr<MetricsAdapter> metrics_;
+    std::unique_ptr<ClockAdapter> clock_;
+    std::unique_ptr<Http> http_;
+    std::unique_ptr<Secrets> secrets_;
+    onewindow::sdk::Config config_;
+    onewindow::sdk::Services services_;
+};
+
+} // namespace ow::plugin

@@ -1,0 +1,233 @@
+#include "core/plugin/PluginHost.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/event/Encoding.h"
+#include "core/observability/Log.h"
+#include "core/plugin/ConfigCheck.h"
+#include "core/plugin/PluginFile.h"
+
+namespace ow::plugin {
+namespace sdk = onewindow::sdk;
+using observability::Log;
+
+namespace {
+
+constexpr std::chrono::milliseconds LifecycleDeadline{5000};
+
+delivery::DeliveryResult toDelivery(const sdk::Result& r, const std::string& who) {
+    using Outcome = delivery::DeliveryResult::Outcome;
+    switch (r.kind) {
+    case sdk::Result::Kind::Ok:
+        return {Outcome::Delivered, 0, std::nullopt, ""};
+    case sdk::Result::Kind::Reject:
+        return {Outcome::Reject, 0, std::nullopt, who + ": " + r.reason};
+    case sdk::Result::Kind::Retry:
+        break;
+    }
+    return {Outcome::Retry, 0, r.retryAfterMs, who + ": " + r.reason};
+}
+
+// Delivers rows through one sink instance. start() runs before the first delivery (and again
+// after it failed, at the lane's backoff pace), through the instance's deadline caller.
+class SinkOutputClient final : public delivery::OutputClient {
+public:
+    SinkOutputClient(std::shared_ptr<SinkInstance> inst, std::int64_t deadlineMs)
+        : inst_(std::move(inst)), deadline_(deadlineMs),
+          who_("sink " + inst_->plugin + "/" + inst_->component) {
+        if (inst_->concurrent) own_ = std::make_unique<DeadlineCaller>(who_ + " deliver()");
+    }
+    delivery::DeliveryResult deliver(const store::OutboxRow& row) override {
+        if (auto failed = ensureStarted()) return *failed;
+        sdk::Event ev;
+        try {
+            ev = toSdkEvent(*row.body);
+        } catch (const std::exception& e) {
+            return {delivery::DeliveryResult::Outcome::Reject, 0, std::nullopt,
+                    std::string("journaled event unreadable: ") + e.what()};
+        }
+        auto sink = inst_->sink;
+        auto& caller = own_ ? *own_ : *inst_->calls;
+        // The event is copied into the call: a call that overruns outlives this frame.
+        return toDelivery(
+            caller.call([sink, ev = std::move(ev)] { return sink->deliver(ev); }, deadline_), who_);
+    }
+
+private:
+    std::optional<delivery::DeliveryResult> ensureStarted() {
+        std::lock_guard lock(inst_->startMu);
+        if (inst_->started) return std::nullopt;
+        auto sink = inst_->sink;
+        auto r = inst_->calls->call([sink] { return sink->start(); }, LifecycleDeadline);
+        if (r.kind == sdk::Result::Kind::Ok) {
+            inst_->started = true;
+            Log::info("plugin", "sink started",
+                      {{"plugin", inst_->plugin}, {"output", inst_->output}});
+            return std::nullopt;
+        }
+        Log::warn("plugin", "sink failed to start; will retry",
+                  {{"plugin", inst_->plugin}, {"output", inst_->output}, {"reason", r.reason}});
+        // Start failures are transient by contract: the lane backs off and tries again.
+        return delivery::DeliveryResult{delivery::DeliveryResult::Outcome::Retry, 0, std::nullopt,
+                                        who_ + " start() failed: " + r.reason};
+    }
+
+    std::shared_ptr<SinkInstance> inst_;
+    std::chrono::milliseconds deadline_;
+    std::string who_;
+    std::unique_ptr<DeadlineCaller> own_;
+};
+
+} // namespace
+
+sdk::Event toSdkEvent(const std::string& text) {
+    auto j = nlohmann::json::parse(text);
+    sdk::Event e;
+    auto str = [](const nlohmann::json& v) {
+        return v.is_string() ? v.get<std::string>() : v.dump();
+    };
+    for (const auto& [k, v] : j.items()) {
+        if (k == "id")
+            e.id = str(v);
+        else if (k == "source")
+            e.source = str(v);
+        else if (k == "type")
+            e.type = str(v);
+        else if (k == "subject")
+            e.subject = str(v);
+        else if (k == "time")
+            e.time = str(v);
+        else if (k == "datacontenttype")
+            e.dataContentType = str(v);
+        else if (k == "dataschema")
+            e.dataSchema = str(v);
+        else if (k == "specversion" || k == "data" || k == "data_base64")
+            continue;
+        else
+            e.extensions[k] = str(v);
+    }
+    if (j.contains("data_base64")) {
+        auto bytes = event::base64Decode(j["data_base64"].get<std::string>());
+        e.data = bytes.value_or("");
+        e.dataIsJson = false;
+    } else if (j.contains("data")) {
+        const auto& d = j["data"];
+        const bool jsonType =
+            e.dataContentType.empty() || e.dataContentType.find("json") != std::string::npos;
+        if (d.is_string() && !jsonType) {
+            e.data = d.get<std::string>();
+            e.dataIsJson = false;
+        } else {
+            e.data = d.dump();
+        }
+    } else {
+        e.dataIsJson = false;
+    }
+    return e;
+}
+
+PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigProblem>& problems,
+                       observability::Metrics& metrics, const util::Clock& clock,
+                       bool createInstances) {
+    for (const auto& p : cfg.plugins) {
+        auto file =
+            checkPluginFile(cfg.hub.pluginDirs, p.file,
+                            p.sha256.empty() ? std::nullopt : std::optional<std::string>(p.sha256));
+        if (!file.ok()) {
+            problems.push_back({p.where, "plugin '" + p.name + "': " + file.error});
+            continue;
+        }
+        try {
+            auto lib = PluginLibrary::load(file.path);
+            if (lib->name() != p.name) {
+                problems.push_back({p.where, "plugin file " + file.path + " declares the name '" +
+                                                 lib->name() + "', the configuration expects '" +
+                                                 p.name + "'"});
+                continue;
+            }
+            libraries_[p.name] = std::move(lib);
+        } catch (const std::exception& e) {
+            problems.push_back({p.where, e.what()});
+        }
+    }
+    for (const auto& o : cfg.outputs) {
+        if (o.kind != config::OutputSpec::Kind::Sink) continue;
+        const auto slash = o.sink.find('/');
+        const std::string pluginName = o.sink.substr(0, slash);
+        const std::string component = o.sink.substr(slash + 1);
+        auto lib = libraries_.find(pluginName);
+        if (lib == libraries_.end()) continue; // the plugin's own problem is reported already
+        const auto* c = lib->second->find(component);
+        if (!c || c->info.kind != sdk::ComponentKind::Sink) {
+            std::vector<std::string> sinks;
+            for (const auto& rc : lib->second->components())
+                if (rc.info.kind == sdk::ComponentKind::Sink)
+                    sinks.push_back(pluginName + "/" + rc.info.name);
+            std::string list;
+            for (const auto& s : sinks)
+                list += (list.empty() ? "" : ", ") + s;
+            problems.push_back(
+                {o.where,
+                 "output '" + o.name + "': plugin '" + pluginName + "' has no sink '" + component +
+                     "'" + (list.empty() ? " (it has no sinks)" : " (its sinks: " + list + ")")});
+            continue;
+        }
+        const std::string owner = "output '" + o.name + "' (sink " + o.sink + ")";
+        const std::size_t before = problems.size();
+        auto conf = checkConfig(c->info.spec, o.sinkConfig, owner, o.where, problems);
+        if (problems.size() != before || !createInstances) continue;
+
+        auto inst = std::make_shared<SinkInstance>();
+        inst->plugin = pluginName;
+        inst->component = component;
+        inst->output = o.name;
+        inst->concurrent = c->info.concurrent;
+        inst->services =
+            std::make_unique<HostServices>(pluginName, o.name, std::move(conf), metrics, clock);
+        try {
+            inst->sink = lib->second->createSink(component, inst->services->services());
+        } catch (const std::exception& e) {
+            problems.push_back({o.where, "output '" + o.name + "': " + e.what()});
+            continue;
+        }
+        inst->calls = std::make_unique<DeadlineCaller>("sink " + o.sink);
+        metrics.gaugeFunction("onewindow_plugin_stuck",
+                              "1 while a call into the plugin instance overran its deadline",
+                              [w = std::weak_ptr<SinkInstance>(inst)] {
+                                  auto i = w.lock();
+                                  return i && i->calls->stuck() ? 1.0 : 0.0;
+                              },
+                              {{"plugin", pluginName}, {"instance", o.name}});
+        sinks_[o.name] = std::move(inst);
+    }
+}
+
+PluginHost::~PluginHost() {
+    stop();
+}
+
+delivery::OutputClientFactory PluginHost::sinkClientFactory(const config::OutputSpec& output) {
+    auto inst = sinks_.at(output.name);
+    std::int64_t deadline = output.readTimeoutMs;
+    return [inst, deadline] { return std::make_unique<SinkOutputClient>(inst, deadline); };
+}
+
+void PluginHost::stop() {
+    for (auto& [name, inst] : sinks_) {
+        std::lock_guard lock(inst->startMu);
+        if (!inst->started || inst->stopped) continue;
+        inst->stopped = true;
+        auto sink = inst->sink;
+        auto r = inst->calls->call(
+            [sink] {
+                sink->stop();
+                return sdk::Result::ok();
+            },
+            LifecycleDeadline);
+        if (r.kind != sdk::Result::Kind::Ok)
+            Log::warn("plugin", "sink did not stop cleanly",
+                      {{"plugin", inst->plugin}, {"output", name}, {"reason", r.reason}});
+    }
+}
+
+} // namespace ow::plugin

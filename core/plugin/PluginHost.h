@@ -1,0 +1,62 @@
+// Loads the configured plugins and keeps the component instances the configuration names.
+// Plugin files are checked (PluginFile) and their declarations verified (PluginLibrary)
+// before anything in them runs; each instance's config is checked against its spec. A
+// plugin's exception or hang is contained here: it becomes a retry or a dead letter for the
+// event at hand, never a crash or a stall of another route.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config/ConfigLoader.h"
+#include "core/config/HubConfig.h"
+#include "core/delivery/OutputClient.h"
+#include "core/observability/Metrics.h"
+#include "core/plugin/DeadlineCaller.h"
+#include "core/plugin/HostServices.h"
+#include "core/plugin/PluginLibrary.h"
+#include "core/util/Clock.h"
+
+namespace ow::plugin {
+
+/// One configured sink: the plugin's object, its services, and whether start() succeeded.
+struct SinkInstance {
+    std::string plugin, component, output;
+    bool concurrent = false;
+    std::unique_ptr<HostServices> services; // outlives `sink` (declared first)
+    std::shared_ptr<onewindow::sdk::Sink> sink;
+    std::unique_ptr<DeadlineCaller> calls; // lifecycle, and deliveries of non-concurrent sinks
+    std::mutex startMu;
+    bool started = false;
+    bool stopped = false;
+};
+
+class PluginHost {
+public:
+    /// Loads every plugin of `cfg` and checks every sink output against its component; each
+    /// refusal is appended to `problems` at the plugin entry's or output's location.
+    /// Instances are created only when `createInstances` (not for `onewindow check`).
+    PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigProblem>& problems,
+               observability::Metrics& metrics, const util::Clock& clock, bool createInstances);
+    ~PluginHost();
+
+    /// The delivery client factory for a sink output (one client per lane worker).
+    delivery::OutputClientFactory sinkClientFactory(const config::OutputSpec& output);
+    /// Calls stop() on every started instance (bounded by a deadline each). Idempotent.
+    void stop();
+
+    [[nodiscard]] const std::map<std::string, std::shared_ptr<PluginLibrary>>& libraries() const {
+        return libraries_;
+    }
+
+private:
+    std::map<std::string, std::shared_ptr<PluginLibrary>> libraries_;
+    std::map<std::string, std::shared_ptr<SinkInstance>> sinks_; // by output name
+};
+
+/// The event of an outbox row as plugins see it.
+onewindow::sdk::Event toSdkEvent(const std::string& cloudEventJson);
+
+} // namespace ow::plugin

@@ -1,0 +1,156 @@
+// Plugin sinks inside the running hub: an output names `sink: plugin/component`; a sink that
+// rejects, throws or hangs sends the event at hand to retry and the dead-letter queue with the
+// plugin's message, and never delays another route; bad plugins and bad sink configs are
+// refused at start and by `onewindow check` with file:line:column messages.
+#include "tests/integration/HubFixture.h"
+
+#include <filesystem>
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/Receiver.h"
+
+using namespace ow;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A plugin directory as an operator would keep it: 0755, files 0644.
+std::string pluginDir(const testkit::TempDir& dir, const std::vector<std::string>& plugins) {
+    std::string d = dir.file("plugins");
+    fs::create_directory(d);
+    ::chmod(d.c_str(), 0755);
+    for (const auto& p : plugins) {
+        std::string to = d + "/" + p + ".so";
+        fs::copy_file(std::string(OW_TEST_PLUGIN_DIR) + "/" + p + ".so", to);
+        ::chmod(to.c_str(), 0644);
+    }
+    return d;
+}
+
+std::string config(const std::string& plugins, const std::string& rxUrl,
+                   const std::string& pickyConfig = "{ mode: strict }",
+                   const std::string& file = "ow_test_plugin_good.so") {
+    return R"(
+hub: { plugin_dirs: [ ")" +
+           plugins + R"(" ] }
+inputs:
+  - { name: events, path: /v1/events }
+plugins:
+  - { name: test-good, file: )" +
+           file + R"( }
+outputs:
+  - name: picky
+    sink: test-good/picky
+    config: )" +
+           pickyConfig + R"(
+    read_timeout_ms: 2000
+    retry: { initial_delay_ms: 20, max_delay_ms: 50, max_attempts: 3 }
+  - name: sleepy
+    sink: test-good/sleepy
+    read_timeout_ms: 200
+    retry: { initial_delay_ms: 20, max_delay_ms: 50, max_attempts: 2 }
+    circuit: { failure_threshold: 100 }
+  - { name: rx, url: ")" +
+           rxUrl + R"(" }
+routes:
+  - { name: to-picky, match: { type: "test.*" }, to: [ picky ] }
+  - { name: to-sleepy, match: { type: "test.hang" }, to: [ sleepy ] }
+  - { name: all, to: [ rx ] }
+)";
+}
+
+nlohmann::json deadLetters(itest::Hub& hub) {
+    auto [code, out] = hub.cli({"dlq", "list", "--json"});
+    REQUIRE(code == 0);
+    return nlohmann::json::parse(out);
+}
+
+std::string reasonFor(const nlohmann::json& dead, const std::string& output,
+                      const std::string& id) {
+    for (const auto& d : dead)
+        if (d["output"] == output && d["event_id"] == id) return d["last_error"];
+    return "";
+}
+
+} // namespace
+
+TEST_CASE("Plugin sinks: rejects, throws and hangs are contained to their own output",
+          "[integration][plugin]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    itest::Hub hub(dir, config(pluginDir(dir, {"ow_test_plugin_good"}), rx.url("/events")));
+    hub.start();
+
+    // The hanging event first: while its sink is stuck, everything else must still flow.
+    REQUIRE(testkit::postCloudEvent(hub.url(), itest::event("hang-1", "test.hang")).status == 202);
+    for (int i = 0; i < 5; ++i)
+        REQUIRE(
+            testkit::postCloudEvent(hub.url(), itest::event("ok-" + std::to_string(i), "test.ok"))
+                .status == 202);
+    REQUIRE(testkit::postCloudEvent(hub.url(), itest::event("rej-1", "test.reject")).status == 202);
+    REQUIRE(testkit::postCloudEvent(hub.url(), itest::event("throw-1", "test.throw")).status ==
+            202);
+
+    // Every event reaches the HTTP route, hang or no hang.
+    REQUIRE(rx.waitForDelivered(8, 20s));
+    // The picky sink delivered the six it accepts (5 ok + the hang event).
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            return hub.metric(
+                       "onewindow_deliveries_total{output=\"picky\",outcome=\"delivered\"}") == 6;
+        },
+        20s));
+    nlohmann::json dead;
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            dead = deadLetters(hub);
+            return dead.size() == 3;
+        },
+        30s));
+    CHECK(reasonFor(dead, "picky", "rej-1") == "sink test-good/picky: type test.reject is refused");
+    CHECK_THAT(reasonFor(dead, "picky", "throw-1"),
+               Catch::Contains("gave up after 3 attempts") &&
+                   Catch::Contains("threw: sink asked to throw"));
+    auto hang = reasonFor(dead, "sleepy", "hang-1");
+    CHECK_THAT(hang, Catch::Contains("gave up after 2 attempts"));
+    CHECK((hang.find("did not return within 200 ms") != std::string::npos ||
+           hang.find("is stuck") != std::string::npos));
+    CHECK(hub.metric("onewindow_plugin_stuck{plugin=\"test-good\",instance=\"sleepy\"}") == 1);
+    CHECK(hub.running());
+    // A clean stop does not wait for the stuck call.
+    auto exit = hub.terminate();
+    CHECK(exit.exited);
+    CHECK(exit.code == 0);
+}
+
+TEST_CASE("Plugin sinks: a bad sink config or a wrong-ABI plugin is refused with its position",
+          "[integration][plugin]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    auto plugins = pluginDir(dir, {"ow_test_plugin_good", "ow_test_plugin_bad_abi"});
+
+    itest::Hub bad(dir, config(plugins, rx.url("/events"), "{ mode: strct, colour: red }"), "bad");
+    auto [code, out] = bad.cli({"check"});
+    CHECK(code == 1);
+    CHECK_THAT(out, Catch::Contains("bad.yaml:10:28: unknown key 'colour' in 'config' of output "
+                                    "'picky' (sink test-good/picky)"));
+    CHECK_THAT(out, Catch::Contains("bad.yaml:10:21: 'mode' must be one of strict, lenient, got "
+                                    "\"strct\" (did you mean 'strict'?)"));
+
+    itest::Hub abi(dir, config(plugins, rx.url("/events"), "{}", "ow_test_plugin_bad_abi.so"),
+                   "abi");
+    auto [code2, out2] = abi.cli({"check"});
+    CHECK(code2 == 1);
+    CHECK_THAT(out2,
+               Catch::Contains("was built for plugin ABI 999 (SDK 9.9.9); this hub speaks ABI 1: "
+                               "rebuild the plugin against OneWindow SDK"));
+
+    itest::Hub good(dir, config(plugins, rx.url("/events")), "good");
+    auto [code3, out3] = good.cli({"check"});
+    INFO(out3);
+    CHECK(code3 == 0);
+}

@@ -1,0 +1,191 @@
+// Plugin configuration: the `plugins` section and sink outputs in the hub's YAML, and each
+// sink instance's `config` checked against its component's spec with file:line:column errors.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "core/config/ConfigLoader.h"
+#include "core/plugin/ConfigCheck.h"
+#include "tests/support/TempDir.h"
+
+using namespace ow;
+namespace sdk = onewindow::sdk;
+
+namespace {
+
+config::LoadResult load(const testkit::TempDir& dir, const std::string& text,
+                        std::map<std::string, std::string> env = {}) {
+    return config::loadConfigText(text, "test.yaml", dir.path(),
+                                  [env](const std::string& n) -> std::optional<std::string> {
+                                      auto it = env.find(n);
+                                      if (it == env.end()) return std::nullopt;
+                                      return it->second;
+                                  });
+}
+
+std::string dump(const std::vector<config::ConfigProblem>& ps) {
+    std::string out;
+    for (const auto& p : ps)
+        out += config::formatProblem(p) + "\n";
+    return out;
+}
+
+sdk::ConfigSpec registrySpec() {
+    return sdk::ConfigSpec("Business registration")
+        .field(sdk::Field::string("base_url").required().describe("REST endpoint"))
+        .field(sdk::Field::integer("timeout_ms").defaultsTo(5000).range(100, 60000))
+        .field(sdk::Field::number("ratio").range(0, 1))
+        .field(sdk::Field::boolean("verify").defaultsTo(true))
+        .field(sdk::Field::oneOf("mode", {"rest", "batch"}).defaultsTo("rest"))
+        .field(sdk::Field::stringList("items"))
+        .field(sdk::Field::secret("api_key"));
+}
+
+} // namespace
+
+TEST_CASE("Plugin config: plugins and sink outputs are read with their positions", "[plugin]") {
+    testkit::TempDir dir;
+    std::filesystem::create_directory(dir.file("plugins"));
+    auto r = load(dir, R"(hub:
+  plugin_dirs: [ plugins ]
+plugins:
+  - { name: commerce, file: commerce.so, sha256: "ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789" }
+outputs:
+  - name: gongshang
+    sink: commerce/registry
+    config:
+      base_url: "http://127.0.0.1:9/x"
+      api_key: ${KEY}
+routes:
+  - { name: all, to: [ gongshang ] }
+)",
+                  {{"KEY", "s3cret"}});
+    INFO(dump(r.problems));
+    REQUIRE(r.ok());
+    REQUIRE(r.config.hub.pluginDirs.size() == 1);
+    CHECK(r.config.hub.pluginDirs[0] == dir.file("plugins"));
+    REQUIRE(r.config.plugins.size() == 1);
+    CHECK(r.config.plugins[0].file == "commerce.so");
+    const auto& o = r.config.outputs.at(0);
+    CHECK(o.kind == config::OutputSpec::Kind::Sink);
+    CHECK(o.sink == "commerce/registry");
+    REQUIRE(o.sinkConfig.entries.size() == 2);
+    CHECK(o.sinkConfig.entries[1].second.text == "s3cret");
+    CHECK(o.sinkConfig.entries[1].second.raw == "${KEY}");
+    CHECK(o.sinkConfig.entries[0].second.where.line == 9);
+}
+
+TEST_CASE("Plugin config: a bad plugins section is reported where it is written", "[plugin]") {
+    testkit::TempDir dir;
+    auto r = load(dir, R"(hub:
+  plugin_dirs: [ nowhere ]
+plugins:
+  - { name: commerce, file: commerce.so, sha256: "xyz" }
+outputs:
+  - { name: a, sink: "commerce" }
+  - { name: b, sink: comerce/registry }
+  - { name: c, url: "http://127.0.0.1:9/", config: { x: 1 } }
+  - { name: d, sink: commerce/registry, url: "http://127.0.0.1:9/" }
+routes:
+  - { name: all, to: [ a, b, c, d ] }
+)");
+    auto text = dump(r.problems);
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains("test.yaml:2:18: plugin directory '" + dir.file("nowhere") +
+                                     "' does not exist or is not a folder"));
+    CHECK_THAT(text, Catch::Contains("test.yaml:4:50: 'sha256' must be 64 hexadecimal digits"));
+    CHECK_THAT(text,
+               Catch::Contains(
+                   "test.yaml:6:22: 'sink' must be \"<plugin>/<component>\", got \"commerce\""));
+    CHECK_THAT(text, Catch::Contains("test.yaml:7:22: output 'b' names sink of unknown plugin "
+                                     "'comerce' (did you mean 'commerce'?)"));
+    CHECK_THAT(text,
+               Catch::Contains("test.yaml:8:52: 'config' in output 'c' configures a plugin sink"));
+    CHECK_THAT(text, Catch::Contains("has 'sink' and also 'url' or 'mqtt'"));
+    CHECK_THAT(text, Catch::Contains("test.yaml:4:5: plugins are declared but 'hub.plugin_dirs'"));
+}
+
+TEST_CASE("Plugin config: an instance's config is checked against the component's spec",
+          "[plugin]") {
+    testkit::TempDir dir;
+    std::filesystem::create_directory(dir.file("p"));
+    auto r = load(dir, R"(hub: { plugin_dirs: [ p ] }
+plugins:
+  - { name: commerce, file: commerce.so }
+outputs:
+  - name: gongshang
+    sink: commerce/registry
+    config:
+      base_urll: "http://x"
+      timeout_ms: 50
+      ratio: abc
+      verify: maybe
+      mode: rst
+      items: plain
+      api_key: "written-in-the-file"
+routes:
+  - { name: all, to: [ gongshang ] }
+)");
+    INFO(dump(r.problems));
+    REQUIRE(r.ok());
+    std::vector<config::ConfigProblem> problems;
+    const auto& o = r.config.outputs.at(0);
+    auto conf =
+        plugin::checkConfig(registrySpec(), o.sinkConfig,
+                            "output 'gongshang' (sink commerce/registry)", o.where, problems);
+    auto text = dump(problems);
+    INFO(text);
+    const std::string in = " in 'config' of output 'gongshang' (sink commerce/registry)";
+    CHECK_THAT(text, Catch::Contains("test.yaml:8:7: unknown key 'base_urll'" + in +
+                                     " (did you mean 'base_url'?)"));
+    CHECK_THAT(text, Catch::Contains("missing required key 'base_url'" + in + " (REST endpoint)"));
+    CHECK_THAT(
+        text,
+        Catch::Contains("test.yaml:9:19: 'timeout_ms' must be between 100 and 60000, got 50" + in));
+    CHECK_THAT(text,
+               Catch::Contains("test.yaml:10:14: 'ratio' must be a number, got \"abc\"" + in));
+    CHECK_THAT(text, Catch::Contains(
+                         "test.yaml:11:15: 'verify' must be true or false, got \"maybe\"" + in));
+    CHECK_THAT(text,
+               Catch::Contains("test.yaml:12:13: 'mode' must be one of rest, batch, got \"rst\" "
+                               "(did you mean 'rest'?)" +
+                               in));
+    CHECK_THAT(text, Catch::Contains("test.yaml:13:14: 'items' must be a list of strings" + in));
+    CHECK_THAT(text, Catch::Contains("test.yaml:14:16: 'api_key' is a secret: give it as ${NAME}"));
+    CHECK(problems.size() == 8);
+}
+
+TEST_CASE("Plugin config: valid values are typed and defaults filled in", "[plugin]") {
+    testkit::TempDir dir;
+    std::filesystem::create_directory(dir.file("p"));
+    auto r = load(dir, R"(hub: { plugin_dirs: [ p ] }
+plugins:
+  - { name: commerce, file: commerce.so }
+outputs:
+  - name: gongshang
+    sink: commerce/registry
+    config:
+      base_url: "http://127.0.0.1:9/x"
+      ratio: 0.25
+      items: [ "SS-01", "SS-02" ]
+      api_key: ${KEY}
+routes:
+  - { name: all, to: [ gongshang ] }
+)",
+                  {{"KEY", "k-123"}});
+    REQUIRE(r.ok());
+    std::vector<config::ConfigProblem> problems;
+    const auto& o = r.config.outputs.at(0);
+    auto conf =
+        plugin::checkConfig(registrySpec(), o.sinkConfig, "output 'gongshang'", o.where, problems);
+    INFO(dump(problems));
+    REQUIRE(problems.empty());
+    CHECK(conf.get<std::string>("base_url") == "http://127.0.0.1:9/x");
+    CHECK(conf.get<std::int64_t>("timeout_ms") == 5000);
+    CHECK(conf.get<double>("ratio") == 0.25);
+    CHECK(conf.get<bool>("verify") == true);
+    CHECK(conf.get<std::string>("mode") == "rest");
+    CHECK(conf.get<std::vector<std::string>>("items") ==
+          std::vector<std::string>{"SS-01", "SS-02"});
+    CHECK(conf.get<std::string>("api_key") == "k-123");
+}
