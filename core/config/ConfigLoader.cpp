@@ -1193,8 +1193,8 @@ private:
                 ConfigTree v = tree(kv.second);
                 v.keyWhere = at(kv.first);
                 if (v.where.line == 0 || v.kind == ConfigTree::Kind::Null) v.where = v.keyWhere;
-                t.entries.emplace_back(kv.first.IsScalar() ? kv.first.Scalar() : std::string(),
-                                       std::move(v));
+                v.key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+                t.items.push_back(std::move(v));
             }
         }
         return t;

@@ -66,10 +66,12 @@ struct ConfigTree {
     Kind kind = Kind::Null;
     std::string text; ///< Scalar, after ${ENV} substitution
     std::string raw;  ///< Scalar as written (shown in messages instead of secrets)
+    /// List items; for a Map its entries in file order, each with its `key` (one vector of
+    /// the type itself, because a container of pairs of an incomplete type is not portable).
     std::vector<ConfigTree> items;
-    std::vector<std::pair<std::string, ConfigTree>> entries; ///< Map, in file order
+    std::string key; ///< for an entry of a Map
     SourceLocation where;
-    SourceLocation keyWhere; ///< where the key naming this value is, for map entries
+    SourceLocation keyWhere; ///< where `key` is written
 };
 
 /// A plugin library the hub loads at start.

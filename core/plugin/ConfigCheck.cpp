@@ -106,15 +106,15 @@ sdk::Config checkConfig(const sdk::ConfigSpec& spec, const ConfigTree& tree,
         known.push_back(f.name);
     const std::string in = " in 'config' of " + owner;
 
-    for (const auto& [key, value] : tree.entries)
-        if (std::find(known.begin(), known.end(), key) == known.end())
-            problem(value.keyWhere,
-                    "unknown key '" + key + "'" + in + config::didYouMean(key, known));
+    for (const auto& entry : tree.items)
+        if (std::find(known.begin(), known.end(), entry.key) == known.end())
+            problem(entry.keyWhere,
+                    "unknown key '" + entry.key + "'" + in + config::didYouMean(entry.key, known));
 
     for (const auto& f : spec.fields) {
         const ConfigTree* given = nullptr;
-        for (const auto& [key, value] : tree.entries)
-            if (key == f.name) given = &value;
+        for (const auto& entry : tree.items)
+            if (entry.key == f.name) given = &entry;
         if (!given || given->kind == ConfigTree::Kind::Null) {
             if (f.isRequired) {
                 problem(given ? given->keyWhere : (tree.where.line ? tree.where : ownerWhere),

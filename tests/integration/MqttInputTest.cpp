@@ -185,9 +185,23 @@ routes:
         REQUIRE(pub->publish(mqtt::make_message("hall/payments",
                                                 itest::event("sh-" + std::to_string(i)), 1, false))
                     ->wait_for(5s));
-    REQUIRE(testkit::waitUntil(
-        [&] { return rx.deliveredCount() == baseDelivered + static_cast<std::size_t>(Messages); },
-        30s));
+    if (!testkit::waitUntil(
+            [&] {
+                return rx.deliveredCount() == baseDelivered + static_cast<std::size_t>(Messages);
+            },
+            30s)) {
+        // Say which messages went missing and what each hub saw, so a rare failure can be
+        // diagnosed from the CI log alone.
+        std::string missing;
+        for (int i = 0; i < Messages; ++i)
+            if (rx.multiplicity("sh-" + std::to_string(i)) == 0)
+                missing += " sh-" + std::to_string(i);
+        FAIL("not delivered:" << missing << "\nhub a accepted " << accepted(a) - baseA
+                              << ", hub b accepted " << accepted(b) - baseB << "\nhub a log:\n"
+                              << a.log() << "\nhub b log:\n"
+                              << b.log() << "\nbroker log:\n"
+                              << broker.log());
+    }
     for (int i = 0; i < Messages; ++i)
         CHECK(rx.multiplicity("sh-" + std::to_string(i)) == 1);
     int na = accepted(a) - baseA, nb = accepted(b) - baseB;

@@ -69,10 +69,10 @@ routes:
     const auto& o = r.config.outputs.at(0);
     CHECK(o.kind == config::OutputSpec::Kind::Sink);
     CHECK(o.sink == "commerce/registry");
-    REQUIRE(o.sinkConfig.entries.size() == 2);
-    CHECK(o.sinkConfig.entries[1].second.text == "s3cret");
-    CHECK(o.sinkConfig.entries[1].second.raw == "${KEY}");
-    CHECK(o.sinkConfig.entries[0].second.where.line == 9);
+    REQUIRE(o.sinkConfig.items.size() == 2);
+    CHECK(o.sinkConfig.items[1].text == "s3cret");
+    CHECK(o.sinkConfig.items[1].raw == "${KEY}");
+    CHECK(o.sinkConfig.items[0].where.line == 9);
 }
 
 TEST_CASE("Plugin config: a bad plugins section is reported where it is written", "[plugin]") {
