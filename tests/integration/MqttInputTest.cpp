@@ -185,11 +185,14 @@ routes:
         REQUIRE(pub->publish(mqtt::make_message("hall/payments",
                                                 itest::event("sh-" + std::to_string(i)), 1, false))
                     ->wait_for(5s));
-    if (!testkit::waitUntil(
-            [&] {
-                return rx.deliveredCount() == baseDelivered + static_cast<std::size_t>(Messages);
-            },
-            30s)) {
+    // A probe still on its way when the baseline was taken may arrive later, so count the
+    // messages of this run by id, not by totals.
+    auto allDelivered = [&] {
+        for (int i = 0; i < Messages; ++i)
+            if (rx.multiplicity("sh-" + std::to_string(i)) == 0) return false;
+        return true;
+    };
+    if (!testkit::waitUntil(allDelivered, 30s)) {
         // Say which messages went missing and what each hub saw, so a rare failure can be
         // diagnosed from the CI log alone.
         std::string missing;
@@ -202,13 +205,16 @@ routes:
                               << b.log() << "\nbroker log:\n"
                               << broker.log());
     }
+    // Each message handled once: delivered exactly once, so not journaled by both hubs.
     for (int i = 0; i < Messages; ++i)
         CHECK(rx.multiplicity("sh-" + std::to_string(i)) == 1);
     int na = accepted(a) - baseA, nb = accepted(b) - baseB;
-    INFO("hub a accepted " << na << ", hub b accepted " << nb);
-    CHECK(na + nb == Messages);
+    INFO("hub a accepted " << na << ", hub b accepted " << nb << " (late probes included)");
+    CHECK(na + nb >= Messages);
+    CHECK(na + nb <= Messages + probes);
     CHECK(na > 0);
     CHECK(nb > 0);
+    CHECK(rx.deliveredCount() >= baseDelivered + static_cast<std::size_t>(Messages));
     pub->disconnect()->wait_for(5s);
 }
 
