@@ -123,7 +123,7 @@ sdk::Config checkConfig(const sdk::ConfigSpec& spec, const ConfigTree& tree,
             } else if (f.defaultValue) {
                 // A default the spec cannot parse is the plugin's bug; say so plainly.
                 if (f.type == sdk::FieldType::StringList) {
-                    out.set(f.name, std::vector<std::string>{*f.defaultValue});
+                    out.set(f.name, sdk::splitListDefault(*f.defaultValue));
                 } else {
                     std::string error;
                     if (auto v = parseScalar(f, *f.defaultValue, error))

@@ -14,8 +14,8 @@ class HostServices::Logger final : public sdk::Logger {
 public:
     Logger(std::string plugin, std::string instance)
         : plugin_(std::move(plugin)), instance_(std::move(instance)) {}
-    void log(sdk::LogLevel level, const std::string& message,
-             const std::map<std::string, std::string>& fields) override {
+    void write(sdk::LogLevel level, const std::string& message,
+               const std::map<std::string, std::string>& fields) override {
         nlohmann::json f = {{"plugin", plugin_}, {"instance", instance_}};
         for (const auto& [k, v] : fields)
             f[k] = v;

@@ -51,12 +51,17 @@ enum class LogLevel { Debug, Info, Warn, Error };
 class ONEWINDOW_SDK_API Logger {
 public:
     virtual ~Logger() = default;
-    virtual void log(LogLevel level, const std::string& message,
-                     const std::map<std::string, std::string>& fields = {}) = 0;
-    void debug(const std::string& m) { log(LogLevel::Debug, m); }
-    void info(const std::string& m) { log(LogLevel::Info, m); }
-    void warn(const std::string& m) { log(LogLevel::Warn, m); }
-    void error(const std::string& m) { log(LogLevel::Error, m); }
+    /// What an implementation provides (the hub's, or the test kit's recording logger).
+    virtual void write(LogLevel level, const std::string& message,
+                       const std::map<std::string, std::string>& fields) = 0;
+    void log(LogLevel level, const std::string& message,
+             const std::map<std::string, std::string>& fields = {}) {
+        write(level, message, fields);
+    }
+    void debug(const std::string& m) { write(LogLevel::Debug, m, {}); }
+    void info(const std::string& m) { write(LogLevel::Info, m, {}); }
+    void warn(const std::string& m) { write(LogLevel::Warn, m, {}); }
+    void error(const std::string& m) { write(LogLevel::Error, m, {}); }
 };
 
 /// Metrics on the hub's /metrics, labelled with plugin and instance. Handles stay valid for
@@ -113,8 +118,10 @@ public:
     virtual HttpResponse send(const HttpRequest& request) = 0;
 };
 
-/// Secrets by reference: the name given in the instance config (`${NAME}` or a file
-/// reference) is resolved by the hub; the value is never logged.
+/// Secrets looked up at run time by name (environment variables of the hub process), for a
+/// plugin that learns which secret it needs only while running. A secret the instance config
+/// names is simpler: declare the key with Field::secret, the operator writes ${NAME}, and the
+/// Config holds the resolved value. Never log either.
 class ONEWINDOW_SDK_API Secrets {
 public:
     virtual ~Secrets() = default;
@@ -156,7 +163,8 @@ public:
     virtual Result start() { return Result::ok(); }
     /// Ok commits the context's effects; Retry and Reject discard them.
     virtual Result process(const Event& event, ProcessContext& ctx) = 0;
-    /// A timer set earlier fell due (possibly late, after a restart).
+    /// A timer set earlier fell due (possibly late, after a restart). Ok commits the context's
+    /// effects; Retry calls again later; Reject drops the timer with the reason logged.
     virtual Result onTimer(const std::string& name, const std::string& payload,
                            ProcessContext& ctx) {
         (void)name;

@@ -34,8 +34,10 @@ struct Field {
     std::string name;
     FieldType type = FieldType::String;
     bool isRequired = false;
-    std::optional<std::string> defaultValue; ///< as it would be written in YAML
-    std::optional<double> min;               ///< Integer/Number: inclusive bounds
+    /// As it would be written in a YAML scalar; for a StringList, the items separated by
+    /// commas ("a,b"; "" is the empty list).
+    std::optional<std::string> defaultValue;
+    std::optional<double> min; ///< Integer/Number: inclusive bounds
     std::optional<double> max;
     std::vector<std::string> choices; ///< Enum
     std::string description;
@@ -64,6 +66,12 @@ struct Field {
     Field& defaultsTo(std::int64_t v) { return defaultsTo(std::to_string(v)); }
     Field& defaultsTo(int v) { return defaultsTo(std::to_string(v)); }
     Field& defaultsTo(bool v) { return defaultsTo(std::string(v ? "true" : "false")); }
+    Field& defaultsTo(const std::vector<std::string>& items) {
+        std::string joined;
+        for (const auto& i : items)
+            joined += (joined.empty() ? "" : ",") + i;
+        return defaultsTo(joined);
+    }
     Field& range(double lo, double hi) {
         min = lo;
         max = hi;
@@ -98,7 +106,8 @@ struct ConfigSpec {
 };
 
 /// A validated instance configuration, as the plugin receives it: every declared field that
-/// has a value or a default is present, with the declared type.
+/// has a value or a default is present, with the declared type. A Secret field holds the
+/// secret itself, resolved by the hub from the ${NAME} the operator wrote.
 class Config {
 public:
     using Value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
@@ -119,5 +128,24 @@ public:
 private:
     std::map<std::string, Value> values_;
 };
+
+/// The items of a StringList default ("a,b" -> {"a","b"}; "" -> {}), surrounding spaces
+/// trimmed. The hub and the test kit read defaults with this one function.
+inline std::vector<std::string> splitListDefault(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size() && !text.empty()) {
+        std::size_t comma = text.find(',', start);
+        std::string item =
+            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        const auto first = item.find_first_not_of(' ');
+        const auto last = item.find_last_not_of(' ');
+        out.push_back(first == std::string::npos ? std::string()
+                                                 : item.substr(first, last - first + 1));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
 
 } // namespace onewindow::sdk

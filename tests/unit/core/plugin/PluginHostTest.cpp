@@ -39,8 +39,8 @@ struct PluginDir {
 
 struct NullServices {
     struct L : sdk::Logger {
-        void log(sdk::LogLevel, const std::string&,
-                 const std::map<std::string, std::string>&) override {}
+        void write(sdk::LogLevel, const std::string&,
+                   const std::map<std::string, std::string>&) override {}
     } log;
     struct C : sdk::Counter {
         void add(double) override {}
