@@ -141,6 +141,9 @@ void Hub::start() {
         if (in.kind == config::InputSpec::Kind::Mqtt)
             mqttInputs_.push_back(std::make_unique<ingest::MqttIngress>(
                 in, hub.limits, *writer_, brokers_.at(in.mqtt.broker), metrics_));
+        else if (in.kind == config::InputSpec::Kind::Source)
+            sourceInputs_.push_back(std::make_unique<ingest::SourceIngress>(
+                in, hub.limits, *writer_, plugins_->sourceFor(in.name), metrics_, clock_));
         else
             inputs_[in.path] =
                 std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_);
@@ -151,6 +154,8 @@ void Hub::start() {
     dispatcher_->start();
     writer_->start();
     for (auto& in : mqttInputs_)
+        in->start();
+    for (auto& in : sourceInputs_)
         in->start();
 
     Poco::Net::SocketAddress addr(hub.listenHost, static_cast<Poco::UInt16>(hub.listenPort));
@@ -204,6 +209,9 @@ void Hub::stop() {
     if (server_) server_->stop(deadline);
     for (auto& in : mqttInputs_)
         in->stop();
+    // Sources first among the rest: what they emit needs the journal writer, stopped below.
+    for (auto& in : sourceInputs_)
+        in->stop(std::chrono::milliseconds(5000));
     if (dispatcher_) dispatcher_->stop();
     if (plugins_) plugins_->stop();
     for (auto& [_, conn] : brokers_)

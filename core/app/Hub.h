@@ -13,6 +13,7 @@
 #include "core/delivery/Dispatcher.h"
 #include "core/ingest/EventIngress.h"
 #include "core/ingest/MqttIngress.h"
+#include "core/ingest/SourceIngress.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
 #include "core/plugin/PluginHost.h"
@@ -55,6 +56,7 @@ private:
     std::unique_ptr<delivery::Dispatcher> dispatcher_;
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path
     std::vector<std::unique_ptr<ingest::MqttIngress>> mqttInputs_;
+    std::vector<std::unique_ptr<ingest::SourceIngress>> sourceInputs_;
     std::unique_ptr<transport::http::HttpServer> server_;
     std::atomic<bool> ready_{false};
     bool stopped_ = false;

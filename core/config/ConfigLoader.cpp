@@ -272,7 +272,7 @@ private:
             config_.hub.dataDir = (main.dir / config_.hub.dataDir).lexically_normal().string();
         checkRouteTargets();
         checkBrokerReferences();
-        checkSinkReferences();
+        checkPluginReferences();
 
         // Problems are found section by section and some only after every file is read;
         // sorting restores file order so operators can fix them top to bottom.
@@ -917,9 +917,24 @@ private:
         InputSpec in;
         in.where = at(item);
         const std::string self = readName(item, "input", index, in.name, "_-", false, inputNames_);
-        checkKeys(item, {"name", "path", "auth", "mqtt"}, "in " + self);
+        checkKeys(item, {"name", "path", "auth", "mqtt", "source", "config"}, "in " + self);
 
         Value pv;
+        if (item["config"].IsDefined() && !item["source"].IsDefined())
+            problem(at(item["config"], item), "'config' in " + self +
+                                                  " configures a plugin source; add 'source: "
+                                                  "plugin/component'");
+        if (item["source"].IsDefined()) {
+            in.kind = InputSpec::Kind::Source;
+            for (const char* other : {"path", "auth", "mqtt"})
+                if (item[other].IsDefined())
+                    problem(at(item[other], item),
+                            self + " is a plugin source; '" + other + "' belongs to " +
+                                (std::string(other) == "mqtt" ? "MQTT" : "HTTP") + " inputs");
+            readComponentRef(item, "source", self, in.source, in.sourceConfig);
+            config_.inputs.push_back(std::move(in));
+            return;
+        }
         if (item["mqtt"].IsDefined()) {
             in.kind = InputSpec::Kind::Mqtt;
             if (item["path"].IsDefined() || item["auth"].IsDefined())
@@ -1077,23 +1092,7 @@ private:
                     at(item["sink"], item),
                     self +
                         " has 'sink' and also 'url' or 'mqtt'; an output delivers to one of them");
-            Value sv;
-            if (readString(item, "sink", out.sink, &sv)) {
-                auto slash = out.sink.find('/');
-                if (slash == std::string::npos || slash == 0 || slash + 1 == out.sink.size() ||
-                    out.sink.find('/', slash + 1) != std::string::npos)
-                    problem(sv.where,
-                            "'sink' must be \"<plugin>/<component>\", got " + quote(sv.raw));
-                else
-                    sinkRefs_.push_back({out.sink.substr(0, slash), sv.where, self});
-            }
-            if (const YAML::Node c = item["config"]; c.IsDefined() && !c.IsNull()) {
-                if (!c.IsMap())
-                    problem(at(c, item),
-                            "'config' of " + self + " must be a map, got " + kindOf(c));
-                else
-                    out.sinkConfig = tree(c);
-            }
+            readComponentRef(item, "sink", self, out.sink, out.sinkConfig);
         } else if (item["mqtt"].IsDefined()) {
             out.kind = OutputSpec::Kind::Mqtt;
             if (item["url"].IsDefined())
@@ -1173,6 +1172,27 @@ private:
         config_.plugins.push_back(std::move(p));
     }
 
+    /// `key: "<plugin>/<component>"` and the instance's `config` map.
+    void readComponentRef(const YAML::Node& item, const char* key, const std::string& self,
+                          std::string& ref, ConfigTree& conf) {
+        Value v;
+        if (readString(item, key, ref, &v)) {
+            auto slash = ref.find('/');
+            if (slash == std::string::npos || slash == 0 || slash + 1 == ref.size() ||
+                ref.find('/', slash + 1) != std::string::npos)
+                problem(v.where, std::string("'") + key +
+                                     "' must be \"<plugin>/<component>\", got " + quote(v.raw));
+            else
+                pluginRefs_.push_back({ref.substr(0, slash), v.where, self, key});
+        }
+        if (const YAML::Node c = item["config"]; c.IsDefined() && !c.IsNull()) {
+            if (!c.IsMap())
+                problem(at(c, item), "'config' of " + self + " must be a map, got " + kindOf(c));
+            else
+                conf = tree(c);
+        }
+    }
+
     /// A plugin instance's config as written, for checking against its spec once loaded.
     ConfigTree tree(const YAML::Node& n) {
         ConfigTree t;
@@ -1200,14 +1220,15 @@ private:
         return t;
     }
 
-    void checkSinkReferences() {
+    void checkPluginReferences() {
         std::vector<std::string> names;
         for (const auto& p : config_.plugins)
             names.push_back(p.name);
-        for (const auto& r : sinkRefs_)
+        for (const auto& r : pluginRefs_)
             if (!pluginNames_.count(r.name))
-                problem(r.where, r.owner + " names sink of unknown plugin '" + r.name + "'" +
-                                     didYouMean(r.name, names) + " (declare it under 'plugins')");
+                problem(r.where, r.owner + " names " + r.kind + " of unknown plugin '" + r.name +
+                                     "'" + didYouMean(r.name, names) +
+                                     " (declare it under 'plugins')");
         if (!config_.plugins.empty() && config_.hub.pluginDirs.empty())
             problem(config_.plugins.front().where,
                     "plugins are declared but 'hub.plugin_dirs' names no folder to load them from");
@@ -1605,12 +1626,13 @@ private:
     std::map<std::string, SourceLocation> included_;
     std::map<std::string, SourceLocation> inputNames_, inputPaths_, outputNames_, routeNames_,
         brokerNames_, pluginNames_;
-    struct SinkRef {
+    struct PluginRef {
         std::string name; ///< the plugin part of "<plugin>/<component>"
         SourceLocation where;
         std::string owner;
+        std::string kind; ///< "sink" or "source"
     };
-    std::vector<SinkRef> sinkRefs_;
+    std::vector<PluginRef> pluginRefs_;
     struct BrokerRef {
         std::string name;
         std::string raw;

@@ -104,11 +104,13 @@ struct MqttSubscribeSettings {
 };
 
 struct InputSpec {
-    enum class Kind { Http, Mqtt, Sink };
+    enum class Kind { Http, Mqtt, Source };
     std::string name;
     Kind kind = Kind::Http;
     std::string path;                ///< e.g. /v1/events (kind Http)
     MqttSubscribeSettings mqtt;      ///< kind Mqtt
+    std::string source;              ///< kind Source: "<plugin>/<component>"
+    ConfigTree sourceConfig;         ///< kind Source: the instance's `config`
     std::vector<BearerToken> tokens; ///< non-empty: a valid bearer token is required
     SourceLocation where;
 };

@@ -150,44 +150,51 @@ PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigP
             problems.push_back({p.where, e.what()});
         }
     }
+    // The component `ref` ("<plugin>/<component>") of kind `kind`, or null with a problem
+    // (or silence, when the plugin itself was refused and already reported).
+    auto resolve = [&](const std::string& ref, sdk::ComponentKind kind, const std::string& owner,
+                       const config::SourceLocation& where)
+        -> std::pair<PluginLibrary*, const RegisteredComponent*> {
+        const auto slash = ref.find('/');
+        const std::string pluginName = ref.substr(0, slash);
+        const std::string component = ref.substr(slash + 1);
+        auto lib = libraries_.find(pluginName);
+        if (lib == libraries_.end()) return {nullptr, nullptr};
+        const auto* c = lib->second->find(component);
+        if (c && c->info.kind == kind) return {lib->second.get(), c};
+        const char* kindName = kind == sdk::ComponentKind::Sink ? "sink" : "source";
+        std::string list;
+        for (const auto& rc : lib->second->components())
+            if (rc.info.kind == kind)
+                list += (list.empty() ? "" : ", ") + pluginName + "/" + rc.info.name;
+        problems.push_back(
+            {where,
+             owner + ": plugin '" + pluginName + "' has no " + kindName + " '" + component + "'" +
+                 (list.empty() ? std::string(" (it has none)") : " (it has: " + list + ")")});
+        return {nullptr, nullptr};
+    };
+
     for (const auto& o : cfg.outputs) {
         if (o.kind != config::OutputSpec::Kind::Sink) continue;
-        const auto slash = o.sink.find('/');
-        const std::string pluginName = o.sink.substr(0, slash);
-        const std::string component = o.sink.substr(slash + 1);
-        auto lib = libraries_.find(pluginName);
-        if (lib == libraries_.end()) continue; // the plugin's own problem is reported already
-        const auto* c = lib->second->find(component);
-        if (!c || c->info.kind != sdk::ComponentKind::Sink) {
-            std::vector<std::string> sinks;
-            for (const auto& rc : lib->second->components())
-                if (rc.info.kind == sdk::ComponentKind::Sink)
-                    sinks.push_back(pluginName + "/" + rc.info.name);
-            std::string list;
-            for (const auto& s : sinks)
-                list += (list.empty() ? "" : ", ") + s;
-            problems.push_back(
-                {o.where,
-                 "output '" + o.name + "': plugin '" + pluginName + "' has no sink '" + component +
-                     "'" + (list.empty() ? " (it has no sinks)" : " (its sinks: " + list + ")")});
-            continue;
-        }
-        const std::string owner = "output '" + o.name + "' (sink " + o.sink + ")";
+        const std::string owner = "output '" + o.name + "'";
+        auto [lib, c] = resolve(o.sink, sdk::ComponentKind::Sink, owner, o.where);
+        if (!c) continue;
         const std::size_t before = problems.size();
-        auto conf = checkConfig(c->info.spec, o.sinkConfig, owner, o.where, problems);
+        auto conf = checkConfig(c->info.spec, o.sinkConfig, owner + " (sink " + o.sink + ")",
+                                o.where, problems);
         if (problems.size() != before || !createInstances) continue;
 
         auto inst = std::make_shared<SinkInstance>();
-        inst->plugin = pluginName;
-        inst->component = component;
+        inst->plugin = lib->name();
+        inst->component = c->info.name;
         inst->output = o.name;
         inst->concurrent = c->info.concurrent;
         inst->services =
-            std::make_unique<HostServices>(pluginName, o.name, std::move(conf), metrics, clock);
+            std::make_unique<HostServices>(inst->plugin, o.name, std::move(conf), metrics, clock);
         try {
-            inst->sink = lib->second->createSink(component, inst->services->services());
+            inst->sink = lib->createSink(c->info.name, inst->services->services());
         } catch (const std::exception& e) {
-            problems.push_back({o.where, "output '" + o.name + "': " + e.what()});
+            problems.push_back({o.where, owner + ": " + e.what()});
             continue;
         }
         inst->calls = std::make_unique<DeadlineCaller>("sink " + o.sink);
@@ -197,8 +204,34 @@ PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigP
                                   auto i = w.lock();
                                   return i && i->calls->stuck() ? 1.0 : 0.0;
                               },
-                              {{"plugin", pluginName}, {"instance", o.name}});
+                              {{"plugin", inst->plugin}, {"instance", o.name}});
         sinks_[o.name] = std::move(inst);
+    }
+
+    for (const auto& in : cfg.inputs) {
+        if (in.kind != config::InputSpec::Kind::Source) continue;
+        const std::string owner = "input '" + in.name + "'";
+        auto [lib, c] = resolve(in.source, sdk::ComponentKind::Source, owner, in.where);
+        if (!c) continue;
+        const std::size_t before = problems.size();
+        auto conf = checkConfig(c->info.spec, in.sourceConfig,
+                                owner + " (source " + in.source + ")", in.where, problems);
+        if (problems.size() != before || !createInstances) continue;
+
+        auto inst = std::make_shared<SourceInstance>();
+        inst->plugin = lib->name();
+        inst->component = c->info.name;
+        inst->input = in.name;
+        inst->services =
+            std::make_unique<HostServices>(inst->plugin, in.name, std::move(conf), metrics, clock);
+        try {
+            inst->source = lib->createSource(c->info.name, inst->services->services());
+        } catch (const std::exception& e) {
+            problems.push_back({in.where, owner + ": " + e.what()});
+            continue;
+        }
+        inst->calls = std::make_unique<DeadlineCaller>("source " + in.source);
+        sources_[in.name] = std::move(inst);
     }
 }
 

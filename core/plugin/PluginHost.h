@@ -33,6 +33,14 @@ struct SinkInstance {
     bool stopped = false;
 };
 
+/// One configured source: the plugin's object and its services.
+struct SourceInstance {
+    std::string plugin, component, input;
+    std::unique_ptr<HostServices> services; // outlives `source` (declared first)
+    std::shared_ptr<onewindow::sdk::Source> source;
+    std::unique_ptr<DeadlineCaller> calls; // start() and stop()
+};
+
 class PluginHost {
 public:
     /// Loads every plugin of `cfg` and checks every sink output against its component; each
@@ -44,7 +52,11 @@ public:
 
     /// The delivery client factory for a sink output (one client per lane worker).
     delivery::OutputClientFactory sinkClientFactory(const config::OutputSpec& output);
-    /// Calls stop() on every started instance (bounded by a deadline each). Idempotent.
+    /// The instance behind a source input.
+    std::shared_ptr<SourceInstance> sourceFor(const std::string& input) const {
+        return sources_.at(input);
+    }
+    /// Calls stop() on every started sink (bounded by a deadline each). Idempotent.
     void stop();
 
     [[nodiscard]] const std::map<std::string, std::shared_ptr<PluginLibrary>>& libraries() const {
@@ -53,7 +65,8 @@ public:
 
 private:
     std::map<std::string, std::shared_ptr<PluginLibrary>> libraries_;
-    std::map<std::string, std::shared_ptr<SinkInstance>> sinks_; // by output name
+    std::map<std::string, std::shared_ptr<SinkInstance>> sinks_;     // by output name
+    std::map<std::string, std::shared_ptr<SourceInstance>> sources_; // by input name
 };
 
 /// The event of an outbox row as plugins see it.

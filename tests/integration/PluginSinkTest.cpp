@@ -154,3 +154,42 @@ TEST_CASE("Plugin sinks: a bad sink config or a wrong-ABI plugin is refused with
     INFO(out3);
     CHECK(code3 == 0);
 }
+
+TEST_CASE("Plugin sources: emitted events are journaled and routed; a failing run() is run again",
+          "[integration][plugin]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    itest::Hub hub(dir, R"(
+hub: { plugin_dirs: [ ")" + pluginDir(dir, {"ow_test_plugin_good"}) +
+                            R"(" ] }
+plugins:
+  - { name: test-good, file: ow_test_plugin_good.so }
+inputs:
+  - name: ticker
+    source: test-good/ticker
+    config: { count: 25, prefix: t, fail_first_run: true }
+outputs:
+  - { name: rx, url: ")" + rx.url("/events") +
+                            R"(" }
+routes:
+  - { name: all, to: [ rx ] }
+)");
+    hub.start();
+    REQUIRE(rx.waitForDelivered(25, 30s));
+    for (int i = 0; i < 25; ++i)
+        CHECK(rx.multiplicity("t-" + std::to_string(i)) == 1);
+    CHECK(hub.metric("onewindow_events_accepted_total{input=\"ticker\"}") == 25);
+    CHECK_THAT(hub.log(), Catch::Contains("run() threw: first run fails on purpose"));
+    // The source is idle in run(); a clean stop asks it to return and exits 0.
+    auto exit = hub.terminate();
+    CHECK(exit.exited);
+    CHECK(exit.code == 0);
+
+    // Restarted, it emits the same ids again: duplicates, not new events.
+    hub.restart();
+    REQUIRE(testkit::waitUntil(
+        [&] { return hub.metric("onewindow_events_duplicate_total{input=\"ticker\"}") == 25; },
+        30s));
+    CHECK(hub.metric("onewindow_events_accepted_total{input=\"ticker\"}") == 0);
+    CHECK(rx.deliveredCount() == 25);
+}

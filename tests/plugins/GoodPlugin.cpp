@@ -48,7 +48,48 @@ private:
     std::int64_t hangMs_;
 };
 
+// Emits `count` events, one batch of one at a time, then idles until the hub stops it; with
+// fail_first_run, its first run() throws (the hub must run it again after a backoff).
+class Ticker final : public sdk::Source {
+public:
+    explicit Ticker(sdk::Services& s)
+        : count_(s.config.get<std::int64_t>("count", 10)),
+          prefix_(s.config.get<std::string>("prefix", "tick")),
+          failFirst_(s.config.get<bool>("fail_first_run", false)) {}
+    sdk::Result run(sdk::SourceContext& ctx) override {
+        if (failFirst_ && !failed_) {
+            failed_ = true;
+            throw std::runtime_error("first run fails on purpose");
+        }
+        for (; next_ < count_ && !ctx.stopping(); ++next_) {
+            sdk::Event e;
+            e.id = prefix_ + "-" + std::to_string(next_);
+            e.source = "/test/ticker";
+            e.type = "test.tick";
+            e.subject = "SS-" + std::to_string(next_);
+            e.data = "{\"n\":" + std::to_string(next_) + "}";
+            if (!ctx.emit({e})) return sdk::Result::retry("the hub did not store the event");
+        }
+        while (!ctx.stopping())
+            ctx.waitFor(1000);
+        return sdk::Result::ok();
+    }
+
+private:
+    std::int64_t count_;
+    std::string prefix_;
+    bool failFirst_;
+    bool failed_ = false;
+    std::int64_t next_ = 0;
+};
+
 void registerComponents(sdk::Registry& r) {
+    r.source({sdk::ComponentKind::Source, "ticker",
+              sdk::ConfigSpec("Emits numbered test events.")
+                  .field(sdk::Field::integer("count").defaultsTo(10).range(0, 1000000))
+                  .field(sdk::Field::string("prefix").defaultsTo("tick"))
+                  .field(sdk::Field::boolean("fail_first_run").defaultsTo(false))},
+             [](sdk::Services& s) { return std::make_unique<Ticker>(s); });
     r.sink({sdk::ComponentKind::Sink, "sleepy",
             sdk::ConfigSpec("Hangs on test.hang events.")
                 .field(sdk::Field::integer("hang_ms").defaultsTo(30000).range(0, 600000))},

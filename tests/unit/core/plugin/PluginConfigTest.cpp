@@ -189,3 +189,32 @@ routes:
           std::vector<std::string>{"SS-01", "SS-02"});
     CHECK(conf.get<std::string>("api_key") == "k-123");
 }
+
+TEST_CASE("Plugin config: source inputs are read and checked like sinks", "[plugin]") {
+    testkit::TempDir dir;
+    std::filesystem::create_directory(dir.file("p"));
+    auto r = load(dir, R"(hub: { plugin_dirs: [ p ] }
+plugins:
+  - { name: land, file: land.so }
+inputs:
+  - { name: frontdb, source: land/poller, config: { table: GT_OUT } }
+  - { name: bad1, source: landpoller }
+  - { name: bad2, source: lnd/poller }
+  - { name: bad3, source: land/poller, path: /v1/x }
+  - { name: bad4, path: /v1/y, config: { a: 1 } }
+)");
+    auto text = dump(r.problems);
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains("test.yaml:6:27: 'source' must be \"<plugin>/<component>\""));
+    CHECK_THAT(text, Catch::Contains("test.yaml:7:27: input 'bad2' names source of unknown plugin "
+                                     "'lnd' (did you mean 'land'?)"));
+    CHECK_THAT(text, Catch::Contains("test.yaml:8:46: input 'bad3' is a plugin source; 'path' "
+                                     "belongs to HTTP inputs"));
+    CHECK_THAT(text, Catch::Contains("'config' in input 'bad4' configures a plugin source"));
+    const auto& in = r.config.inputs.at(0);
+    CHECK(in.kind == config::InputSpec::Kind::Source);
+    CHECK(in.source == "land/poller");
+    REQUIRE(in.sourceConfig.items.size() == 1);
+    CHECK(in.sourceConfig.items[0].key == "table");
+    CHECK(in.sourceConfig.items[0].text == "GT_OUT");
+}

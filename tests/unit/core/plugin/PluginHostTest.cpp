@@ -167,7 +167,7 @@ TEST_CASE("Plugin library: the current SDK's plugin loads and registers its comp
     auto lib = plugin::PluginLibrary::load(p.add("ow_test_plugin_good"));
     CHECK(lib->name() == "test-good");
     CHECK(lib->version() == "1.0.0");
-    REQUIRE(lib->components().size() == 3);
+    REQUIRE(lib->components().size() == 4);
     REQUIRE(lib->find("counter"));
     CHECK(lib->find("counter")->info.kind == sdk::ComponentKind::Processor);
     CHECK(lib->find("counter")->info.spec.fields.size() == 2);
