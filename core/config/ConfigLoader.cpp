@@ -226,7 +226,7 @@ public:
         std::string why;
         auto text = readLimited(f.abs, kMaxFileBytes, why);
         if (!text) {
-            problems_.push_back({{path, 0, 0}, "cannot read configuration file: " + why});
+            problem(fileOnly(path), "cannot read configuration file: " + why);
             return finish(f);
         }
         process(*text, f);
@@ -239,10 +239,9 @@ public:
         f.dir = absolute(baseDir);
         f.displayDir = baseDir;
         if (text.size() > kMaxFileBytes) {
-            problems_.push_back({{fileName, 0, 0},
-                                 "file is larger than the limit of " +
-                                     std::to_string(kMaxFileBytes) + " bytes (" +
-                                     std::to_string(text.size()) + " bytes)"});
+            problem(fileOnly(fileName), "file is larger than the limit of " +
+                                            std::to_string(kMaxFileBytes) + " bytes (" +
+                                            std::to_string(text.size()) + " bytes)");
             return finish(f);
         }
         process(text, f);
@@ -326,7 +325,18 @@ private:
     }
 
     void problem(SourceLocation where, std::string message) {
-        problems_.push_back({std::move(where), std::move(message)});
+        ConfigProblem p;
+        p.where = std::move(where);
+        p.message = std::move(message);
+        problems_.push_back(std::move(p));
+    }
+
+    // A whole-file location, built field by field (GCC 12 at -O2 falsely warns "may be used
+    // uninitialized" about {{file, 0, 0}, ...}).
+    static SourceLocation fileOnly(const std::string& file) {
+        SourceLocation loc;
+        loc.file = file;
+        return loc;
     }
 
     static std::string where(const SourceLocation& l) {
@@ -1660,14 +1670,27 @@ EnvLookup processEnvironment() {
     };
 }
 
+namespace {
+
+// Built field by field: GCC 12 at -O2 warns (falsely) "may be used uninitialized" about the
+// nested brace-initialised form.
+LoadResult internalError(const std::string& file, const std::exception& e) {
+    ConfigProblem p;
+    p.where.file = file;
+    p.message = std::string("internal error: ") + e.what();
+    LoadResult r;
+    r.problems.push_back(std::move(p));
+    return r;
+}
+
+} // namespace
+
 LoadResult loadConfigFile(const std::string& path, const EnvLookup& env) {
     try {
         return Loader(env).loadFile(path);
     } catch (const std::exception& e) {
         // Every known failure is a problem already; this is the promise not to throw.
-        LoadResult r;
-        r.problems.push_back({{path, 0, 0}, std::string("internal error: ") + e.what()});
-        return r;
+        return internalError(path, e);
     }
 }
 
@@ -1676,9 +1699,7 @@ LoadResult loadConfigText(const std::string& text, const std::string& fileName,
     try {
         return Loader(env).loadText(text, fileName, baseDir);
     } catch (const std::exception& e) {
-        LoadResult r;
-        r.problems.push_back({{fileName, 0, 0}, std::string("internal error: ") + e.what()});
-        return r;
+        return internalError(fileName, e);
     }
 }
 

@@ -1,4 +1,5 @@
 #include "core/delivery/Dispatcher.h"
+#include "core/util/ThreadName.h"
 
 #include <chrono>
 
@@ -63,12 +64,19 @@ void OutputLane::start() {
     }
     if (first->asynchronous()) {
         gate_->lane = this;
-        workers_.emplace_back([this, c = std::move(first)]() mutable { pump(std::move(c)); });
+        workers_.emplace_back([this, c = std::move(first)]() mutable {
+            util::nameThisThread("ow-out-" + spec_.name);
+            pump(std::move(c));
+        });
         return;
     }
-    workers_.emplace_back([this, c = std::move(first)]() mutable { work(std::move(c)); });
+    workers_.emplace_back([this, c = std::move(first)]() mutable {
+        util::nameThisThread("ow-out-" + spec_.name);
+        work(std::move(c));
+    });
     for (int i = 1; i < spec_.concurrency; ++i)
         workers_.emplace_back([this] {
+            util::nameThisThread("ow-out-" + spec_.name);
             try {
                 work(factory_());
             } catch (const std::exception& e) {

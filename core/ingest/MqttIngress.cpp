@@ -1,4 +1,5 @@
 #include "core/ingest/MqttIngress.h"
+#include "core/util/ThreadName.h"
 
 #include "core/event/Encoding.h"
 #include "core/observability/Log.h"
@@ -32,7 +33,10 @@ MqttIngress::~MqttIngress() {
 }
 
 void MqttIngress::start() {
-    thread_ = std::thread([this] { work(); });
+    thread_ = std::thread([this] {
+        util::nameThisThread("ow-in-" + spec_.name);
+        work();
+    });
     connection_->subscribe(spec_.mqtt.topics, spec_.mqtt.qos, [this](InboundMessage m) {
         {
             std::lock_guard lock(mu_);

@@ -1,4 +1,5 @@
 #include "core/ingest/SourceIngress.h"
+#include "core/util/ThreadName.h"
 
 #include <nlohmann/json.hpp>
 
@@ -129,6 +130,7 @@ void SourceIngress::start() {
 
 void SourceIngress::run(const std::string input, std::shared_ptr<plugin::SourceInstance> inst,
                         std::shared_ptr<Shared> shared) {
+    util::nameThisThread("ow-src-" + input);
     Context ctx(shared);
     std::chrono::milliseconds backoff(1000);
     const auto maxBackoff = std::chrono::milliseconds(30000);

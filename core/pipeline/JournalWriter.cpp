@@ -1,4 +1,5 @@
 #include "core/pipeline/JournalWriter.h"
+#include "core/util/ThreadName.h"
 
 #include <chrono>
 
@@ -57,7 +58,10 @@ void JournalWriter::start() {
     // Pending deliveries are not loaded here: each dispatcher lane reads its own backlog from
     // the journal in bounded windows.
     lastPruneMs_ = clock_.nowMs();
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        util::nameThisThread("ow-writer");
+        run();
+    });
 }
 
 void JournalWriter::stop() {

@@ -1,4 +1,5 @@
 #include "core/plugin/DeadlineCaller.h"
+#include "core/util/ThreadName.h"
 
 namespace ow::plugin {
 namespace sdk = onewindow::sdk;
@@ -33,6 +34,7 @@ sdk::Result guarded(const std::function<sdk::Result()>& fn, const std::string& w
 DeadlineCaller::DeadlineCaller(std::string what) : state_(std::make_shared<State>()) {
     state_->what = std::move(what);
     thread_ = std::thread([s = state_] {
+        util::nameThisThread("ow-plugin-call");
         std::unique_lock lock(s->mu);
         while (true) {
             s->cv.wait(lock, [&] { return s->quit || s->job; });

@@ -1,4 +1,5 @@
 #include "core/store/Checkpointer.h"
+#include "core/util/ThreadName.h"
 
 #include <sqlite3.h>
 
@@ -19,7 +20,10 @@ Checkpointer::~Checkpointer() {
 }
 
 void Checkpointer::start() {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        util::nameThisThread("ow-checkpoint");
+        run();
+    });
 }
 
 void Checkpointer::stop() {

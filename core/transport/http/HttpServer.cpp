@@ -1,4 +1,5 @@
 #include "core/transport/http/HttpServer.h"
+#include "core/util/ThreadName.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -142,6 +143,7 @@ public:
         : Poco::Net::TCPServerConnection(socket), state_(std::move(state)) {}
 
     void run() override {
+        util::nameThisThread("ow-http");
         ServerState& st = *state_;
         fd_ = socket().impl()->sockfd();
         {

@@ -1,4 +1,5 @@
 #include "core/transport/mqtt/MqttConnection.h"
+#include "core/util/ThreadName.h"
 
 #include <mqtt/async_client.h>
 
@@ -150,7 +151,10 @@ MqttConnection::~MqttConnection() {
 
 void MqttConnection::start() {
     connectListener_ = std::make_unique<ConnectListener>(*this);
-    retryThread_ = std::thread([this] { retryLoop(); });
+    retryThread_ = std::thread([this] {
+        util::nameThisThread("ow-mqtt-retry");
+        retryLoop();
+    });
     // Not waited for: a broker that is down must not keep the hub from starting. Until it is
     // up, publishes fail and the dispatcher retries them.
     connectNow();
