@@ -74,6 +74,14 @@ struct AsyncClient : delivery::OutputClient {
     }
 };
 
+delivery::OutputClientFactory clientsOf(Broker& broker) {
+    return [&broker] {
+        auto c = std::make_unique<AsyncClient>();
+        c->broker = &broker;
+        return c;
+    };
+}
+
 struct Results {
     std::mutex mu;
     std::vector<std::int64_t> delivered;
@@ -125,14 +133,7 @@ TEST_CASE("Async lane keeps at most `concurrency` deliveries in flight and per-k
     Results results;
     util::SystemClock clock;
     observability::Metrics metrics;
-    delivery::OutputLane lane(
-        spec(8),
-        [&] {
-            auto c = std::make_unique<AsyncClient>();
-            c->broker = &broker;
-            return c;
-        },
-        results.sink(), {}, clock, metrics);
+    delivery::OutputLane lane(spec(8), clientsOf(broker), results.sink(), {}, clock, metrics);
     lane.start();
     for (int i = 1; i <= 400; ++i)
         lane.submit(row(i, "case-" + std::to_string(i % 20)));
@@ -164,14 +165,8 @@ TEST_CASE("Async lane retries a delivery that is not answered in time and ignore
     Results results;
     util::SystemClock clock;
     observability::Metrics metrics;
-    delivery::OutputLane lane(
-        spec(4, /*timeoutMs=*/50),
-        [&] {
-            auto c = std::make_unique<AsyncClient>();
-            c->broker = &broker;
-            return c;
-        },
-        results.sink(), {}, clock, metrics);
+    delivery::OutputLane lane(spec(4, /*timeoutMs=*/50), clientsOf(broker), results.sink(), {},
+                              clock, metrics);
     lane.start();
     lane.submit(row(1, "k"));
     REQUIRE(testkit::waitUntil([&] { return broker.inFlight() == 1; }, 5s));
@@ -194,14 +189,8 @@ TEST_CASE("Async lane: answers that arrive after stop() are dropped, the rows st
     observability::Metrics metrics;
     std::deque<Broker::Pending> unanswered;
     {
-        delivery::OutputLane lane(
-            spec(4, /*timeoutMs=*/100),
-            [&] {
-                auto c = std::make_unique<AsyncClient>();
-                c->broker = &broker;
-                return c;
-            },
-            results.sink(), {}, clock, metrics);
+        delivery::OutputLane lane(spec(4, /*timeoutMs=*/100), clientsOf(broker), results.sink(), {},
+                                  clock, metrics);
         lane.start();
         for (int i = 1; i <= 3; ++i)
             lane.submit(row(i, ""));
