@@ -9,12 +9,15 @@
 namespace ow::store {
 namespace {
 
-constexpr int SchemaVersion = 1;
+// 2: events.seq and outbox.id are AUTOINCREMENT. Plain INTEGER PRIMARY KEY reuses the largest
+// id once that row is deleted (delivered outbox rows are; pruned events are), and both the
+// routing cursor and the dispatcher's "read the backlog after id N" rely on ids only growing.
+constexpr int SchemaVersion = 2;
 
 const char* const Schema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events(
-  seq INTEGER PRIMARY KEY,
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
   source TEXT NOT NULL,
   id TEXT NOT NULL,
   type TEXT NOT NULL,
@@ -24,7 +27,7 @@ CREATE TABLE IF NOT EXISTS events(
   body TEXT NOT NULL,
   UNIQUE(source, id));
 CREATE TABLE IF NOT EXISTS outbox(
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   event_seq INTEGER NOT NULL REFERENCES events(seq),
   output TEXT NOT NULL,
   route TEXT NOT NULL,
@@ -103,6 +106,7 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
     db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('schema_version'," +
              std::to_string(SchemaVersion) + ")");
     db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('routed_seq',0)");
+    migrate();
     st_ = std::make_unique<Statements>(db_);
     // The WAL hook is the cheap way to learn the WAL size after each commit.
     sqlite3_wal_hook(
@@ -112,6 +116,49 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
             return SQLITE_OK;
         },
         this);
+}
+
+void Journal::migrate() {
+    std::int64_t version = 0;
+    {
+        Statement s(db_, "SELECT value FROM meta WHERE key='schema_version'");
+        if (s.step()) version = s.int64(0);
+    }
+    if (version > SchemaVersion)
+        throw StoreError(0, "the journal was written by a newer OneWindow (schema " +
+                                std::to_string(version) + ", this one knows " +
+                                std::to_string(SchemaVersion) + "); run that version");
+    if (version >= 2) return;
+    // 1 -> 2: rebuild events and outbox with AUTOINCREMENT, in one transaction, and start
+    // their sequences after every id ever handed out that is still remembered (the routing
+    // cursor may be past every remaining event).
+    db_.exec("BEGIN IMMEDIATE");
+    try {
+        db_.exec(R"sql(
+ALTER TABLE outbox RENAME TO outbox_v1;
+ALTER TABLE events RENAME TO events_v1;
+DROP INDEX IF EXISTS outbox_state;
+DROP INDEX IF EXISTS events_accepted;
+)sql");
+        db_.exec(Schema);
+        db_.exec(R"sql(
+INSERT INTO events SELECT seq, source, id, type, input, client, accepted_at, body FROM events_v1;
+INSERT INTO outbox SELECT id, event_seq, output, route, okey, state, attempts, next_at,
+  last_error, created_at, dead_at FROM outbox_v1;
+DROP TABLE outbox_v1;
+DROP TABLE events_v1;
+DELETE FROM sqlite_sequence WHERE name IN ('events', 'outbox');
+INSERT INTO sqlite_sequence(name, seq) VALUES
+  ('events', max(coalesce((SELECT max(seq) FROM events), 0),
+                 (SELECT value FROM meta WHERE key='routed_seq'))),
+  ('outbox', coalesce((SELECT max(id) FROM outbox), 0));
+UPDATE meta SET value=2 WHERE key='schema_version';
+)sql");
+        db_.exec("COMMIT");
+    } catch (...) {
+        db_.exec("ROLLBACK");
+        throw;
+    }
 }
 
 Journal::~Journal() = default;

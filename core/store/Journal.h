@@ -96,6 +96,7 @@ public:
     Database& database() { return db_; }
 
 private:
+    void migrate();
     OutboxRow readOutbox(Statement& s);
     DeadLetter
     readDeadLetter(Statement& s); // columns of readOutbox, then source, id, type, dead_at
