@@ -195,13 +195,10 @@ read -r -a NR <<<"$(result)"
 # measured one after the other. Short wrk rounds alternating between them (OneWindow, Node-RED,
 # OneWindow, ...) give one ratio per round; the median is the figure to compare with the target.
 wrk_rate() { # URL PREFIX -> 2xx answers per second over OW_BENCH_ROUND_SECONDS
-    local out
-    out=$(wrk -t2 -c"$CONCURRENCY" -d"${ROUND_SECONDS}s" -s bench/wrk-cloudevents.lua "$1" -- "$2" |
-        grep '^{' | tail -n 1)
-    awk -v r="$(sed -n 's/.*"requests":\([0-9]*\).*/\1/p' <<<"$out")" \
-        -v n="$(sed -n 's/.*"non2xx":\([0-9]*\).*/\1/p' <<<"$out")" \
-        -v d="$(sed -n 's/.*"duration_s":\([0-9.]*\).*/\1/p' <<<"$out")" \
-        'BEGIN { printf "%.0f", (r - n) / d }'
+    wrk -t2 -c"$CONCURRENCY" -d"${ROUND_SECONDS}s" -s bench/wrk-cloudevents.lua "$1" -- "$2" |
+        grep '^{' | tail -n 1 >"$WORK/round.json"
+    calc "($(json_num "$WORK/round.json" requests) - $(json_num "$WORK/round.json" non2xx)) / \
+        $(json_num "$WORK/round.json" duration_s)" 0
 }
 RATIOS=()
 for ((round = 1; round <= ROUNDS; round++)); do

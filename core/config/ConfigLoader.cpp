@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +20,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/config/EnvSubstitution.h"
+#include "core/config/Numbers.h"
 #include "core/config/Suggest.h"
 
 namespace ow::config {
@@ -641,18 +641,14 @@ private:
                  std::int64_t max) {
         auto v = scalar(map, key, "an integer");
         if (!v) return false;
-        std::string_view s = v->text;
-        if (!s.empty() && s[0] == '+') s.remove_prefix(1);
         std::int64_t n = 0;
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-        const bool digits = !s.empty() && end == s.data() + s.size() &&
-                            s.find_first_not_of("-0123456789") == std::string_view::npos;
-        if (!digits || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+        const NumberParse parsed = parseInteger(v->text, n);
+        if (parsed == NumberParse::Invalid) {
             problem(v->where,
                     std::string("'") + key + "' must be an integer, got " + quote(v->raw));
             return false;
         }
-        if (ec == std::errc::result_out_of_range || n < min || n > max) {
+        if (parsed == NumberParse::OutOfRange || n < min || n > max) {
             problem(v->where, std::string("'") + key + "' must be between " + std::to_string(min) +
                                   " and " + std::to_string(max) + ", got " + shown(*v));
             return false;
@@ -665,11 +661,8 @@ private:
                     const char* range) {
         auto v = scalar(map, key, "a number");
         if (!v) return false;
-        std::string_view s = v->text;
-        if (!s.empty() && s[0] == '+') s.remove_prefix(1);
         double d = 0;
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
-        if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(d)) {
+        if (!parseNumber(v->text, d)) {
             problem(v->where, std::string("'") + key + "' must be a number, got " + quote(v->raw));
             return false;
         }

@@ -114,12 +114,7 @@ EventIngress::EventIngress(config::InputSpec spec, const config::Limits& limits,
     : spec_(std::move(spec)), jsonLimits_{static_cast<std::size_t>(limits.maxJsonDepth),
                                           static_cast<std::size_t>(limits.maxJsonKeys)},
       maxBatch_(static_cast<std::size_t>(limits.maxBatchEvents)), writer_(writer),
-      auth_(spec_.tokens), metrics_(metrics),
-      accepted_(metrics.counter("onewindow_events_accepted_total", "Events journaled (new)",
-                                {{"input", spec_.name}})),
-      duplicates_(metrics.counter("onewindow_events_duplicate_total",
-                                  "Events already journaled (same source and id), not routed again",
-                                  {{"input", spec_.name}})),
+      auth_(spec_.tokens), counters_(metrics, spec_.name),
       acceptLatency_(
           metrics.histogram("onewindow_accept_seconds", "From request received to answer sent",
                             observability::Metrics::latencyBuckets(), {{"input", spec_.name}})) {}
@@ -127,10 +122,7 @@ EventIngress::EventIngress(config::InputSpec spec, const config::Limits& limits,
 Response EventIngress::reject(int status, const std::string& reason, const std::string& type,
                               const std::string& title, const std::string& detail,
                               const nlohmann::json& extra) {
-    metrics_
-        .counter("onewindow_events_rejected_total", "Requests refused, by reason",
-                 {{"input", spec_.name}, {"reason", reason}})
-        .inc();
+    counters_.rejected(reason).inc();
     Log::debug("ingress", "request refused",
                {{"input", spec_.name}, {"status", status}, {"reason", detail}});
     return problem(status, type, title, detail, extra);
@@ -260,8 +252,8 @@ Response EventIngress::handle(const Request& req) {
 
     std::size_t fresh = 0;
     auto [status, text] = buildAnswer(events, result.outcomes, batch, fresh);
-    accepted_.inc(fresh);
-    duplicates_.inc(count - fresh);
+    counters_.accepted.inc(fresh);
+    counters_.duplicates.inc(count - fresh);
     Response r;
     r.status = status;
     r.headers.emplace_back("Content-Type", "application/json");

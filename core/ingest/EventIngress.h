@@ -9,6 +9,7 @@
 
 #include "core/config/HubConfig.h"
 #include "core/event/CloudEventCodec.h"
+#include "core/ingest/InputCounters.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
 #include "core/security/TokenAuth.h"
@@ -34,13 +35,11 @@ private:
     std::size_t maxBatch_;
     pipeline::JournalWriter& writer_;
     security::TokenAuth auth_;
-    observability::Metrics& metrics_;
 
     std::mutex inFlightMu_;
     std::set<std::pair<std::string, std::string>> inFlight_; // (client, idempotency key)
 
-    observability::Counter& accepted_;
-    observability::Counter& duplicates_;
+    InputCounters counters_;
     observability::Histogram& acceptLatency_;
 };
 

@@ -21,12 +21,7 @@ MqttIngress::MqttIngress(config::InputSpec spec, const config::Limits& limits,
     : spec_(std::move(spec)), jsonLimits_{static_cast<std::size_t>(limits.maxJsonDepth),
                                           static_cast<std::size_t>(limits.maxJsonKeys)},
       maxBytes_(static_cast<std::size_t>(limits.maxBodyBytes)), writer_(writer),
-      connection_(std::move(connection)), metrics_(metrics),
-      accepted_(metrics.counter("onewindow_events_accepted_total", "Events journaled (new)",
-                                {{"input", spec_.name}})),
-      duplicates_(metrics.counter("onewindow_events_duplicate_total",
-                                  "Events already journaled (same source and id), not routed again",
-                                  {{"input", spec_.name}})) {}
+      connection_(std::move(connection)), counters_(metrics, spec_.name) {}
 
 MqttIngress::~MqttIngress() {
     stop();
@@ -155,10 +150,7 @@ void MqttIngress::work() {
             std::string error;
             auto ev = toEvent(batch[i], error);
             if (!ev) {
-                metrics_
-                    .counter("onewindow_events_rejected_total", "Requests refused, by reason",
-                             {{"input", spec_.name}, {"reason", "invalid-message"}})
-                    .inc();
+                counters_.rejected("invalid-message").inc();
                 Log::debug("mqtt", "message refused",
                            {{"input", spec_.name}, {"topic", batch[i].topic}, {"reason", error}});
                 answer(batch[i], "rejected", nullptr, 0, error);
@@ -181,7 +173,7 @@ void MqttIngress::work() {
                     continue;
                 }
                 bool fresh = result.outcomes[k].status == store::AcceptOutcome::Status::Accepted;
-                (fresh ? accepted_ : duplicates_).inc();
+                (fresh ? counters_.accepted : counters_.duplicates).inc();
                 answer(msg, fresh ? "accepted" : "duplicate", events[k].get(),
                        result.outcomes[k].seq, "");
             }

@@ -18,6 +18,7 @@
 
 #include "core/config/HubConfig.h"
 #include "core/event/CloudEventCodec.h"
+#include "core/ingest/InputCounters.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
 #include "core/transport/mqtt/MqttConnection.h"
@@ -50,7 +51,6 @@ private:
     std::size_t maxBytes_;
     pipeline::JournalWriter& writer_;
     std::shared_ptr<transport::mqtt::MqttConnection> connection_;
-    observability::Metrics& metrics_;
 
     std::mutex mu_;
     std::condition_variable cv_;
@@ -58,8 +58,7 @@ private:
     bool stopping_ = false;
     std::thread thread_;
 
-    observability::Counter& accepted_;
-    observability::Counter& duplicates_;
+    InputCounters counters_;
 };
 
 } // namespace ow::ingest

@@ -21,9 +21,7 @@ struct SourceIngress::Shared {
     event::JsonLimits limits;
     std::string inputName, client;
     const util::Clock* clock = nullptr;
-    observability::Counter* accepted = nullptr;
-    observability::Counter* duplicates = nullptr;
-    observability::Counter* invalid = nullptr;
+    std::unique_ptr<InputCounters> counters;
 };
 
 namespace {
@@ -65,7 +63,7 @@ public:
                 items.push_back({ev, event::toStructured(*ev)});
             } catch (const std::exception& ex) {
                 // Retrying an invalid event cannot help: say so loudly, store nothing.
-                s_->invalid->inc();
+                s_->counters->rejected("invalid-event").inc();
                 Log::error("source", "emitted event is invalid; nothing of this batch was stored",
                            {{"input", s_->inputName}, {"id", e.id}, {"reason", ex.what()}});
                 return false;
@@ -80,8 +78,9 @@ public:
             return false;
         }
         for (const auto& o : r.outcomes)
-            (o.status == store::AcceptOutcome::Status::Accepted ? s_->accepted : s_->duplicates)
-                ->inc();
+            (o.status == store::AcceptOutcome::Status::Accepted ? s_->counters->accepted
+                                                                : s_->counters->duplicates)
+                .inc();
         return true;
     }
     bool stopping() const override {
@@ -109,14 +108,7 @@ SourceIngress::SourceIngress(config::InputSpec spec, const config::Limits& limit
     shared_->inputName = spec_.name;
     shared_->client = "source:" + spec_.source;
     shared_->clock = &clock;
-    shared_->accepted = &metrics.counter("onewindow_events_accepted_total",
-                                         "Events journaled (new)", {{"input", spec_.name}});
-    shared_->duplicates = &metrics.counter(
-        "onewindow_events_duplicate_total",
-        "Events already journaled (same source and id), not routed again", {{"input", spec_.name}});
-    shared_->invalid =
-        &metrics.counter("onewindow_events_rejected_total", "Requests refused, by reason",
-                         {{"input", spec_.name}, {"reason", "invalid-event"}});
+    shared_->counters = std::make_unique<InputCounters>(metrics, spec_.name);
 }
 
 SourceIngress::~SourceIngress() {

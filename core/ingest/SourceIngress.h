@@ -13,6 +13,7 @@
 
 #include "core/config/HubConfig.h"
 #include "core/event/CloudEventCodec.h"
+#include "core/ingest/InputCounters.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
 #include "core/plugin/PluginHost.h"

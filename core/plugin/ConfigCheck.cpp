@@ -1,10 +1,10 @@
 #include "core/plugin/ConfigCheck.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <optional>
 
+#include "core/config/Numbers.h"
 #include "core/config/Suggest.h"
 
 namespace ow::plugin {
@@ -55,11 +55,8 @@ std::optional<sdk::Config::Value> parseScalar(const sdk::Field& f, const std::st
         error = key + " must be true or false, got " + quoted(text);
         return std::nullopt;
     case sdk::FieldType::Integer: {
-        std::string_view s = text;
-        if (!s.empty() && s[0] == '+') s.remove_prefix(1);
         std::int64_t n = 0;
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-        if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
+        if (config::parseInteger(text, n) != config::NumberParse::Ok) {
             error = key + " must be an integer, got " + quoted(text);
             return std::nullopt;
         }
@@ -71,11 +68,8 @@ std::optional<sdk::Config::Value> parseScalar(const sdk::Field& f, const std::st
         return sdk::Config::Value(n);
     }
     case sdk::FieldType::Number: {
-        std::string_view s = text;
-        if (!s.empty() && s[0] == '+') s.remove_prefix(1);
         double d = 0;
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
-        if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(d)) {
+        if (!config::parseNumber(text, d)) {
             error = key + " must be a number, got " + quoted(text);
             return std::nullopt;
         }

@@ -111,10 +111,9 @@ public:
                 out.error = "only http:// and https:// URLs are supported, got " + req.url;
                 return out;
             }
-            Poco::Net::Context::Ptr ctx;
-            if (tls) ctx = delivery::HttpOutputClient::makeClientContext({});
-            transport::http::HttpClientConnection conn(uri.getHost(), uri.getPort(), ctx,
-                                                       req.timeoutMs, req.timeoutMs, 1 << 20);
+            transport::http::HttpClientConnection conn(uri.getHost(), uri.getPort(),
+                                                       tls ? tlsContext() : nullptr, req.timeoutMs,
+                                                       req.timeoutMs, 1 << 20);
             transport::http::HeaderList headers(req.headers.begin(), req.headers.end());
             auto r = conn.request(req.method,
                                   uri.getPathAndQuery().empty() ? "/" : uri.getPathAndQuery(),
@@ -129,6 +128,17 @@ public:
         }
         return out;
     }
+
+private:
+    // One TLS context (system CA store, verification on) for all of this instance's calls:
+    // building one loads the CA store, too costly to repeat per request.
+    Poco::Net::Context::Ptr tlsContext() {
+        std::call_once(tlsOnce_,
+                       [this] { tls_ = delivery::HttpOutputClient::makeClientContext({}); });
+        return tls_;
+    }
+    std::once_flag tlsOnce_;
+    Poco::Net::Context::Ptr tls_;
 };
 
 class HostServices::Secrets final : public sdk::Secrets {

@@ -1,7 +1,6 @@
 #include "tests/support/Mosquitto.h"
 
 #include <atomic>
-#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -13,14 +12,6 @@ namespace ow::testkit {
 namespace {
 
 std::atomic<int> instances{0};
-
-// Started as root, mosquitto drops to the `mosquitto` user and then cannot write a root-owned
-// persistence folder (STACK-NOTES); giving the folder away fixes that.
-void giveToBrokerUser(const std::string& path) {
-    if (::geteuid() != 0) return;
-    std::string cmd = "chown mosquitto " + path + " 2>/dev/null";
-    if (std::system(cmd.c_str()) != 0) ::chmod(path.c_str(), 0777);
-}
 
 } // namespace
 
@@ -46,7 +37,6 @@ std::string Mosquitto::log() const {
 void Mosquitto::writeConfig() {
     std::string data = dir_.file(name_ + "-data");
     ::mkdir(data.c_str(), 0755);
-    giveToBrokerUser(data);
     std::ofstream conf(dir_.file(name_ + ".conf"), std::ios::trunc);
     conf << "listener " << port_ << " 127.0.0.1\n"
          << "allow_anonymous true\n"
@@ -55,9 +45,9 @@ void Mosquitto::writeConfig() {
          // The default 1000 silently drops QoS 1 messages queued for a slow subscriber; a test
          // counting deliveries must count the hub's losses, not the broker's.
          << "max_queued_messages 0\n";
-    // Started as root, mosquitto 2 drops to the `mosquitto` user before it reads certificates,
-    // and that user cannot enter the test's private (0700) folder: a throw-away broker on
-    // loopback may keep root's rights.
+    // Started as root, mosquitto 2 drops to the `mosquitto` user before it reads certificates
+    // or writes its persistence folder, and that user cannot enter the test's private (0700)
+    // folder (STACK-NOTES): a throw-away broker on loopback keeps root's rights instead.
     if (::geteuid() == 0) conf << "user root\n";
     if (const auto& tls = options_.tls; !tls.certFile.empty()) {
         conf << "certfile " << tls.certFile << "\nkeyfile " << tls.keyFile << "\n";
