@@ -75,3 +75,17 @@ free_port() {
     FREE_PORT=$(<"$WORK/free.port")
     rm -f "$WORK/free.port"
 }
+
+# --- figures ---------------------------------------------------------------------------------
+# json_num FILE KEY: a number from the one-line JSON summaries the tools print (0 if absent).
+json_num() {
+    local value
+    value=$(grep -o "\"$2\":[-0-9.eE+]*" "$1" | head -n 1 | cut -d: -f2)
+    echo "${value:-0}"
+}
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+now_ns() { date +%s%N; }
+lines_in() { if [[ -f $1 ]]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
+vm_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# The median of numbers on stdin, one per line.
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -51,9 +51,6 @@ if [[ ! -x $NODE_RED_DIR/node_modules/.bin/node-red ]]; then
         die "npm install node-red failed: $(tail -n 5 "$WORK/npm.log")"
 fi
 
-json_num() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" "$1" | head -n 1; }
-calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
-vm_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # CPU seconds (user + system) a process has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 

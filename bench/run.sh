@@ -49,26 +49,10 @@ start_receiver() {
     RECEIVER_PORT=$(<"$WORK/$name.port")
 }
 
-
 hub_ready() {
     kill -0 "$HUB_PID" 2>/dev/null || die "hub exited during startup"
     curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$HUB_PORT/readyz" 2>/dev/null
 }
-
-lines_in() { if [[ -f $1 ]]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
-
-# json_num FILE KEY: a number from the one-line JSON summaries the tools print.
-json_num() {
-    local value
-    value=$(grep -o "\"$2\":[-0-9.eE+]*" "$1" | head -n 1 | cut -d: -f2)
-    echo "${value:-0}"
-}
-
-calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
-
-now_ns() { date +%s%N; }
-
-vm_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # --- start the department system and the hub ---------------------------------------------------
 start_receiver rx --record "$WORK/delivered.txt"

@@ -65,15 +65,6 @@ void Hub::start() {
         orderingKeys[o.name] = o.orderingKey;
     auto routes = std::make_shared<const routing::RouteTable>(config_.routes, orderingKeys);
 
-    delivery::ResultSink sink{
-        [this](std::int64_t id) { writer_->delivered(id); },
-        [this](std::int64_t id, int attempts, std::int64_t next, const std::string& err) {
-            writer_->retry(id, attempts, next, err);
-        },
-        [this](std::int64_t id, int attempts, const std::string& err) {
-            writer_->dead(id, attempts, err);
-        },
-    };
     // One connection per broker, shared by the outputs that publish there.
     for (const auto& b : config_.brokers) {
         auto conn = std::make_shared<transport::mqtt::MqttConnection>(b);
@@ -93,40 +84,18 @@ void Hub::start() {
             all += "\n" + config::formatProblem(p);
         throw std::runtime_error("plugins refused:" + all);
     }
-    auto makeFactory = [this](const config::OutputSpec& spec) -> delivery::OutputClientFactory {
-        if (spec.kind == config::OutputSpec::Kind::Sink) return plugins_->sinkClientFactory(spec);
-        if (spec.kind == config::OutputSpec::Kind::Mqtt) {
-            auto conn = brokers_.at(spec.mqtt.broker);
-            return
-                [&spec, conn] { return std::make_unique<delivery::MqttOutputClient>(spec, conn); };
-        }
-        Poco::Net::Context::Ptr tls;
-        if (spec.url.rfind("https://", 0) == 0)
-            tls = delivery::HttpOutputClient::makeClientContext(spec.tls);
-        return [&spec, tls] { return std::make_unique<delivery::HttpOutputClient>(spec, tls); };
-    };
     // Deliveries left for outputs that are no longer configured would wait forever.
-    std::set<std::string> outputNames;
-    for (const auto& o : config_.outputs)
-        outputNames.insert(o.name);
-    if (int orphans = journal_->deadLetterOrphans(outputNames, clock_.nowMs()))
-        Log::warn("hub", "pending deliveries to outputs no longer configured were dead-lettered",
-                  {{"rows", orphans}});
+    deadLetterOrphans(*journal_);
     reader_ = std::make_unique<store::Journal>(hub.dataDir, hub.journal.synchronous);
-    delivery::OutboxReader backlog{
-        [this](const std::string& output, std::int64_t afterId, int limit) {
-            std::lock_guard lock(readerMu_);
-            return reader_->pendingOutboxFor(output, afterId, limit);
-        },
-        [this](const std::string& output) {
-            std::lock_guard lock(readerMu_);
-            return reader_->countPending(output);
-        }};
-    dispatcher_ = std::make_unique<delivery::Dispatcher>(config_.outputs, makeFactory, sink, clock_,
-                                                         metrics_, backlog);
+    dispatcher_ = makeDispatcher();
     writer_ = std::make_unique<pipeline::JournalWriter>(
         *journal_, routes, clock_, metrics_, hub.journal.maxBatch,
-        [this](std::vector<store::OutboxRow> rows) { dispatcher_->submit(std::move(rows)); });
+        [this](std::vector<store::OutboxRow> rows) {
+            // During a reload there is no dispatcher for a moment: the rows are committed, and
+            // the next dispatcher's lanes read them from the journal.
+            std::lock_guard lock(dispatchMu_);
+            if (dispatcher_) dispatcher_->submit(std::move(rows));
+        });
     writer_->eventRetentionMs = static_cast<std::int64_t>(hub.journal.retentionHours) * 3600 * 1000;
     writer_->afterCommit = [this](int walPages) { checkpointer_->walGrew(walPages); };
     writer_->idempotencyRetentionMs =
@@ -142,8 +111,7 @@ void Hub::start() {
             mqttInputs_.push_back(std::make_unique<ingest::MqttIngress>(
                 in, hub.limits, *writer_, brokers_.at(in.mqtt.broker), metrics_));
         else if (in.kind == config::InputSpec::Kind::Source)
-            sourceInputs_.push_back(std::make_unique<ingest::SourceIngress>(
-                in, hub.limits, *writer_, plugins_->sourceFor(in.name), metrics_, clock_));
+            continue; // made by startSources(), again at each reload
         else
             inputs_[in.path] =
                 std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_);
@@ -153,10 +121,10 @@ void Hub::start() {
         conn->start();
     dispatcher_->start();
     writer_->start();
+    plugins_->startTimers();
     for (auto& in : mqttInputs_)
         in->start();
-    for (auto& in : sourceInputs_)
-        in->start();
+    startSources();
 
     Poco::Net::SocketAddress addr(hub.listenHost, static_cast<Poco::UInt16>(hub.listenPort));
     std::unique_ptr<Poco::Net::ServerSocket> socket;
@@ -199,6 +167,167 @@ void Hub::start() {
                {"inputs", config_.inputs.size()},
                {"outputs", config_.outputs.size()},
                {"routes", config_.routes.size()}});
+}
+
+delivery::OutputClientFactory Hub::clientFactory(const config::OutputSpec& spec) {
+    if (spec.kind == config::OutputSpec::Kind::Sink) return plugins_->sinkClientFactory(spec);
+    if (spec.kind == config::OutputSpec::Kind::Processor)
+        return plugins_->processorClientFactory(
+            spec, [this](pipeline::ProcessorCommit c, pipeline::CommitCallback done) {
+                writer_->processed(std::move(c), std::move(done));
+            });
+    if (spec.kind == config::OutputSpec::Kind::Mqtt) {
+        auto conn = brokers_.at(spec.mqtt.broker);
+        return [&spec, conn] { return std::make_unique<delivery::MqttOutputClient>(spec, conn); };
+    }
+    Poco::Net::Context::Ptr tls;
+    if (spec.url.rfind("https://", 0) == 0)
+        tls = delivery::HttpOutputClient::makeClientContext(spec.tls);
+    return [&spec, tls] { return std::make_unique<delivery::HttpOutputClient>(spec, tls); };
+}
+
+std::unique_ptr<delivery::Dispatcher> Hub::makeDispatcher() {
+    delivery::ResultSink sink{
+        [this](std::int64_t id) { writer_->delivered(id); },
+        [this](std::int64_t id, int attempts, std::int64_t next, const std::string& err) {
+            writer_->retry(id, attempts, next, err);
+        },
+        [this](std::int64_t id, int attempts, const std::string& err) {
+            writer_->dead(id, attempts, err);
+        },
+    };
+    delivery::OutboxReader backlog{
+        [this](const std::string& output, std::int64_t afterId, int limit) {
+            std::lock_guard lock(readerMu_);
+            return reader_->pendingOutboxFor(output, afterId, limit);
+        },
+        [this](const std::string& output) {
+            std::lock_guard lock(readerMu_);
+            return reader_->countPending(output);
+        }};
+    return std::make_unique<delivery::Dispatcher>(
+        config_.outputs, [this](const config::OutputSpec& spec) { return clientFactory(spec); },
+        sink, clock_, metrics_, backlog);
+}
+
+void Hub::deadLetterOrphans(store::Journal& journal) {
+    std::set<std::string> outputNames;
+    for (const auto& o : config_.outputs)
+        outputNames.insert(o.name);
+    if (int orphans = journal.deadLetterOrphans(outputNames, clock_.nowMs()))
+        Log::warn("hub", "pending deliveries to outputs no longer configured were dead-lettered",
+                  {{"rows", orphans}});
+}
+
+void Hub::startSources() {
+    for (const auto& in : config_.inputs)
+        if (in.kind == config::InputSpec::Kind::Source)
+            sourceInputs_.push_back(std::make_unique<ingest::SourceIngress>(
+                in, config_.hub.limits, *writer_, plugins_->sourceFor(in.name), metrics_, clock_));
+    for (auto& in : sourceInputs_)
+        in->start();
+}
+
+namespace {
+
+// The inputs a reload cannot change (HTTP and MQTT inputs hold sockets and subscriptions),
+// without positions: moving a line in the file is not a change.
+std::vector<config::InputSpec> fixedInputs(const config::HubConfig& c) {
+    std::vector<config::InputSpec> out;
+    for (auto in : c.inputs) {
+        if (in.kind == config::InputSpec::Kind::Source) continue;
+        in.where = {};
+        out.push_back(std::move(in));
+    }
+    return out;
+}
+
+std::vector<config::BrokerSpec> brokersOf(const config::HubConfig& c) {
+    auto out = c.brokers;
+    for (auto& b : out)
+        b.where = {};
+    return out;
+}
+
+} // namespace
+
+std::string Hub::reload(config::HubConfig next) {
+    if (!ready_) return "the hub is not running";
+    std::vector<std::string> fixed;
+    if (!(next.hub == config_.hub)) fixed.emplace_back("'hub'");
+    if (!(brokersOf(next) == brokersOf(config_))) fixed.emplace_back("'brokers'");
+    if (!(fixedInputs(next) == fixedInputs(config_))) fixed.emplace_back("HTTP or MQTT 'inputs'");
+    if (!fixed.empty()) {
+        std::string list;
+        for (const auto& f : fixed)
+            list += (list.empty() ? "" : ", ") + f;
+        return "changes to " + list +
+               " take effect only at a restart; nothing was reloaded (plugins, outputs, "
+               "routes and source inputs can be reloaded)";
+    }
+    // Everything new is loaded and checked before anything old is touched: a refused reload
+    // leaves the running configuration as it was.
+    std::vector<config::ConfigProblem> problems;
+    std::unique_ptr<plugin::PluginHost> nextPlugins;
+    try {
+        nextPlugins = std::make_unique<plugin::PluginHost>(next, problems, metrics_, clock_, true);
+    } catch (const std::exception& e) {
+        return std::string("plugins refused: ") + e.what();
+    }
+    if (!problems.empty()) {
+        std::string all;
+        for (const auto& p : problems)
+            all += "\n" + config::formatProblem(p);
+        return "plugins refused:" + all;
+    }
+    std::map<std::string, std::string> orderingKeys;
+    for (const auto& o : next.outputs)
+        orderingKeys[o.name] = o.orderingKey;
+    auto routes = std::make_shared<const routing::RouteTable>(next.routes, orderingKeys);
+
+    // Drain: sources stop emitting; every delivery and processor call in flight ends and its
+    // result is recorded. Events keep being accepted and routed meanwhile; their rows wait in
+    // the journal for the next dispatcher.
+    for (auto& in : sourceInputs_)
+        in->stop(std::chrono::milliseconds(5000));
+    sourceInputs_.clear();
+    std::unique_ptr<delivery::Dispatcher> old;
+    {
+        std::lock_guard lock(dispatchMu_);
+        old = std::move(dispatcher_);
+    }
+    old->stop();
+    old.reset();
+    plugins_->stop(); // processors wait here for their last commits
+
+    // Switch. Routing uses the new table from the next transaction on; only then can rows of
+    // outputs that are gone be dead-lettered without one slipping in behind.
+    writer_->replaceRoutes(routes);
+    config_.plugins = std::move(next.plugins);
+    config_.outputs = std::move(next.outputs);
+    config_.routes = std::move(next.routes);
+    config_.inputs = std::move(next.inputs);
+    config_.files = std::move(next.files);
+    plugins_ = std::move(nextPlugins); // the old instances go; their libraries with them
+    {
+        std::lock_guard lock(readerMu_);
+        deadLetterOrphans(*reader_);
+    }
+    auto fresh = makeDispatcher();
+    {
+        // Published before its lanes start: rows committed from now on are handed to it, and
+        // the lanes' first read of the journal finds every row committed before.
+        std::lock_guard lock(dispatchMu_);
+        dispatcher_ = std::move(fresh);
+    }
+    dispatcher_->start();
+    plugins_->startTimers();
+    startSources();
+    Log::info("hub", "configuration reloaded",
+              {{"outputs", config_.outputs.size()},
+               {"routes", config_.routes.size()},
+               {"plugins", config_.plugins.size()}});
+    return {};
 }
 
 void Hub::stop() {

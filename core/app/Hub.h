@@ -37,11 +37,21 @@ public:
     /// included), let deliveries in flight finish, commit their results, close the journal.
     void stop();
 
+    /// Applies a new configuration's plugins, outputs, routes and source inputs: loads and
+    /// checks the new plugins first, then drains (deliveries and processor calls in flight
+    /// finish), then switches. Nothing accepted is lost or delivered twice by the switch.
+    /// Returns "" on success, else why nothing was changed. Call from one thread at a time.
+    std::string reload(config::HubConfig next);
+
     [[nodiscard]] std::uint16_t port() const;
     transport::http::Response handle(const transport::http::Request& req);
 
 private:
     transport::http::Response admin(const transport::http::Request& req);
+    delivery::OutputClientFactory clientFactory(const config::OutputSpec& spec);
+    std::unique_ptr<delivery::Dispatcher> makeDispatcher();
+    void deadLetterOrphans(store::Journal& journal);
+    void startSources();
 
     config::HubConfig config_;
     util::SystemClock clock_;
@@ -53,6 +63,7 @@ private:
     std::unique_ptr<pipeline::JournalWriter> writer_;
     std::map<std::string, std::shared_ptr<transport::mqtt::MqttConnection>> brokers_;
     std::unique_ptr<plugin::PluginHost> plugins_; // outlives the dispatcher's sink clients
+    std::mutex dispatchMu_; // the writer hands rows over while a reload swaps the dispatcher
     std::unique_ptr<delivery::Dispatcher> dispatcher_;
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path
     std::vector<std::unique_ptr<ingest::MqttIngress>> mqttInputs_;

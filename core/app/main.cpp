@@ -27,7 +27,9 @@ constexpr const char* Usage = R"(onewindow - integration hub of an Administrativ
 Usage:
   onewindow run -c FILE [--data-dir DIR] [--listen HOST:PORT]
       Run the hub. --data-dir and --listen override hub.data_dir and hub.listen,
-      so several hubs can run side by side. SIGTERM or SIGINT stop it cleanly.
+      so several hubs can run side by side. SIGTERM or SIGINT stop it cleanly;
+      SIGHUP reloads plugins, outputs, routes and source inputs from FILE (drain,
+      then switch; a refused reload keeps the running configuration).
   onewindow check -c FILE
       Validate the configuration (and its includes); print every problem as
       file:line:column: message. Exit 0 if valid, 1 if not.
@@ -92,14 +94,20 @@ Args parseArgs(int argc, char** argv, int from) {
     return a;
 }
 
-// Loads and validates; prints problems to stderr. nullopt when invalid.
-std::optional<ow::config::HubConfig> loadConfig(const Args& a) {
+// Loads and validates, with the command line's overrides; prints problems to stderr (or, with
+// `problems`, appends them there). nullopt when invalid.
+std::optional<ow::config::HubConfig> loadConfig(const Args& a,
+                                                std::vector<std::string>* problems = nullptr) {
     if (a.config.empty()) usageError("missing -c FILE");
     auto result = ow::config::loadConfigFile(a.config);
-    for (const auto& p : result.problems)
-        std::cerr << ow::config::formatProblem(p) << "\n";
+    for (const auto& p : result.problems) {
+        if (problems)
+            problems->push_back(ow::config::formatProblem(p));
+        else
+            std::cerr << ow::config::formatProblem(p) << "\n";
+    }
     if (!result.ok()) {
-        std::cerr << result.problems.size() << " problem(s) in " << a.config << "\n";
+        if (!problems) std::cerr << result.problems.size() << " problem(s) in " << a.config << "\n";
         return std::nullopt;
     }
     auto cfg = std::move(result.config);
@@ -128,6 +136,32 @@ std::optional<ow::config::HubConfig> loadConfig(const Args& a) {
     return cfg;
 }
 
+// SIGHUP: read the configuration file again and apply what can change while running.
+void reload(ow::app::Hub& hub, const Args& a) {
+    Log::info("hub", "reloading the configuration", {{"file", a.config}});
+    std::vector<std::string> problems;
+    std::optional<ow::config::HubConfig> next;
+    try {
+        next = loadConfig(a, &problems);
+    } catch (const std::exception& e) {
+        problems.emplace_back(e.what());
+    }
+    std::string error;
+    if (!next) {
+        for (const auto& p : problems)
+            error += (error.empty() ? "" : "; ") + p;
+    } else {
+        try {
+            error = hub.reload(std::move(*next));
+        } catch (const std::exception& e) {
+            // A seam: a reload must never take the running hub down with it.
+            error = std::string("reload failed: ") + e.what();
+        }
+    }
+    if (error.empty()) return;
+    Log::error("hub", "configuration not reloaded; the running one stays", {{"reason", error}});
+}
+
 int cmdRun(const Args& a) {
     auto cfg = loadConfig(a);
     if (!cfg) return 1;
@@ -139,6 +173,7 @@ int cmdRun(const Args& a) {
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
     // A file-size limit (ulimit -f, quotas) must become a write error the journal answers with
@@ -162,7 +197,11 @@ int cmdRun(const Args& a) {
             return 1;
         }
         int sig = 0;
-        sigwait(&set, &sig);
+        for (;;) {
+            sigwait(&set, &sig);
+            if (sig != SIGHUP) break;
+            reload(hub, a);
+        }
         Log::info("hub", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         try {
             hub.stop();

@@ -1077,25 +1077,35 @@ private:
         const std::string self =
             readName(item, "output", index, out.name, "_.-", false, outputNames_);
         checkKeys(item,
-                  {"name", "url", "mqtt", "sink", "config", "mode", "connect_timeout_ms",
-                   "read_timeout_ms", "concurrency", "ordering_key", "retry", "circuit", "tls",
-                   "headers"},
+                  {"name", "url", "mqtt", "sink", "processor", "config", "mode",
+                   "connect_timeout_ms", "read_timeout_ms", "concurrency", "ordering_key", "retry",
+                   "circuit", "tls", "headers"},
                   "in " + self);
 
         const int targets = (item["url"].IsDefined() ? 1 : 0) + (item["mqtt"].IsDefined() ? 1 : 0) +
-                            (item["sink"].IsDefined() ? 1 : 0);
-        if (item["config"].IsDefined() && !item["sink"].IsDefined())
+                            (item["sink"].IsDefined() ? 1 : 0) +
+                            (item["processor"].IsDefined() ? 1 : 0);
+        if (item["config"].IsDefined() && !item["sink"].IsDefined() &&
+            !item["processor"].IsDefined())
             problem(at(item["config"], item),
                     "'config' in " + self +
-                        " configures a plugin sink; add 'sink: plugin/component'");
-        if (item["sink"].IsDefined()) {
-            out.kind = OutputSpec::Kind::Sink;
-            if (targets > 1)
-                problem(
-                    at(item["sink"], item),
-                    self +
-                        " has 'sink' and also 'url' or 'mqtt'; an output delivers to one of them");
-            readComponentRef(item, "sink", self, out.sink, out.sinkConfig);
+                        " configures a plugin; add 'sink: plugin/component' or "
+                        "'processor: plugin/component'");
+        if (item["sink"].IsDefined() || item["processor"].IsDefined()) {
+            const bool isSink = item["sink"].IsDefined();
+            const char* key = isSink ? "sink" : "processor";
+            out.kind = isSink ? OutputSpec::Kind::Sink : OutputSpec::Kind::Processor;
+            if (targets > 1) {
+                std::string others;
+                for (const char* k : {"url", "mqtt", "sink", "processor"})
+                    if (std::string(k) != key && item[k].IsDefined())
+                        others += std::string(others.empty() ? "" : " and ") + "'" + k + "'";
+                problem(at(item[key], item), self + " has '" + key + "' and also " + others +
+                                                 "; an output delivers to one of them");
+            }
+            readComponentRef(item, key, self, isSink ? out.sink : out.processor, out.pluginConfig);
+            // A processor's window is commits in flight, not connections: wider by default.
+            if (!isSink) out.concurrency = 64;
         } else if (item["mqtt"].IsDefined()) {
             out.kind = OutputSpec::Kind::Mqtt;
             if (item["url"].IsDefined())
@@ -1633,7 +1643,7 @@ private:
         std::string name; ///< the plugin part of "<plugin>/<component>"
         SourceLocation where;
         std::string owner;
-        std::string kind; ///< "sink" or "source"
+        std::string kind; ///< "sink", "processor" or "source"
     };
     std::vector<PluginRef> pluginRefs_;
     struct BrokerRef {

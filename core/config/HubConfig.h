@@ -1,5 +1,6 @@
 // The validated configuration model. Produced by ConfigLoader from YAML; everything else in
-// core reads these plain structs and never sees YAML.
+// core reads these plain structs and never sees YAML. Structs whose changes need a restart
+// compare field by field (a reload checks that they did not change).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@ struct SourceLocation {
     std::string file;
     int line = 0;
     int column = 0;
+    friend bool operator==(const SourceLocation&, const SourceLocation&) = default;
 };
 
 struct Limits {
@@ -27,6 +29,7 @@ struct Limits {
     std::int64_t headerTimeoutMs = 10000; ///< whole request head must arrive within this
     std::int64_t bodyTimeoutMs = 30000;   ///< whole body must arrive within this
     std::int64_t idleTimeoutMs = 60000;   ///< keep-alive connection idle before close
+    friend bool operator==(const Limits&, const Limits&) = default;
 };
 
 struct JournalSettings {
@@ -34,6 +37,7 @@ struct JournalSettings {
         "full";               ///< full | extra | normal (normal is NOT durable on power loss)
     int maxBatch = 1000;      ///< events per group commit at most
     int retentionHours = 168; ///< how long delivered events stay for de-duplication
+    friend bool operator==(const JournalSettings&, const JournalSettings&) = default;
 };
 
 struct TlsServerSettings {
@@ -42,6 +46,7 @@ struct TlsServerSettings {
     std::string keyFile;
     std::string clientCaFile; ///< set: client certificates are verified against it
     bool requireClientCert = false;
+    friend bool operator==(const TlsServerSettings&, const TlsServerSettings&) = default;
 };
 
 struct HubSettings {
@@ -57,6 +62,7 @@ struct HubSettings {
     TlsServerSettings tls;
     /// Folders plugin files may be loaded from (resolved against the config file's folder).
     std::vector<std::string> pluginDirs;
+    friend bool operator==(const HubSettings&, const HubSettings&) = default;
 };
 
 /// A plugin instance's own configuration, kept as written, with positions, until the plugin
@@ -72,6 +78,7 @@ struct ConfigTree {
     std::string key; ///< for an entry of a Map
     SourceLocation where;
     SourceLocation keyWhere; ///< where `key` is written
+    friend bool operator==(const ConfigTree&, const ConfigTree&) = default;
 };
 
 /// A plugin library the hub loads at start.
@@ -85,6 +92,7 @@ struct PluginSpec {
 struct BearerToken {
     std::string client; ///< identity recorded with each accepted event
     std::string token;  ///< the secret itself, resolved from ${ENV} or a file
+    friend bool operator==(const BearerToken&, const BearerToken&) = default;
 };
 
 /// Where an MQTT input subscribes and how it reads the messages.
@@ -101,6 +109,7 @@ struct MqttSubscribeSettings {
     std::string type;        ///< Json: the event type
     std::string source;      ///< Json: the event source ("" = mqtt://<broker>/<topic>)
     int subjectSegment = -1; ///< Json: topic segment (0-based) used as subject; -1 none
+    friend bool operator==(const MqttSubscribeSettings&, const MqttSubscribeSettings&) = default;
 };
 
 struct InputSpec {
@@ -113,6 +122,7 @@ struct InputSpec {
     ConfigTree sourceConfig;         ///< kind Source: the instance's `config`
     std::vector<BearerToken> tokens; ///< non-empty: a valid bearer token is required
     SourceLocation where;
+    friend bool operator==(const InputSpec&, const InputSpec&) = default;
 };
 
 struct RetryPolicy {
@@ -133,6 +143,7 @@ struct TlsClientSettings {
     std::string certFile; ///< client certificate for mutual TLS
     std::string keyFile;
     bool verify = true;
+    friend bool operator==(const TlsClientSettings&, const TlsClientSettings&) = default;
 };
 
 /// An MQTT broker the hub connects to (one client connection per broker).
@@ -148,6 +159,7 @@ struct BrokerSpec {
     std::int64_t sessionExpiryS = 86400; ///< MQTT 5: how long the broker keeps the session
     TlsClientSettings tls;               ///< for ssl:// URLs
     SourceLocation where;
+    friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
 };
 
 /// Where an MQTT output publishes.
@@ -160,17 +172,25 @@ struct MqttPublishSettings {
 
 struct OutputSpec {
     enum class Mode { Structured, Binary };
-    enum class Kind { Http, Mqtt, Sink };
+    enum class Kind {
+        Http,
+        Mqtt,
+        Sink,      ///< a plugin sink delivers each event
+        Processor, ///< a plugin processor handles each event (state, timers, new events)
+    };
     std::string name;
     Kind kind = Kind::Http;
     std::string url;          ///< http:// or https:// (kind Http)
     MqttPublishSettings mqtt; ///< kind Mqtt
     std::string sink;         ///< kind Sink: "<plugin>/<component>"
-    ConfigTree sinkConfig;    ///< kind Sink: the instance's `config`
+    std::string processor;    ///< kind Processor: "<plugin>/<component>"
+    ConfigTree pluginConfig;  ///< kind Sink or Processor: the instance's `config`
     Mode mode = Mode::Structured;
     std::int64_t connectTimeoutMs = 2000;
     std::int64_t readTimeoutMs = 10000;
-    int concurrency = 4;                 ///< deliveries in flight to this output
+    /// Deliveries in flight to this output. Processors: events handled and waiting for their
+    /// commit (calls into one processor never overlap unless it is `concurrent`), default 64.
+    int concurrency = 4;
     std::string orderingKey = "subject"; ///< attribute name; "" = no ordering
     RetryPolicy retry;
     CircuitPolicy circuit;

@@ -14,8 +14,9 @@ OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, Res
                        OutboxReader reader, const util::Clock& clock,
                        observability::Metrics& metrics, int maxRowsInMemory)
     : spec_(std::move(spec)), factory_(std::move(factory)), sink_(std::move(sink)),
-      reader_(std::move(reader)), clock_(clock), maxRowsInMemory_(std::max(2, maxRowsInMemory)),
-      breaker_(spec_.circuit), rng_(std::random_device{}()),
+      reader_(std::move(reader)), clock_(clock), metrics_(metrics),
+      maxRowsInMemory_(std::max(2, maxRowsInMemory)), breaker_(spec_.circuit),
+      rng_(std::random_device{}()),
       delivered_(metrics.counter("onewindow_deliveries_total",
                                  "Delivery attempts by output and outcome",
                                  {{"output", spec_.name}, {"outcome", "delivered"}})),
@@ -51,6 +52,10 @@ OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, Res
 
 OutputLane::~OutputLane() {
     stop();
+    // The gauges read this lane: a reload replaces lanes, and /metrics must not reach a gone one.
+    for (const char* g :
+         {"onewindow_outbox_depth", "onewindow_outbox_in_memory", "onewindow_circuit_open"})
+        metrics_.removeGaugeFunction(g, {{"output", spec_.name}});
 }
 
 void OutputLane::start() {
@@ -131,6 +136,8 @@ void OutputLane::submit(store::OutboxRow row) {
     {
         std::lock_guard lock(mu_);
         if (!row.replayed && reader_.load) {
+            // Committed before a refill() read it from the journal: it is here already.
+            if (row.id <= loadedUpTo_) return;
             if (!spilled_ && depth_ >= maxRowsInMemory_) spilled_ = true;
             if (spilled_) {
                 // Already committed: refill() reads it back after the rows before it.
@@ -292,7 +299,7 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
         delivered_.inc();
         endToEnd_.observe(static_cast<double>(std::max<std::int64_t>(0, nowMs - row.nextAtMs)) /
                           1000.0);
-        sink_.delivered(row.id);
+        if (!r.recorded) sink_.delivered(row.id);
         break;
     case DeliveryResult::Outcome::Reject:
         // The receiver answered, so it is up: a permanent refusal does not open the circuit.

@@ -99,6 +99,7 @@ private:
     ResultSink sink_;
     OutboxReader reader_;
     const util::Clock& clock_;
+    observability::Metrics& metrics_;
     int maxRowsInMemory_;
 
     mutable std::mutex mu_;

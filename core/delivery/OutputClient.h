@@ -21,6 +21,9 @@ struct DeliveryResult {
     int status = 0;                           ///< HTTP status, 0 if none was received
     std::optional<std::int64_t> retryAfterMs; ///< from Retry-After
     std::string detail;                       ///< why, for last_error and logs
+    /// Delivered, and the row's removal already committed by the client's own transaction
+    /// (a processor's effects commit with it): the lane need not record it again.
+    bool recorded = false;
 };
 
 /// Called exactly once when an asynchronous delivery ends, on whatever thread ended it.

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/observability/Log.h"
+#include "core/plugin/EventBridge.h"
 #include "core/util/Clock.h"
 
 namespace ow::ingest {
@@ -24,31 +25,6 @@ struct SourceIngress::Shared {
     std::unique_ptr<InputCounters> counters;
 };
 
-namespace {
-
-// The event a source emitted, as a CloudEvent the codec validates like any input's.
-nlohmann::json toCloudEvent(const sdk::Event& e, std::int64_t nowMs) {
-    nlohmann::json j = {
-        {"specversion", "1.0"}, {"id", e.id}, {"source", e.source}, {"type", e.type}};
-    if (!e.subject.empty()) j["subject"] = e.subject;
-    j["time"] = e.time.empty() ? util::formatRfc3339Ms(nowMs) : e.time;
-    if (!e.dataContentType.empty()) j["datacontenttype"] = e.dataContentType;
-    if (!e.dataSchema.empty()) j["dataschema"] = e.dataSchema;
-    for (const auto& [k, v] : e.extensions)
-        j[k] = v;
-    if (!e.data.empty()) {
-        if (e.dataIsJson) {
-            j["data"] = nlohmann::json::parse(e.data); // throws: reported as an invalid event
-            if (e.dataContentType.empty()) j["datacontenttype"] = "application/json";
-        } else {
-            j["data"] = e.data;
-        }
-    }
-    return j;
-}
-
-} // namespace
-
 class SourceIngress::Context final : public sdk::SourceContext {
 public:
     explicit Context(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
@@ -58,9 +34,7 @@ public:
         std::vector<pipeline::AcceptItem> items;
         for (const auto& e : events) {
             try {
-                auto ev = std::make_shared<const event::Event>(
-                    event::parseStructured(toCloudEvent(e, s_->clock->nowMs()).dump(), s_->limits));
-                items.push_back({ev, event::toStructured(*ev)});
+                items.push_back(plugin::toAcceptItem(e, s_->clock->nowMs(), s_->limits));
             } catch (const std::exception& ex) {
                 // Retrying an invalid event cannot help: say so loudly, store nothing.
                 s_->counters->rejected("invalid-event").inc();

@@ -110,6 +110,12 @@ void Metrics::gaugeFunction(const std::string& name, const std::string& help,
     family(name, help, Kind::Gauge).functions[labelText(labels)] = std::move(fn);
 }
 
+void Metrics::removeGaugeFunction(const std::string& name, const Labels& labels) {
+    std::lock_guard lock(mu_);
+    auto it = families_.find(name);
+    if (it != families_.end()) it->second.functions.erase(labelText(labels));
+}
+
 std::vector<double> Metrics::latencyBuckets() {
     return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
             0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};

@@ -59,6 +59,8 @@ public:
     Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
     Histogram& histogram(const std::string& name, const std::string& help,
                          const std::vector<double>& bounds, const Labels& labels = {});
+    /// Removes a gauge function (its owner is going away); other samples stay.
+    void removeGaugeFunction(const std::string& name, const Labels& labels = {});
     /// A gauge computed when /metrics is read (e.g. outbox depth).
     void gaugeFunction(const std::string& name, const std::string& help, std::function<double()> fn,
                        const Labels& labels = {});

@@ -1,10 +1,12 @@
 #include "core/pipeline/JournalWriter.h"
 #include "core/util/ThreadName.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/event/CloudEventCodec.h"
 #include "core/observability/Log.h"
+#include "core/store/PluginState.h"
 
 namespace ow::pipeline {
 
@@ -92,6 +94,30 @@ AcceptResult JournalWriter::accept(std::vector<AcceptItem> items, const std::str
     return fut.get();
 }
 
+void JournalWriter::replaceRoutes(std::shared_ptr<const routing::RouteTable> routes) {
+    std::unique_lock lock(mu_);
+    if (exited_ || !thread_.joinable()) {
+        routes_ = std::move(routes);
+        return;
+    }
+    nextRoutes_ = std::move(routes);
+    cv_.notify_all();
+    routesCv_.wait(lock, [this] { return !nextRoutes_ || exited_; });
+    if (nextRoutes_) routes_ = std::move(nextRoutes_);
+}
+
+void JournalWriter::processed(ProcessorCommit commit, CommitCallback done) {
+    {
+        std::lock_guard lock(mu_);
+        if (!exited_) {
+            processed_.push_back({std::move(commit), std::move(done)});
+            cv_.notify_one();
+            return;
+        }
+    }
+    done(CommitOutcome::Failed, "the hub is shutting down");
+}
+
 void JournalWriter::delivered(std::int64_t rowId) {
     {
         std::lock_guard lock(mu_);
@@ -171,18 +197,86 @@ std::vector<OutboxRow> JournalWriter::routeEvents(const std::vector<Pending>& ev
     return rows;
 }
 
+CommitOutcome JournalWriter::applyProcessed(const ProcessorCommit& c, std::int64_t now,
+                                            std::vector<Pending>& accepted) {
+    auto& refusedUpTo = refusedUpTo_[c.instance];
+    if (c.generation <= refusedUpTo) return CommitOutcome::Failed;
+    if (!state_) state_ = std::make_unique<store::PluginState>(journal_.database());
+    // First make sure the row or timer is still there to handle: a lane that timed out may
+    // have processed the event twice, and only the first commit may take effect. The later
+    // commits of the instance read what this one would have written, so they go too.
+    const bool present = c.fired ? state_->removeFired(c.instance, c.fired->name, c.fired->dueMs)
+                                 : journal_.deleteOutbox(c.rowId);
+    if (!present) {
+        refusedUpTo = c.generation;
+        return CommitOutcome::AlreadyHandled;
+    }
+    for (const auto& w : c.state) {
+        if (w.value)
+            state_->put(c.instance, w.key, *w.value);
+        else
+            state_->erase(c.instance, w.key);
+    }
+    for (const auto& t : c.timers) {
+        if (t.dueMs)
+            state_->setTimer(c.instance, t.name, *t.dueMs, t.payload);
+        else
+            state_->cancelTimer(c.instance, t.name);
+    }
+    const std::string input = "processor:" + c.instance;
+    for (const auto& item : c.emitted) {
+        const auto& ev = *item.event;
+        std::int64_t seq =
+            journal_.insertEvent(ev.source, ev.id, ev.type, input, c.instance, now, item.body);
+        // A repeat (same source and id) was emitted before: the event exists once.
+        if (seq == 0) continue;
+        auto body = std::make_shared<const std::string>(item.body);
+        accepted.push_back(
+            {store::StoredEvent{seq, ev.source, ev.id, ev.type, now, body}, item.event});
+    }
+    return CommitOutcome::Committed;
+}
+
+void JournalWriter::finishProcessed(std::vector<Processed>& processed,
+                                    const std::vector<CommitOutcome>& outcomes, bool ok,
+                                    const std::string& error) {
+    for (std::size_t i = 0; i < processed.size(); ++i) {
+        auto& p = processed[i];
+        CommitOutcome outcome = ok ? outcomes[i] : CommitOutcome::Failed;
+        std::string why;
+        if (!ok) {
+            auto& upTo = refusedUpTo_[p.commit.instance];
+            upTo = std::max(upTo, p.commit.generation);
+            why = "journal commit failed: " + error;
+        } else if (outcome == CommitOutcome::Failed) {
+            why = "an earlier commit of this processor failed; the event is handled again";
+        }
+        try {
+            p.done(outcome, why);
+        } catch (const std::exception& e) {
+            Log::error("journal", "processor commit callback failed", {{"error", e.what()}});
+        }
+    }
+}
+
 void JournalWriter::run() {
     for (;;) {
         std::vector<std::unique_ptr<Request>> batch;
         std::vector<Update> updates;
+        std::vector<Processed> processed;
         {
             std::unique_lock lock(mu_);
             auto deadline =
                 std::chrono::steady_clock::now() + std::chrono::milliseconds(ReplayPollMs);
             cv_.wait_until(lock, deadline, [&] {
                 return stopping_ || !requests_.empty() || !updates_.empty() ||
-                       !unroutedEvents_.empty() || backlog_;
+                       !processed_.empty() || !unroutedEvents_.empty() || backlog_ || nextRoutes_;
             });
+            // Between transactions: the previous one, routed with the old table, is committed.
+            if (nextRoutes_) {
+                routes_ = std::move(nextRoutes_);
+                routesCv_.notify_all();
+            }
             std::size_t events = 0;
             while (!requests_.empty() && (events == 0 || events + requests_.front()->items.size() <=
                                                              static_cast<std::size_t>(maxBatch_))) {
@@ -191,7 +285,12 @@ void JournalWriter::run() {
                 requests_.pop_front();
             }
             updates.swap(updates_);
-            if (stopping_ && batch.empty() && updates.empty()) break;
+            processed.swap(processed_);
+            if (stopping_ && batch.empty() && updates.empty() && processed.empty()) {
+                exited_ = true;
+                routesCv_.notify_all();
+                break;
+            }
         }
 
         std::int64_t now = clock_.nowMs();
@@ -202,12 +301,21 @@ void JournalWriter::run() {
         bool ok = true;
         std::string error;
         std::int64_t deadDelta = 0;
+        std::vector<CommitOutcome> outcomes(processed.size(), CommitOutcome::Failed);
         try {
             // A transaction without accepted events (delivery results, routing of what is
             // already durable, replays) needs no fsync of its own: a power cut loses at most
             // results, and those deliveries are simply made again. Transactions that answer a
             // 2xx keep the configured durability.
-            journal_.setRelaxedCommit(batch.empty());
+            //
+            // Processor commits without emitted events need no fsync either: their state
+            // writes and the removal of their row are one atomic transaction, so a power cut
+            // loses both together and the event is processed again, with the same effects.
+            // Emitted events leave the hub, so those commits are made durable.
+            journal_.setRelaxedCommit(
+                batch.empty() &&
+                std::none_of(processed.begin(), processed.end(),
+                             [](const Processed& p) { return !p.commit.emitted.empty(); }));
             journal_.begin();
             if (backlog_ && unroutedEvents_.size() < static_cast<std::size_t>(RouteChunk))
                 loadBacklog();
@@ -242,6 +350,9 @@ void JournalWriter::run() {
                                             {req->idem->fingerprint, status, response, now});
                 }
             }
+            // Processor effects: their emitted events are routed below like accepted ones.
+            for (std::size_t i = 0; i < processed.size(); ++i)
+                outcomes[i] = applyProcessed(processed[i].commit, now, accepted);
             // Route what is committed-but-unrouted first, then this transaction's own events,
             // unless older unrouted events are still on disk (they must go first: order).
             std::vector<Pending> toRoute(
@@ -291,6 +402,7 @@ void JournalWriter::run() {
             ok = false;
             error = e.what();
         }
+        finishProcessed(processed, outcomes, ok, error);
 
         commitSeconds_.observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

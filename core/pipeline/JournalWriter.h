@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,16 +19,14 @@
 
 #include "core/event/Event.h"
 #include "core/observability/Metrics.h"
+#include "core/pipeline/AcceptItem.h"
+#include "core/pipeline/ProcessorCommit.h"
 #include "core/routing/RouteTable.h"
 #include "core/store/Journal.h"
+#include "core/store/PluginState.h"
 #include "core/util/Clock.h"
 
 namespace ow::pipeline {
-
-struct AcceptItem {
-    std::shared_ptr<const event::Event> event;
-    std::string body; ///< canonical structured JSON
-};
 
 /// Binds an Idempotency-Key to the answer, stored in the same transaction as the events.
 struct IdempotencyBinding {
@@ -65,6 +64,14 @@ public:
     AcceptResult accept(std::vector<AcceptItem> items, const std::string& input,
                         const std::string& client, std::optional<IdempotencyBinding> idem = {});
 
+    /// Routes events with `routes` from the next transaction on; returns once the writer
+    /// uses them (every event routed by the old table is committed then).
+    void replaceRoutes(std::shared_ptr<const routing::RouteTable> routes);
+
+    /// A processor's effects, committed in the next transaction with the row (or timer) they
+    /// handle, durably (they may include events). `done` runs on the writer thread.
+    void processed(ProcessorCommit commit, CommitCallback done);
+
     // Delivery results from the dispatcher; applied in the next transaction.
     void delivered(std::int64_t rowId);
     void retry(std::int64_t rowId, int attempts, std::int64_t nextAtMs, const std::string& error);
@@ -97,6 +104,10 @@ private:
         std::int64_t nextAtMs;
         std::string error;
     };
+    struct Processed {
+        ProcessorCommit commit;
+        CommitCallback done;
+    };
     struct Pending {
         store::StoredEvent stored;
         std::shared_ptr<const event::Event> event; // null when loaded back from disk
@@ -104,6 +115,12 @@ private:
 
     void run();
     void loadBacklog();
+    /// Applies one processor commit inside the transaction; may throw a StoreError.
+    CommitOutcome applyProcessed(const ProcessorCommit& c, std::int64_t now,
+                                 std::vector<Pending>& accepted);
+    void finishProcessed(std::vector<Processed>& processed,
+                         const std::vector<CommitOutcome>& outcomes, bool ok,
+                         const std::string& error);
     std::vector<store::OutboxRow> routeEvents(const std::vector<Pending>& events);
 
     store::Journal& journal_;
@@ -116,13 +133,21 @@ private:
     std::condition_variable cv_;
     std::deque<std::unique_ptr<Request>> requests_;
     std::vector<Update> updates_;
+    std::vector<Processed> processed_;
     bool stopping_ = false;
+    std::shared_ptr<const routing::RouteTable> nextRoutes_; // handed over by replaceRoutes
+    std::condition_variable routesCv_;                      // nextRoutes_ taken
+    bool exited_ = false; // the thread has left its loop: nothing queued now would be applied
     std::thread thread_;
 
     // writer-thread state
     std::deque<Pending> unroutedEvents_; // committed, not yet routed, in seq order
     bool backlog_ = false;               // more unrouted events on disk than in memory
     std::int64_t loadedSeq_ = 0;         // highest seq loaded from disk for routing
+    // Per processor instance: commits of this generation or older are refused (see
+    // ProcessorCommit::generation).
+    std::map<std::string, std::uint64_t> refusedUpTo_;
+    std::unique_ptr<store::PluginState> state_;
     std::int64_t lastReplayPollMs_ = 0;
     std::int64_t lastPruneMs_ = 0;
     std::atomic<std::int64_t> lastFailureMs_{0};

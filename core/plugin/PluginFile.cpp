@@ -32,17 +32,19 @@ bool writableByOthers(const fs::path& p) {
 
 } // namespace
 
-std::string sha256File(const std::string& path) {
+namespace {
+
+std::string readAll(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string sha256Hex(const std::string& bytes) {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
         throw std::runtime_error("SHA-256 is not available");
-    std::array<char, 65536> buf{};
-    while (in) {
-        in.read(buf.data(), buf.size());
-        if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), in.gcount());
-    }
+    EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size());
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx.get(), md.data(), &len);
@@ -53,6 +55,46 @@ std::string sha256File(const std::string& path) {
         out += hex[md[i] & 0xf];
     }
     return out;
+}
+
+} // namespace
+
+std::string sha256File(const std::string& path) {
+    return sha256Hex(readAll(path));
+}
+
+std::string stagePluginFile(const std::string& path, const std::string& stageDir,
+                            const std::optional<std::string>& sha256) {
+    // The bytes are read once: what is hashed, compared with the pin and loaded is the same,
+    // whatever happens to the original file afterwards.
+    const std::string bytes = readAll(path);
+    const std::string digest = sha256Hex(bytes);
+    if (sha256) {
+        std::string want = *sha256;
+        std::transform(want.begin(), want.end(), want.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (digest != want)
+            throw std::runtime_error("plugin file " + path + " has SHA-256 " + digest +
+                                     ", the configuration pins " + want);
+    }
+    fs::create_directories(stageDir);
+    fs::permissions(stageDir, fs::perms::owner_all, fs::perm_options::replace);
+    const fs::path target =
+        fs::path(stageDir) / (fs::path(path).stem().string() + "-" + digest.substr(0, 16) + ".so");
+    // Content-addressed: an existing copy of the same bytes is the same library (and may be
+    // loaded right now; it is never rewritten).
+    if (fs::exists(target) && fs::file_size(target) == bytes.size() &&
+        sha256File(target.string()) == digest)
+        return target.string();
+    const fs::path tmp = target.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_exec, fs::perm_options::replace);
+    fs::rename(tmp, target);
+    return target.string();
 }
 
 PluginFileCheck checkPluginFile(const std::vector<std::string>& dirs, const std::string& file,

@@ -25,4 +25,13 @@ PluginFileCheck checkPluginFile(const std::vector<std::string>& dirs, const std:
 /// Lower-case hex SHA-256 of a file's contents; throws std::runtime_error if unreadable.
 std::string sha256File(const std::string& path);
 
+/// Copies a checked plugin file into `stageDir` (private to the hub) under a name made of its
+/// digest, and returns the copy's path, which is what the hub loads. Two reasons: the bytes
+/// hashed (and compared with `sha256`, when pinned) are the bytes loaded, even if someone
+/// replaces the original meanwhile; and a plugin file replaced for a reload gets a new name,
+/// because the dynamic loader would hand back the library already loaded from the old path.
+/// Throws std::runtime_error with the reason.
+std::string stagePluginFile(const std::string& path, const std::string& stageDir,
+                            const std::optional<std::string>& sha256);
+
 } // namespace ow::plugin

@@ -1,14 +1,16 @@
 #include "core/plugin/PluginHost.h"
 
-#include <nlohmann/json.hpp>
+#include <filesystem>
 
-#include "core/event/Encoding.h"
 #include "core/observability/Log.h"
 #include "core/plugin/ConfigCheck.h"
+#include "core/plugin/EventBridge.h"
 #include "core/plugin/PluginFile.h"
+#include "core/store/Journal.h"
 
 namespace ow::plugin {
 namespace sdk = onewindow::sdk;
+namespace fs = std::filesystem;
 using observability::Log;
 
 namespace {
@@ -80,52 +82,6 @@ private:
 
 } // namespace
 
-sdk::Event toSdkEvent(const std::string& text) {
-    auto j = nlohmann::json::parse(text);
-    sdk::Event e;
-    auto str = [](const nlohmann::json& v) {
-        return v.is_string() ? v.get<std::string>() : v.dump();
-    };
-    for (const auto& [k, v] : j.items()) {
-        if (k == "id")
-            e.id = str(v);
-        else if (k == "source")
-            e.source = str(v);
-        else if (k == "type")
-            e.type = str(v);
-        else if (k == "subject")
-            e.subject = str(v);
-        else if (k == "time")
-            e.time = str(v);
-        else if (k == "datacontenttype")
-            e.dataContentType = str(v);
-        else if (k == "dataschema")
-            e.dataSchema = str(v);
-        else if (k == "specversion" || k == "data" || k == "data_base64")
-            continue;
-        else
-            e.extensions[k] = str(v);
-    }
-    if (j.contains("data_base64")) {
-        auto bytes = event::base64Decode(j["data_base64"].get<std::string>());
-        e.data = bytes.value_or("");
-        e.dataIsJson = false;
-    } else if (j.contains("data")) {
-        const auto& d = j["data"];
-        const bool jsonType =
-            e.dataContentType.empty() || e.dataContentType.find("json") != std::string::npos;
-        if (d.is_string() && !jsonType) {
-            e.data = d.get<std::string>();
-            e.dataIsJson = false;
-        } else {
-            e.data = d.dump();
-        }
-    } else {
-        e.dataIsJson = false;
-    }
-    return e;
-}
-
 PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigProblem>& problems,
                        observability::Metrics& metrics, const util::Clock& clock,
                        bool createInstances) {
@@ -138,7 +94,14 @@ PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigP
             continue;
         }
         try {
-            auto lib = PluginLibrary::load(file.path);
+            // A running hub loads a private copy (see stagePluginFile); `check` the file itself.
+            const std::string load =
+                createInstances
+                    ? stagePluginFile(
+                          file.path, (fs::path(cfg.hub.dataDir) / "plugins-loaded").string(),
+                          p.sha256.empty() ? std::nullopt : std::optional<std::string>(p.sha256))
+                    : file.path;
+            auto lib = PluginLibrary::load(load, file.path);
             if (lib->name() != p.name) {
                 problems.push_back({p.where, "plugin file " + file.path + " declares the name '" +
                                                  lib->name() + "', the configuration expects '" +
@@ -162,7 +125,9 @@ PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigP
         if (lib == libraries_.end()) return {nullptr, nullptr};
         const auto* c = lib->second->find(component);
         if (c && c->info.kind == kind) return {lib->second.get(), c};
-        const char* kindName = kind == sdk::ComponentKind::Sink ? "sink" : "source";
+        const char* kindName = kind == sdk::ComponentKind::Sink        ? "sink"
+                               : kind == sdk::ComponentKind::Processor ? "processor"
+                                                                       : "source";
         std::string list;
         for (const auto& rc : lib->second->components())
             if (rc.info.kind == kind)
@@ -180,7 +145,7 @@ PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigP
         auto [lib, c] = resolve(o.sink, sdk::ComponentKind::Sink, owner, o.where);
         if (!c) continue;
         const std::size_t before = problems.size();
-        auto conf = checkConfig(c->info.spec, o.sinkConfig, owner + " (sink " + o.sink + ")",
+        auto conf = checkConfig(c->info.spec, o.pluginConfig, owner + " (sink " + o.sink + ")",
                                 o.where, problems);
         if (problems.size() != before || !createInstances) continue;
 
@@ -206,6 +171,45 @@ PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigP
                               },
                               {{"plugin", inst->plugin}, {"instance", o.name}});
         sinks_[o.name] = std::move(inst);
+    }
+
+    for (const auto& o : cfg.outputs) {
+        if (o.kind != config::OutputSpec::Kind::Processor) continue;
+        const std::string owner = "output '" + o.name + "'";
+        auto [lib, c] = resolve(o.processor, sdk::ComponentKind::Processor, owner, o.where);
+        if (!c) continue;
+        const std::size_t before = problems.size();
+        auto conf = checkConfig(c->info.spec, o.pluginConfig,
+                                owner + " (processor " + o.processor + ")", o.where, problems);
+        if (problems.size() != before || !createInstances) continue;
+
+        auto services =
+            std::make_unique<HostServices>(lib->name(), o.name, std::move(conf), metrics, clock);
+        std::shared_ptr<sdk::Processor> processor;
+        try {
+            processor = lib->createProcessor(c->info.name, services->services());
+        } catch (const std::exception& e) {
+            problems.push_back({o.where, owner + ": " + e.what()});
+            continue;
+        }
+        ProcessorRuntime::Settings settings;
+        settings.plugin = lib->name();
+        settings.component = c->info.name;
+        settings.output = o.name;
+        settings.journalFile = store::Journal::fileName(cfg.hub.dataDir);
+        settings.limits = {static_cast<std::size_t>(cfg.hub.limits.maxJsonDepth),
+                           static_cast<std::size_t>(cfg.hub.limits.maxJsonKeys)};
+        settings.callDeadline = std::chrono::milliseconds(o.readTimeoutMs);
+        auto rt = std::make_shared<ProcessorRuntime>(std::move(settings), std::move(services),
+                                                     std::move(processor), metrics, clock);
+        metrics.gaugeFunction("onewindow_plugin_stuck",
+                              "1 while a call into the plugin instance overran its deadline",
+                              [w = std::weak_ptr<ProcessorRuntime>(rt)] {
+                                  auto i = w.lock();
+                                  return i && i->stuck() ? 1.0 : 0.0;
+                              },
+                              {{"plugin", lib->name()}, {"instance", o.name}});
+        processors_[o.name] = std::move(rt);
     }
 
     for (const auto& in : cfg.inputs) {
@@ -245,7 +249,21 @@ delivery::OutputClientFactory PluginHost::sinkClientFactory(const config::Output
     return [inst, deadline] { return std::make_unique<SinkOutputClient>(inst, deadline); };
 }
 
+delivery::OutputClientFactory PluginHost::processorClientFactory(const config::OutputSpec& output,
+                                                                 CommitSubmitter submit) {
+    auto rt = processors_.at(output.name);
+    rt->setCommitter(std::move(submit));
+    return [rt] { return makeProcessorClient(rt); };
+}
+
+void PluginHost::startTimers() {
+    for (auto& [_, rt] : processors_)
+        rt->startTimers();
+}
+
 void PluginHost::stop() {
+    for (auto& [_, rt] : processors_)
+        rt->stop();
     for (auto& [name, inst] : sinks_) {
         std::lock_guard lock(inst->startMu);
         if (!inst->started || inst->stopped) continue;

@@ -17,6 +17,7 @@
 #include "core/plugin/DeadlineCaller.h"
 #include "core/plugin/HostServices.h"
 #include "core/plugin/PluginLibrary.h"
+#include "core/plugin/ProcessorRuntime.h"
 #include "core/util/Clock.h"
 
 namespace ow::plugin {
@@ -52,11 +53,18 @@ public:
 
     /// The delivery client factory for a sink output (one client per lane worker).
     delivery::OutputClientFactory sinkClientFactory(const config::OutputSpec& output);
+    /// The delivery client factory for a processor output; its effects are committed through
+    /// `submit` (the journal writer).
+    delivery::OutputClientFactory processorClientFactory(const config::OutputSpec& output,
+                                                         CommitSubmitter submit);
+    /// Starts firing processors' durable timers (after the journal writer runs).
+    void startTimers();
     /// The instance behind a source input.
     std::shared_ptr<SourceInstance> sourceFor(const std::string& input) const {
         return sources_.at(input);
     }
-    /// Calls stop() on every started sink (bounded by a deadline each). Idempotent.
+    /// Stops processors' timers, then calls stop() on every started processor and sink
+    /// (bounded by a deadline each). Idempotent.
     void stop();
 
     [[nodiscard]] const std::map<std::string, std::shared_ptr<PluginLibrary>>& libraries() const {
@@ -65,11 +73,9 @@ public:
 
 private:
     std::map<std::string, std::shared_ptr<PluginLibrary>> libraries_;
-    std::map<std::string, std::shared_ptr<SinkInstance>> sinks_;     // by output name
-    std::map<std::string, std::shared_ptr<SourceInstance>> sources_; // by input name
+    std::map<std::string, std::shared_ptr<SinkInstance>> sinks_;          // by output name
+    std::map<std::string, std::shared_ptr<ProcessorRuntime>> processors_; // by output name
+    std::map<std::string, std::shared_ptr<SourceInstance>> sources_;      // by input name
 };
-
-/// The event of an outbox row as plugins see it.
-onewindow::sdk::Event toSdkEvent(const std::string& cloudEventJson);
 
 } // namespace ow::plugin

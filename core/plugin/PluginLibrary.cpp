@@ -65,7 +65,9 @@ std::string str(const char* s) {
 
 } // namespace
 
-std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path,
+                                                   const std::string& shownAs) {
+    const std::string& who = shownAs.empty() ? path : shownAs;
     // Before dlopen: is it a shared library that declares a plugin at all?
     try {
         boost::dll::library_info info(path);
@@ -73,7 +75,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
         for (const auto& s : info.symbols())
             found = found || s == ONEWINDOW_PLUGIN_SYMBOL;
         if (!found)
-            throw PluginLoadError("plugin " + path +
+            throw PluginLoadError("plugin " + who +
                                   " does not export '" ONEWINDOW_PLUGIN_SYMBOL
                                   "': it was not built with ONEWINDOW_PLUGIN from the OneWindow "
                                   "SDK");
@@ -81,27 +83,27 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
         throw;
     } catch (const std::exception&) {
         // library_info's own message on a non-ELF file is "basic_ios::clear: iostream error".
-        throw PluginLoadError("plugin " + path + " is not a shared library (ELF) for this system");
+        throw PluginLoadError("plugin " + who + " is not a shared library (ELF) for this system");
     }
 
     std::shared_ptr<PluginLibrary> self(new PluginLibrary());
     self->handle_ = std::make_unique<Handle>();
-    self->path_ = path;
+    self->path_ = who;
     try {
         self->handle_->lib.load(path, boost::dll::load_mode::rtld_now |
                                           boost::dll::load_mode::rtld_local);
     } catch (const std::exception& e) {
-        throw PluginLoadError("plugin " + path + " cannot be loaded: " + e.what());
+        throw PluginLoadError("plugin " + who + " cannot be loaded: " + e.what());
     }
     const auto& decl =
         self->handle_->lib.get<const sdk::PluginDeclaration>(ONEWINDOW_PLUGIN_SYMBOL);
     if (decl.abiVersion != sdk::AbiVersion)
-        throw PluginLoadError("plugin " + path + " was built for plugin ABI " +
+        throw PluginLoadError("plugin " + who + " was built for plugin ABI " +
                               std::to_string(decl.abiVersion) + " (SDK " + str(decl.sdkVersion) +
                               "); this hub speaks ABI " + std::to_string(sdk::AbiVersion) +
                               ": rebuild the plugin against OneWindow SDK " + sdk::SdkVersion);
     if (str(decl.buildFingerprint) != hostFingerprint())
-        throw PluginLoadError("plugin " + path + " was built with toolchain '" +
+        throw PluginLoadError("plugin " + who + " was built with toolchain '" +
                               str(decl.buildFingerprint) + "', the hub with '" + hostFingerprint() +
                               "': rebuild the plugin with the hub's compiler and standard library");
     self->name_ = str(decl.name);

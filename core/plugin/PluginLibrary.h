@@ -26,7 +26,9 @@ public:
     /// symbol exists, the ABI number and the build fingerprint equal the hub's. Throws
     /// PluginLoadError with a message saying what to rebuild; on failure nothing in the
     /// library was called (its static initializers aside, which dlopen runs).
-    static std::shared_ptr<PluginLibrary> load(const std::string& path);
+    /// `shownAs`: the file the operator configured, for messages, when `path` is a staged copy.
+    static std::shared_ptr<PluginLibrary> load(const std::string& path,
+                                               const std::string& shownAs = "");
     ~PluginLibrary();
 
     [[nodiscard]] const std::string& path() const { return path_; }

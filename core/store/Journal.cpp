@@ -6,6 +6,8 @@
 
 #include <sqlite3.h>
 
+#include "core/store/PluginState.h"
+
 namespace ow::store {
 namespace {
 
@@ -103,6 +105,7 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
     // Checkpoints run on the Checkpointer's own connection, off the commit path.
     db_.exec("PRAGMA wal_autocheckpoint=0");
     db_.exec(Schema);
+    db_.exec(PluginStateSchema); // additive: older journals simply gain the tables
     db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('schema_version'," +
              std::to_string(SchemaVersion) + ")");
     db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('routed_seq',0)");
@@ -260,9 +263,10 @@ std::int64_t Journal::insertOutbox(const OutboxRow& row, int state, std::int64_t
     return db_.changes() > 0 ? db_.lastInsertId() : 0;
 }
 
-void Journal::deleteOutbox(std::int64_t id) {
+bool Journal::deleteOutbox(std::int64_t id) {
     st_->deleteOutbox.bind(1, id);
     st_->deleteOutbox.run();
+    return db_.changes() > 0;
 }
 
 void Journal::updateRetry(std::int64_t id, int attempts, std::int64_t nextAtMs,

@@ -59,7 +59,8 @@ public:
 
     // --- outbox (state 0 pending, 1 dead, 2 replay requested)
     std::int64_t insertOutbox(const OutboxRow& row, int state, std::int64_t nowMs);
-    void deleteOutbox(std::int64_t id);
+    /// False when there was no such row (already delivered or handled).
+    bool deleteOutbox(std::int64_t id);
     void updateRetry(std::int64_t id, int attempts, std::int64_t nextAtMs,
                      const std::string& error);
     void markDead(std::int64_t id, int attempts, const std::string& error, std::int64_t nowMs);

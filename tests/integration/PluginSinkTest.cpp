@@ -2,7 +2,7 @@
 // rejects, throws or hangs sends the event at hand to retry and the dead-letter queue with the
 // plugin's message, and never delays another route; bad plugins and bad sink configs are
 // refused at start and by `onewindow check` with file:line:column messages.
-#include "tests/integration/HubFixture.h"
+#include "tests/integration/JournalPeek.h"
 
 #include <filesystem>
 
@@ -17,19 +17,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A plugin directory as an operator would keep it: 0755, files 0644.
-std::string pluginDir(const testkit::TempDir& dir, const std::vector<std::string>& plugins) {
-    std::string d = dir.file("plugins");
-    fs::create_directory(d);
-    ::chmod(d.c_str(), 0755);
-    for (const auto& p : plugins) {
-        std::string to = d + "/" + p + ".so";
-        fs::copy_file(std::string(OW_TEST_PLUGIN_DIR) + "/" + p + ".so", to);
-        ::chmod(to.c_str(), 0644);
-    }
-    return d;
-}
 
 std::string config(const std::string& plugins, const std::string& rxUrl,
                    const std::string& pickyConfig = "{ mode: strict }",
@@ -82,7 +69,7 @@ TEST_CASE("Plugin sinks: rejects, throws and hangs are contained to their own ou
           "[integration][plugin]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
-    itest::Hub hub(dir, config(pluginDir(dir, {"ow_test_plugin_good"}), rx.url("/events")));
+    itest::Hub hub(dir, config(itest::pluginDir(dir, {"ow_test_plugin_good"}), rx.url("/events")));
     hub.start();
 
     // The hanging event first: while its sink is stuck, everything else must still flow.
@@ -131,7 +118,7 @@ TEST_CASE("Plugin sinks: a bad sink config or a wrong-ABI plugin is refused with
           "[integration][plugin]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
-    auto plugins = pluginDir(dir, {"ow_test_plugin_good", "ow_test_plugin_bad_abi"});
+    auto plugins = itest::pluginDir(dir, {"ow_test_plugin_good", "ow_test_plugin_bad_abi"});
 
     itest::Hub bad(dir, config(plugins, rx.url("/events"), "{ mode: strct, colour: red }"), "bad");
     auto [code, out] = bad.cli({"check"});
@@ -160,7 +147,7 @@ TEST_CASE("Plugin sources: emitted events are journaled and routed; a failing ru
     testkit::TempDir dir;
     testkit::Receiver rx;
     itest::Hub hub(dir, R"(
-hub: { plugin_dirs: [ ")" + pluginDir(dir, {"ow_test_plugin_good"}) +
+hub: { plugin_dirs: [ ")" + itest::pluginDir(dir, {"ow_test_plugin_good"}) +
                             R"(" ] }
 plugins:
   - { name: test-good, file: ow_test_plugin_good.so }

@@ -8,21 +8,73 @@
 
 namespace sdk = onewindow::sdk;
 
+// Built twice: as 1.0.0, and as 2.0.0 for the reload test (which swaps one for the other).
+#ifndef OW_TEST_PLUGIN_VERSION
+#define OW_TEST_PLUGIN_VERSION "1.0.0"
+#endif
+
 namespace {
 
+// Counts the events it sees, exactly once if the hub keeps its promise: each event's id is
+// remembered in state, and one seen twice counts as a duplicate ("dups") instead. Optionally
+// emits one event per event (`emit_type`) and sets a timer per event (`timer_ms`) whose
+// firing is counted ("timers") and emitted too.
 class CountingProcessor final : public sdk::Processor {
 public:
     explicit CountingProcessor(sdk::Services& s)
-        : key_(s.config.get<std::string>("key", "count")) {}
+        : key_(s.config.get<std::string>("key", "count")),
+          emitType_(s.config.get<std::string>("emit_type", "")),
+          timerMs_(s.config.get<std::int64_t>("timer_ms", 0)), clock_(s.clock) {}
     sdk::Result process(const sdk::Event& e, sdk::ProcessContext& ctx) override {
         if (e.type == "test.throw") throw std::runtime_error("processor asked to throw");
-        long n = std::stol(ctx.get(key_).value_or("0"));
-        ctx.put(key_, std::to_string(n + 1));
+        if (e.type == "test.reject") return sdk::Result::reject("type test.reject is refused");
+        if (e.type == "test.invalid-emit") {
+            sdk::Event bad; // no type: the hub must refuse it, and everything of this call
+            bad.subject = e.subject;
+            ctx.emit(bad);
+            ctx.put(key_, "corrupted");
+            return sdk::Result::ok();
+        }
+        const std::string seen = "seen/" + e.source + "/" + e.id;
+        if (ctx.get(seen)) {
+            bump(ctx, "dups");
+            return sdk::Result::ok();
+        }
+        ctx.put(seen, "1");
+        long n = bump(ctx, key_);
+        if (!emitType_.empty()) {
+            sdk::Event out;
+            out.type = emitType_;
+            out.subject = e.subject;
+            out.extensions["pluginversion"] = OW_TEST_PLUGIN_VERSION;
+            out.data = "{\"of\":\"" + e.id + "\",\"count\":" + std::to_string(n) + "}";
+            ctx.emit(out);
+        }
+        if (timerMs_ > 0) ctx.setTimer("t-" + e.id, clock_.nowMs() + timerMs_, e.subject);
+        return sdk::Result::ok();
+    }
+    sdk::Result onTimer(const std::string& name, const std::string& payload,
+                        sdk::ProcessContext& ctx) override {
+        bump(ctx, "timers");
+        if (!emitType_.empty()) {
+            sdk::Event out;
+            out.type = emitType_ + ".timer";
+            out.subject = payload;
+            out.data = "{\"timer\":\"" + name + "\"}";
+            ctx.emit(out);
+        }
         return sdk::Result::ok();
     }
 
 private:
-    std::string key_;
+    static long bump(sdk::ProcessContext& ctx, const std::string& key) {
+        long n = std::stol(ctx.get(key).value_or("0")) + 1;
+        ctx.put(key, std::to_string(n));
+        return n;
+    }
+    std::string key_, emitType_;
+    std::int64_t timerMs_;
+    sdk::Clock& clock_;
 };
 
 class PickySink final : public sdk::Sink {
@@ -98,6 +150,13 @@ void registerComponents(sdk::Registry& r) {
                  sdk::ConfigSpec("Counts the events it sees in its durable state.")
                      .field(sdk::Field::string("key").defaultsTo("count").describe(
                          "State key the count is kept under"))
+                     .field(sdk::Field::string("emit_type")
+                                .defaultsTo("")
+                                .describe("Emit one event of this type per event (empty: none)"))
+                     .field(sdk::Field::integer("timer_ms")
+                                .defaultsTo(0)
+                                .range(0, 86400000)
+                                .describe("Set a timer this far ahead per event (0: none)"))
                      .field(sdk::Field::integer("limit")
                                 .range(1, 1000000)
                                 .describe("Largest count expected"))},
@@ -110,4 +169,5 @@ void registerComponents(sdk::Registry& r) {
 
 } // namespace
 
-ONEWINDOW_PLUGIN("test-good", "1.0.0", "A well-formed test plugin", registerComponents)
+ONEWINDOW_PLUGIN("test-good", OW_TEST_PLUGIN_VERSION, "A well-formed test plugin",
+                 registerComponents)

@@ -196,3 +196,79 @@ TEST_CASE("JournalWriter prunes events past their retention, keeping those with 
     CHECK(again.outcomes[0].status == store::AcceptOutcome::Status::Accepted);
     w.stop();
 }
+
+namespace {
+
+/// Hands a processor commit to the writer and waits for its outcome.
+pipeline::CommitOutcome commitAndWait(pipeline::JournalWriter& w, pipeline::ProcessorCommit c) {
+    std::promise<pipeline::CommitOutcome> p;
+    auto f = p.get_future();
+    w.processed(std::move(c),
+                [&p](pipeline::CommitOutcome o, const std::string&) { p.set_value(o); });
+    return f.get();
+}
+
+} // namespace
+
+TEST_CASE("JournalWriter commits a processor's effects with the row, once", "[pipeline]") {
+    testkit::TempDir dir;
+    store::Journal journal(dir.path(), "full");
+    observability::Metrics metrics;
+    fakes::ManualClock clock;
+    RowRecorder rec;
+    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+    w.start();
+    REQUIRE(w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1")),
+                      item(fakes::makeEvent("e2", "gov.case.submitted", "C-2"))},
+                     "events", "anon")
+                .ok);
+    REQUIRE(testkit::waitUntil([&] { return rec.size() == 2; }, 5s));
+    const auto row1 = rec.rows[0].id, row2 = rec.rows[1].id;
+
+    pipeline::ProcessorCommit c;
+    c.instance = "ledger";
+    c.generation = 1;
+    c.rowId = row1;
+    c.state = {{"count", "1"}, {"gone", std::nullopt}};
+    c.timers = {{"remind", 5000, "C-1"}};
+    c.emitted = {item(fakes::makeEvent("x1", "gov.case.processed", "C-1"))};
+    CHECK(commitAndWait(w, c) == pipeline::CommitOutcome::Committed);
+    // The emitted event was journaled and routed like an accepted one.
+    REQUIRE(testkit::waitUntil([&] { return rec.size() == 3; }, 5s));
+
+    // The same row again (a lane that timed out and processed it twice): nothing applied,
+    // and later commits of that generation, which may have read its effects, are refused.
+    c.state = {{"count", "2"}};
+    c.emitted = {item(fakes::makeEvent("x2", "gov.case.processed", "C-1"))};
+    CHECK(commitAndWait(w, c) == pipeline::CommitOutcome::AlreadyHandled);
+    pipeline::ProcessorCommit next;
+    next.instance = "ledger";
+    next.generation = 1;
+    next.rowId = row2;
+    next.state = {{"count", "3"}};
+    CHECK(commitAndWait(w, next) == pipeline::CommitOutcome::Failed);
+    // The next generation is taken.
+    next.generation = 2;
+    next.state = {{"count", "2"}};
+    CHECK(commitAndWait(w, next) == pipeline::CommitOutcome::Committed);
+
+    // A fired timer is removed with its effects; a second firing is refused.
+    pipeline::ProcessorCommit fired;
+    fired.instance = "ledger";
+    fired.generation = 2;
+    fired.fired = pipeline::ProcessorCommit::Fired{"remind", 5000};
+    fired.state = {{"reminded", "yes"}};
+    CHECK(commitAndWait(w, fired) == pipeline::CommitOutcome::Committed);
+    fired.generation = 3;
+    CHECK(commitAndWait(w, fired) == pipeline::CommitOutcome::AlreadyHandled);
+    w.stop();
+
+    store::PluginState st(journal.database());
+    CHECK(st.get("ledger", "count") == std::optional<std::string>("2"));
+    CHECK(st.get("ledger", "reminded") == std::optional<std::string>("yes"));
+    CHECK_FALSE(st.get("other", "count"));
+    CHECK_FALSE(st.timer("ledger", "remind"));
+    CHECK(journal.countOutbox(0) == 1); // only the emitted event's delivery is left
+    CHECK(journal.findEvent(fakes::makeEvent("x1").source, "x1"));
+    CHECK_FALSE(journal.findEvent(fakes::makeEvent("x2").source, "x2"));
+}

@@ -69,10 +69,10 @@ routes:
     const auto& o = r.config.outputs.at(0);
     CHECK(o.kind == config::OutputSpec::Kind::Sink);
     CHECK(o.sink == "commerce/registry");
-    REQUIRE(o.sinkConfig.items.size() == 2);
-    CHECK(o.sinkConfig.items[1].text == "s3cret");
-    CHECK(o.sinkConfig.items[1].raw == "${KEY}");
-    CHECK(o.sinkConfig.items[0].where.line == 9);
+    REQUIRE(o.pluginConfig.items.size() == 2);
+    CHECK(o.pluginConfig.items[1].text == "s3cret");
+    CHECK(o.pluginConfig.items[1].raw == "${KEY}");
+    CHECK(o.pluginConfig.items[0].where.line == 9);
 }
 
 TEST_CASE("Plugin config: a bad plugins section is reported where it is written", "[plugin]") {
@@ -99,9 +99,12 @@ routes:
                    "test.yaml:6:22: 'sink' must be \"<plugin>/<component>\", got \"commerce\""));
     CHECK_THAT(text, Catch::Contains("test.yaml:7:22: output 'b' names sink of unknown plugin "
                                      "'comerce' (did you mean 'commerce'?)"));
-    CHECK_THAT(text,
-               Catch::Contains("test.yaml:8:52: 'config' in output 'c' configures a plugin sink"));
-    CHECK_THAT(text, Catch::Contains("has 'sink' and also 'url' or 'mqtt'"));
+    CHECK_THAT(text, Catch::Contains(
+                         "test.yaml:8:52: 'config' in output 'c' configures a plugin; add 'sink: "
+                         "plugin/component' or 'processor: plugin/component'"));
+    CHECK_THAT(
+        text,
+        Catch::Contains("output 'd' has 'sink' and also 'url'; an output delivers to one of them"));
     CHECK_THAT(text, Catch::Contains("test.yaml:4:5: plugins are declared but 'hub.plugin_dirs'"));
 }
 
@@ -131,7 +134,7 @@ routes:
     std::vector<config::ConfigProblem> problems;
     const auto& o = r.config.outputs.at(0);
     auto conf =
-        plugin::checkConfig(registrySpec(), o.sinkConfig,
+        plugin::checkConfig(registrySpec(), o.pluginConfig,
                             "output 'gongshang' (sink commerce/registry)", o.where, problems);
     auto text = dump(problems);
     INFO(text);
@@ -176,8 +179,8 @@ routes:
     REQUIRE(r.ok());
     std::vector<config::ConfigProblem> problems;
     const auto& o = r.config.outputs.at(0);
-    auto conf =
-        plugin::checkConfig(registrySpec(), o.sinkConfig, "output 'gongshang'", o.where, problems);
+    auto conf = plugin::checkConfig(registrySpec(), o.pluginConfig, "output 'gongshang'", o.where,
+                                    problems);
     INFO(dump(problems));
     REQUIRE(problems.empty());
     CHECK(conf.get<std::string>("base_url") == "http://127.0.0.1:9/x");

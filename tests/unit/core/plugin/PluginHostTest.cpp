@@ -170,7 +170,7 @@ TEST_CASE("Plugin library: the current SDK's plugin loads and registers its comp
     REQUIRE(lib->components().size() == 4);
     REQUIRE(lib->find("counter"));
     CHECK(lib->find("counter")->info.kind == sdk::ComponentKind::Processor);
-    CHECK(lib->find("counter")->info.spec.fields.size() == 2);
+    CHECK(lib->find("counter")->info.spec.fields.size() == 4);
     CHECK(lib->find("picky")->info.kind == sdk::ComponentKind::Sink);
 
     NullServices s;
@@ -178,9 +178,13 @@ TEST_CASE("Plugin library: the current SDK's plugin loads and registers its comp
     MemoryContext ctx;
     sdk::Event e;
     e.type = "test.event";
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < 3; ++i) {
+        e.id = "e-" + std::to_string(i);
         CHECK(counter->process(e, ctx).kind == sdk::Result::Kind::Ok);
+    }
+    CHECK(counter->process(e, ctx).kind == sdk::Result::Kind::Ok); // a repeat is not counted
     CHECK(ctx.state["count"] == "3");
+    CHECK(ctx.state["dups"] == "1");
     auto sink = lib->createSink("picky", s.services);
     e.type = "test.reject";
     auto r = sink->deliver(e);

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# What the plugin boundary costs: the same HTTP -> journal -> HTTP route measured without and
+# with one no-op processor plugin (bench/plugins/NoopPlugin.cpp) on it, in the same run, in
+# alternating rounds (the machine's speed drifts; medians are reported).
+#
+# Per round and variant, a fresh hub and receiver:
+#   (a) saturation: OW_BENCH_EVENTS events at concurrency 32; accepted/s and delivered/s.
+#   (b) a fixed OW_BENCH_RATE events/s (10,000) for OW_BENCH_RATE_SECONDS: the hub's CPU time
+#       per 1,000 events (from /proc, from the first request until every event is delivered
+#       and, with the processor, processed), the rate reached, and accept p99.
+# The processor's cost is the ratio of the two variants' figures.
+#
+#   bench/processor-overhead.sh
+# Environment: OW_BENCH_EVENTS (50000), OW_BENCH_RATE (10000), OW_BENCH_RATE_SECONDS (5),
+# OW_BENCH_ROUNDS (3), OW_BENCH_BUILD_DIR (build-release), OW_BENCH_SKIP_BUILD=1, OW_KEEP_TMP=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EVENTS=${OW_BENCH_EVENTS:-50000}
+RATE=${OW_BENCH_RATE:-10000}
+RATE_SECONDS=${OW_BENCH_RATE_SECONDS:-5}
+ROUNDS=${OW_BENCH_ROUNDS:-3}
+BUILD_DIR=${OW_BENCH_BUILD_DIR:-build-release}
+HUB_BIN=$BUILD_DIR/core/onewindow
+RECEIVER_BIN=$BUILD_DIR/tools/ow-receiver
+LOADGEN_BIN=$BUILD_DIR/tools/ow-loadgen
+NOOP_SO=$BUILD_DIR/bench/plugins/lib/ow_bench_noop.so
+
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+if [[ ${OW_BENCH_SKIP_BUILD:-0} != 1 ]]; then
+    log "building Release in $BUILD_DIR"
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOW_BUILD_TESTS=OFF >/dev/null
+    cmake --build "$BUILD_DIR" --target onewindow ow-receiver ow-loadgen ow_bench_noop
+fi
+for f in "$HUB_BIN" "$RECEIVER_BIN" "$LOADGEN_BIN" "$NOOP_SO"; do
+    [[ -e $f ]] || die "missing $f"
+done
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+
+# The plugin folder as an operator keeps it: not world-writable.
+mkdir -p "$WORK/plugins"
+cp "$NOOP_SO" "$WORK/plugins/"
+chmod 0755 "$WORK/plugins"
+chmod 0644 "$WORK/plugins/ow_bench_noop.so"
+
+write_config() { # VARIANT FILE
+    {
+        cat <<YAML
+hub:
+  log_level: warn
+  journal: { synchronous: full }
+  plugin_dirs: [ "$WORK/plugins" ]
+inputs:
+  - { name: events, path: /v1/events }
+outputs:
+  - { name: rx, url: "\${OW_BENCH_RECEIVER_URL}", concurrency: 8 }
+YAML
+        if [[ $1 == processor ]]; then
+            cat <<YAML
+  - { name: noop, processor: bench-noop/noop }
+plugins:
+  - { name: bench-noop, file: ow_bench_noop.so }
+routes:
+  - { name: everything, to: [ noop, rx ] }
+YAML
+        else
+            printf 'routes:\n  - { name: everything, to: [ rx ] }\n'
+        fi
+    } >"$2"
+}
+write_config base "$WORK/base.yaml"
+write_config processor "$WORK/processor.yaml"
+
+metric() { # NAME -> value from /metrics (0 if absent)
+    curl -fsS --max-time 2 "http://127.0.0.1:$HUB_PORT/metrics" 2>/dev/null \
+        | awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) print 0 }'
+}
+hub_ready() {
+    kill -0 "$HUB_PID" 2>/dev/null || die "hub exited during startup"
+    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$HUB_PORT/readyz" 2>/dev/null
+}
+# Every event delivered to the receiver and (with the processor) none left to process.
+all_done() {
+    (($(lines_in "$WORK/delivered.txt") >= $1)) || return 1
+    [[ $VARIANT == base ]] && return 0
+    [[ $(metric 'onewindow_outbox_depth{output="noop"}') == 0 ]]
+}
+
+run_variant() { # VARIANT ROUND
+    VARIANT=$1
+    local round=$2 tag="$1-$2"
+    rm -f "$WORK/delivered.txt" "$WORK/rx.port"
+    "$RECEIVER_BIN" --port 0 --port-file "$WORK/rx.port" --quiet --record "$WORK/delivered.txt" \
+        >"$WORK/rx-$tag.out" 2>&1 &
+    local rx_pid=$!
+    STARTED_PIDS+=("$rx_pid")
+    wait_for 10 file_nonempty "$WORK/rx.port" || die "receiver did not start"
+    export OW_BENCH_RECEIVER_URL="http://127.0.0.1:$(<"$WORK/rx.port")/events"
+    free_port
+    HUB_PORT=$FREE_PORT
+    "$HUB_BIN" run -c "$WORK/$VARIANT.yaml" --data-dir "$WORK/data-$tag" \
+        --listen "127.0.0.1:$HUB_PORT" >"$WORK/hub-$tag.log" 2>&1 &
+    HUB_PID=$!
+    STARTED_PIDS+=("$HUB_PID")
+    wait_for 30 hub_ready || die "hub not ready"
+    local url="http://127.0.0.1:$HUB_PORT/v1/events"
+
+    # (a) saturation
+    local t0 t1
+    t0=$(now_ns)
+    "$LOADGEN_BIN" --url "$url" --events "$EVENTS" --concurrency 32 --id-prefix "a-$tag" \
+        --subjects 100 >"$WORK/a-$tag.json"
+    local acked_a
+    acked_a=$(json_num "$WORK/a-$tag.json" acked_2xx)
+    wait_for 600 all_done "$acked_a" || die "$VARIANT: not everything delivered"
+    t1=$(now_ns)
+    ACCEPTED[$VARIANT]+="$(calc "$(json_num "$WORK/a-$tag.json" rate_per_s)" 0) "
+    DELIVERED[$VARIANT]+="$(calc "$acked_a / (($t1 - $t0) / 1e9)" 0) "
+
+    # (b) fixed rate: CPU per event, from the first request until everything is done
+    local before after n=$((RATE * RATE_SECONDS))
+    before=$(cpu_ticks "$HUB_PID")
+    "$LOADGEN_BIN" --url "$url" --events "$n" --concurrency 64 --rate "$RATE" \
+        --id-prefix "b-$tag" --subjects 100 >"$WORK/b-$tag.json"
+    wait_for 600 all_done "$((acked_a + $(json_num "$WORK/b-$tag.json" acked_2xx)))" \
+        || die "$VARIANT: not everything delivered at the fixed rate"
+    after=$(cpu_ticks "$HUB_PID")
+    CPU[$VARIANT]+="$(calc "($after - $before) * 1000 / $TICK / ($n / 1000)" 2) "
+    REACHED[$VARIANT]+="$(calc "$(json_num "$WORK/b-$tag.json" rate_per_s)" 0) "
+    P99[$VARIANT]+="$(json_num "$WORK/b-$tag.json" p99_ms) "
+    log "round $round $VARIANT: accepted/s $(awk '{ print $NF }' <<<"${ACCEPTED[$VARIANT]}")," \
+        "CPU ms per 1000 events $(awk '{ print $NF }' <<<"${CPU[$VARIANT]}")"
+    stop_pid "$HUB_PID"
+    forget_pid "$HUB_PID"
+    stop_pid "$rx_pid"
+    forget_pid "$rx_pid"
+}
+
+declare -A ACCEPTED DELIVERED CPU REACHED P99
+for ((r = 1; r <= ROUNDS; r++)); do
+    # Alternate which variant goes first, so a drift in machine speed hits both alike.
+    if ((r % 2)); then order=(base processor); else order=(processor base); fi
+    for v in "${order[@]}"; do run_variant "$v" "$r"; done
+done
+
+med() { tr ' ' '\n' <<<"$1" | grep -v '^$' | median; }
+printf '\nProcessor boundary cost: %d rounds, %d events at c=32, then %d events/s for %d s, %s CPUs\n\n' \
+    "$ROUNDS" "$EVENTS" "$RATE" "$RATE_SECONDS" "$(nproc)"
+printf '%-40s %14s %14s %10s\n' "median of rounds" "route" "+ no-op proc." "ratio"
+row() { # LABEL ARRAY
+    local -n arr=$2
+    local b p
+    b=$(med "${arr[base]}")
+    p=$(med "${arr[processor]}")
+    printf '%-40s %14s %14s %10s\n' "$1" "$b" "$p" "$(calc "$p / $b" 3)"
+}
+row "accepted/s at c=32" ACCEPTED
+row "delivered/s at c=32" DELIVERED
+row "rate reached (events/s), target $RATE" REACHED
+row "hub CPU ms per 1000 events at the rate" CPU
+row "accept p99 ms at the rate" P99
+CPU_BASE=$(med "${CPU[base]}")
+CPU_PROC=$(med "${CPU[processor]}")
+printf '\nCPU overhead of the processor at %d/s: %s %% (target < 10 %%)\n' "$RATE" \
+    "$(calc "($CPU_PROC / $CPU_BASE - 1) * 100" 1)"
+printf '{"rate":%d,"cpu_ms_per_1000_base":%s,"cpu_ms_per_1000_processor":%s,"accepted_base":%s,"accepted_processor":%s}\n' \
+    "$RATE" "$CPU_BASE" "$CPU_PROC" "$(med "${ACCEPTED[base]}")" "$(med "${ACCEPTED[processor]}")"

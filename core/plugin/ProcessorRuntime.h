@@ -1,0 +1,121 @@
+// Runs one processor instance inside the durable pipeline. Each event (an outbox row of the
+// processor's output) is handed to process() with a context that collects its effects; on
+// Ok the effects go to the journal writer, which commits them in one transaction with the
+// row's removal. A crash before that commit leaves the row pending and the effects absent, so
+// the event is processed again and its effects exist once.
+//
+// The lane does not wait for a commit before handing over the next event (commits are
+// grouped, as accepts are). Reads must still see the effects of earlier events, so what is
+// submitted but not yet committed is kept in an overlay that reads consult first. Should a
+// commit fail, the overlay is dropped and every later commit of the instance that may have
+// read it is refused by the writer (generations, see ProcessorCommit) and handled again.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/delivery/OutputClient.h"
+#include "core/event/CloudEventCodec.h"
+#include "core/observability/Metrics.h"
+#include "core/pipeline/ProcessorCommit.h"
+#include "core/plugin/DeadlineCaller.h"
+#include "core/plugin/HostServices.h"
+#include "core/store/PluginState.h"
+#include "core/util/Clock.h"
+
+namespace ow::plugin {
+
+/// Hands a commit to the journal writer (JournalWriter::processed).
+using CommitSubmitter = std::function<void(pipeline::ProcessorCommit, pipeline::CommitCallback)>;
+
+class ProcessorRuntime : public std::enable_shared_from_this<ProcessorRuntime> {
+public:
+    struct Settings {
+        std::string plugin, component, output;
+        std::string journalFile;  ///< state and timers are read from here
+        event::JsonLimits limits; ///< for emitted events, as for any input
+        std::chrono::milliseconds callDeadline{10000};
+        std::chrono::milliseconds timerPoll{200};
+    };
+    ProcessorRuntime(Settings s, std::unique_ptr<HostServices> services,
+                     std::shared_ptr<onewindow::sdk::Processor> processor,
+                     observability::Metrics& metrics, const util::Clock& clock);
+    ~ProcessorRuntime();
+
+    /// Before the first event or timer.
+    void setCommitter(CommitSubmitter submit);
+    /// Processes the row's event; `done` gets the outcome once the effects are committed (or
+    /// at once when the processor did not answer Ok).
+    void handle(const store::OutboxRow& row, const delivery::DeliveryCompletion& done);
+    /// Starts the thread that fires due timers.
+    void startTimers();
+    /// Stops the timer thread, then calls the processor's stop() (bounded). Idempotent.
+    void stop();
+    [[nodiscard]] bool stuck() const { return calls_.stuck(); }
+    [[nodiscard]] const Settings& settings() const { return s_; }
+
+    class Context; // the sdk::ProcessContext of one call
+
+private:
+    struct Submitted {
+        std::uint64_t seq = 0;
+        std::uint64_t generation = 0;
+    };
+    std::optional<delivery::DeliveryResult> ensureStarted();
+    /// Reads a state value: this instance's uncommitted writes first, then the journal.
+    std::optional<std::string> read(const std::string& key);
+    /// Records the context's effects as uncommitted and hands them to the writer; call with
+    /// callMu_ held so submissions keep the order of the calls.
+    void submit(pipeline::ProcessorCommit commit,
+                std::function<void(pipeline::CommitOutcome, const std::string&)> after);
+    void committed(std::uint64_t seq, std::uint64_t generation, pipeline::CommitOutcome outcome);
+    void timerLoop();
+    void fireDue();
+
+    Settings s_;
+    std::unique_ptr<HostServices> services_; // outlives processor_
+    std::shared_ptr<onewindow::sdk::Processor> processor_;
+    const util::Clock& clock_;
+    DeadlineCaller calls_;
+    CommitSubmitter submit_;
+
+    std::mutex callMu_; // one call (and its submission) at a time
+    std::mutex startMu_;
+    bool started_ = false;
+    bool stopped_ = false;
+
+    std::mutex overlayMu_;
+    std::condition_variable idleCv_;
+    std::int64_t outstanding_ = 0; // submitted, outcome not known yet
+    std::uint64_t generation_;
+    std::uint64_t nextSeq_ = 0;
+    std::map<std::string, std::pair<std::optional<std::string>, std::uint64_t>> stateOverlay_;
+    std::map<std::string, std::uint64_t> timersPending_; // timer name -> submission
+
+    std::mutex readerMu_;
+    std::unique_ptr<store::Database> readerDb_;
+    std::unique_ptr<store::PluginState> reader_;
+
+    std::mutex timerMu_;
+    std::condition_variable timerCv_;
+    bool timersStopping_ = false;
+    std::map<std::string, std::int64_t> timerNotBefore_; // after a Retry from onTimer
+    std::thread timerThread_;
+
+    observability::Counter& emitted_;
+    observability::Counter& timersFired_;
+    observability::Counter& refusedCommits_;
+};
+
+/// The lane's client for a processor output: hands each row to the runtime.
+std::unique_ptr<delivery::OutputClient> makeProcessorClient(std::shared_ptr<ProcessorRuntime> rt);
+
+} // namespace ow::plugin

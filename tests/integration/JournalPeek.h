@@ -1,0 +1,56 @@
+// Reading a hub's journal from a test, as the hub committed it (a read-only connection; the
+// hub may be running: WAL readers do not disturb it). Plus the plugin folder the plugin
+// tests load from.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <sys/stat.h>
+
+#include "core/store/Journal.h"
+#include "core/store/PluginState.h"
+#include "tests/integration/HubFixture.h"
+
+namespace ow::itest {
+
+/// Rows of the events table that came in through `input` ("processor:<output>" for what a
+/// processor emitted).
+inline long eventsFrom(const Hub& hub, const std::string& input) {
+    store::Database db(store::Journal::fileName(hub.dataDir()), /*readOnly=*/true);
+    store::Statement s(db, "SELECT count(*) FROM events WHERE input=?1");
+    s.bind(1, input);
+    return s.step() ? static_cast<long>(s.int64(0)) : -1;
+}
+
+/// A processor instance's state value.
+inline std::optional<std::string> pluginState(const Hub& hub, const std::string& instance,
+                                              const std::string& key) {
+    store::Database db(store::Journal::fileName(hub.dataDir()), /*readOnly=*/true);
+    return store::PluginState(db).get(instance, key);
+}
+
+/// A state value that holds a number; 0 when absent.
+inline long pluginNumber(const Hub& hub, const std::string& instance, const std::string& key) {
+    auto v = pluginState(hub, instance, key);
+    return v ? std::stol(*v) : 0;
+}
+
+/// `plugins/` in `dir` as an operator keeps it (0755, files 0644), holding the test plugin
+/// builds named in `builds` (e.g. "ow_test_plugin_good"), each as `<build>.so`.
+inline std::string pluginDir(const testkit::TempDir& dir, const std::vector<std::string>& builds) {
+    namespace fs = std::filesystem;
+    std::string d = dir.file("plugins");
+    fs::create_directories(d);
+    ::chmod(d.c_str(), 0755);
+    for (const auto& b : builds) {
+        std::string to = d + "/" + b + ".so";
+        fs::copy_file(std::string(OW_TEST_PLUGIN_DIR) + "/" + b + ".so", to,
+                      fs::copy_options::overwrite_existing);
+        ::chmod(to.c_str(), 0644);
+    }
+    return d;
+}
+
+} // namespace ow::itest
