@@ -9,6 +9,12 @@ scripts/install-deps.sh
 if [ -d .git ] && command -v clang-format >/dev/null 2>&1; then
   git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
 fi
+# CTest splits test names at ';' (a CMake list): such a Catch2 test would be registered as two
+# tests that match nothing and "pass" without running.
+if grep -rn --include='*Test.cpp' -E 'TEST_CASE\("[^"]*;' tests; then
+  echo "test names must not contain ';' (CTest would silently skip them)" >&2
+  exit 1
+fi
 build=${OW_BUILD_DIR:-build}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=${OW_BUILD_TYPE:-RelWithDebInfo} \
   -DOW_WERROR=ON -DOW_SANITIZE=${OW_SANITIZE:-OFF} >/dev/null

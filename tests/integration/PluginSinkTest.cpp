@@ -142,7 +142,7 @@ TEST_CASE("Plugin sinks: a bad sink config or a wrong-ABI plugin is refused with
     CHECK(code3 == 0);
 }
 
-TEST_CASE("Plugin sources: emitted events are journaled and routed; a failing run() is run again",
+TEST_CASE("Plugin sources: emitted events are journaled and routed, a failing run() is run again",
           "[integration][plugin]") {
     testkit::TempDir dir;
     testkit::Receiver rx;

@@ -63,7 +63,7 @@ routes:
 
 } // namespace
 
-TEST_CASE("Reload: a plugin file replaced under load is swapped; nothing lost or duplicated",
+TEST_CASE("Reload: a plugin file replaced under load is swapped, nothing lost or duplicated",
           "[integration][plugin][reload]") {
     constexpr int Events = 3000;
     testkit::TempDir dir;
