@@ -46,6 +46,28 @@ Poco::Net::Context::Ptr serverContext(const config::TlsServerSettings& tls) {
     return ctx;
 }
 
+std::shared_ptr<const routing::RouteTable> routeTable(const config::HubConfig& c) {
+    std::map<std::string, std::string> orderingKeys;
+    for (const auto& o : c.outputs)
+        orderingKeys[o.name] = o.orderingKey;
+    return std::make_shared<const routing::RouteTable>(c.routes, orderingKeys);
+}
+
+std::string refusal(const std::vector<config::ConfigProblem>& problems) {
+    std::string all = "plugins refused:";
+    for (const auto& p : problems)
+        all += "\n" + config::formatProblem(p);
+    return all;
+}
+
+// The items `keep` selects, without positions: moving a line in the file is not a change.
+template <class T, class Keep> std::vector<T> unpositioned(std::vector<T> items, Keep keep) {
+    std::erase_if(items, [&](const T& t) { return !keep(t); });
+    for (auto& t : items)
+        t.where = {};
+    return items;
+}
+
 } // namespace
 
 Hub::Hub(config::HubConfig config) : config_(std::move(config)) {}
@@ -60,10 +82,7 @@ void Hub::start() {
     checkpointer_ = std::make_unique<store::Checkpointer>(store::Journal::fileName(hub.dataDir));
     checkpointer_->start();
 
-    std::map<std::string, std::string> orderingKeys;
-    for (const auto& o : config_.outputs)
-        orderingKeys[o.name] = o.orderingKey;
-    auto routes = std::make_shared<const routing::RouteTable>(config_.routes, orderingKeys);
+    auto routes = routeTable(config_);
 
     // One connection per broker, shared by the outputs that publish there.
     for (const auto& b : config_.brokers) {
@@ -78,12 +97,7 @@ void Hub::start() {
     std::vector<config::ConfigProblem> pluginProblems;
     plugins_ =
         std::make_unique<plugin::PluginHost>(config_, pluginProblems, metrics_, clock_, true);
-    if (!pluginProblems.empty()) {
-        std::string all;
-        for (const auto& p : pluginProblems)
-            all += "\n" + config::formatProblem(p);
-        throw std::runtime_error("plugins refused:" + all);
-    }
+    if (!pluginProblems.empty()) throw std::runtime_error(refusal(pluginProblems));
     // Deliveries left for outputs that are no longer configured would wait forever.
     deadLetterOrphans(*journal_);
     reader_ = std::make_unique<store::Journal>(hub.dataDir, hub.journal.synchronous);
@@ -228,35 +242,19 @@ void Hub::startSources() {
         in->start();
 }
 
-namespace {
-
-// The inputs a reload cannot change (HTTP and MQTT inputs hold sockets and subscriptions),
-// without positions: moving a line in the file is not a change.
-std::vector<config::InputSpec> fixedInputs(const config::HubConfig& c) {
-    std::vector<config::InputSpec> out;
-    for (auto in : c.inputs) {
-        if (in.kind == config::InputSpec::Kind::Source) continue;
-        in.where = {};
-        out.push_back(std::move(in));
-    }
-    return out;
-}
-
-std::vector<config::BrokerSpec> brokersOf(const config::HubConfig& c) {
-    auto out = c.brokers;
-    for (auto& b : out)
-        b.where = {};
-    return out;
-}
-
-} // namespace
-
 std::string Hub::reload(config::HubConfig next) {
     if (!ready_) return "the hub is not running";
+    // HTTP and MQTT inputs hold sockets and subscriptions, brokers connections: a restart.
+    auto all = [](const auto&) { return true; };
+    auto fixedInput = [](const config::InputSpec& in) {
+        return in.kind != config::InputSpec::Kind::Source;
+    };
     std::vector<std::string> fixed;
-    if (!(next.hub == config_.hub)) fixed.emplace_back("'hub'");
-    if (!(brokersOf(next) == brokersOf(config_))) fixed.emplace_back("'brokers'");
-    if (!(fixedInputs(next) == fixedInputs(config_))) fixed.emplace_back("HTTP or MQTT 'inputs'");
+    if (next.hub != config_.hub) fixed.emplace_back("'hub'");
+    if (unpositioned(next.brokers, all) != unpositioned(config_.brokers, all))
+        fixed.emplace_back("'brokers'");
+    if (unpositioned(next.inputs, fixedInput) != unpositioned(config_.inputs, fixedInput))
+        fixed.emplace_back("HTTP or MQTT 'inputs'");
     if (!fixed.empty()) {
         std::string list;
         for (const auto& f : fixed)
@@ -268,22 +266,9 @@ std::string Hub::reload(config::HubConfig next) {
     // Everything new is loaded and checked before anything old is touched: a refused reload
     // leaves the running configuration as it was.
     std::vector<config::ConfigProblem> problems;
-    std::unique_ptr<plugin::PluginHost> nextPlugins;
-    try {
-        nextPlugins = std::make_unique<plugin::PluginHost>(next, problems, metrics_, clock_, true);
-    } catch (const std::exception& e) {
-        return std::string("plugins refused: ") + e.what();
-    }
-    if (!problems.empty()) {
-        std::string all;
-        for (const auto& p : problems)
-            all += "\n" + config::formatProblem(p);
-        return "plugins refused:" + all;
-    }
-    std::map<std::string, std::string> orderingKeys;
-    for (const auto& o : next.outputs)
-        orderingKeys[o.name] = o.orderingKey;
-    auto routes = std::make_shared<const routing::RouteTable>(next.routes, orderingKeys);
+    auto nextPlugins = std::make_unique<plugin::PluginHost>(next, problems, metrics_, clock_, true);
+    if (!problems.empty()) return refusal(problems);
+    auto routes = routeTable(next);
 
     // Drain: sources stop emitting; every delivery and processor call in flight ends and its
     // result is recorded. Events keep being accepted and routed meanwhile; their rows wait in

@@ -6,7 +6,6 @@
 
 #include "core/event/CloudEventCodec.h"
 #include "core/observability/Log.h"
-#include "core/store/PluginState.h"
 
 namespace ow::pipeline {
 
@@ -26,7 +25,7 @@ JournalWriter::JournalWriter(store::Journal& journal,
                              const util::Clock& clock, observability::Metrics& metrics,
                              int maxBatch, RowsCallback onRows)
     : journal_(journal), routes_(std::move(routes)), clock_(clock), maxBatch_(maxBatch),
-      onRows_(std::move(onRows)),
+      onRows_(std::move(onRows)), state_(std::make_unique<store::PluginState>(journal.database())),
       batchEvents_(metrics.histogram("onewindow_commit_batch_events",
                                      "Events committed per journal transaction (group commit)",
                                      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})),
@@ -201,7 +200,6 @@ CommitOutcome JournalWriter::applyProcessed(const ProcessorCommit& c, std::int64
                                             std::vector<Pending>& accepted) {
     auto& refusedUpTo = refusedUpTo_[c.instance];
     if (c.generation <= refusedUpTo) return CommitOutcome::Failed;
-    if (!state_) state_ = std::make_unique<store::PluginState>(journal_.database());
     // First make sure the row or timer is still there to handle: a lane that timed out may
     // have processed the event twice, and only the first commit may take effect. The later
     // commits of the instance read what this one would have written, so they go too.
@@ -211,17 +209,17 @@ CommitOutcome JournalWriter::applyProcessed(const ProcessorCommit& c, std::int64
         refusedUpTo = c.generation;
         return CommitOutcome::AlreadyHandled;
     }
-    for (const auto& w : c.state) {
-        if (w.value)
-            state_->put(c.instance, w.key, *w.value);
+    for (const auto& [key, value] : c.state) {
+        if (value)
+            state_->put(c.instance, key, *value);
         else
-            state_->erase(c.instance, w.key);
+            state_->erase(c.instance, key);
     }
-    for (const auto& t : c.timers) {
+    for (const auto& [name, t] : c.timers) {
         if (t.dueMs)
-            state_->setTimer(c.instance, t.name, *t.dueMs, t.payload);
+            state_->setTimer(c.instance, name, *t.dueMs, t.payload);
         else
-            state_->cancelTimer(c.instance, t.name);
+            state_->cancelTimer(c.instance, name);
     }
     const std::string input = "processor:" + c.instance;
     for (const auto& item : c.emitted) {

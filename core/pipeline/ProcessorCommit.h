@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,17 +24,13 @@ struct ProcessorCommit {
         std::int64_t dueMs = 0;
     };
     std::optional<Fired> fired; ///< the timer handled, removed unless set again
-    struct StateWrite {
-        std::string key;
-        std::optional<std::string> value; ///< nullopt: erase
-    };
-    std::vector<StateWrite> state;
+    /// Final value per key (a later write in the call replaces an earlier one); nullopt: erase.
+    std::map<std::string, std::optional<std::string>> state;
     struct TimerOp {
-        std::string name;
         std::optional<std::int64_t> dueMs; ///< nullopt: cancel
         std::string payload;
     };
-    std::vector<TimerOp> timers;
+    std::map<std::string, TimerOp> timers; ///< by timer name, the last setting of the call
     std::vector<AcceptItem> emitted;
 };
 

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 
@@ -57,6 +58,15 @@ std::string sha256Hex(const std::string& bytes) {
     return out;
 }
 
+// Why `digest` (of the file at `path`) does not match the pinned `pin`, or nullopt.
+std::optional<std::string> pinMismatch(const std::string& path, const std::string& digest,
+                                       std::string pin) {
+    std::transform(pin.begin(), pin.end(), pin.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (digest == pin) return std::nullopt;
+    return "plugin file " + path + " has SHA-256 " + digest + ", the configuration pins " + pin;
+}
+
 } // namespace
 
 std::string sha256File(const std::string& path) {
@@ -69,14 +79,8 @@ std::string stagePluginFile(const std::string& path, const std::string& stageDir
     // whatever happens to the original file afterwards.
     const std::string bytes = readAll(path);
     const std::string digest = sha256Hex(bytes);
-    if (sha256) {
-        std::string want = *sha256;
-        std::transform(want.begin(), want.end(), want.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (digest != want)
-            throw std::runtime_error("plugin file " + path + " has SHA-256 " + digest +
-                                     ", the configuration pins " + want);
-    }
+    if (sha256)
+        if (auto mismatch = pinMismatch(path, digest, *sha256)) throw std::runtime_error(*mismatch);
     fs::create_directories(stageDir);
     fs::permissions(stageDir, fs::perms::owner_all, fs::perm_options::replace);
     const fs::path target =
@@ -84,7 +88,7 @@ std::string stagePluginFile(const std::string& path, const std::string& stageDir
     // Content-addressed: an existing copy of the same bytes is the same library (and may be
     // loaded right now; it is never rewritten).
     if (fs::exists(target) && fs::file_size(target) == bytes.size() &&
-        sha256File(target.string()) == digest)
+        readAll(target.string()) == bytes)
         return target.string();
     const fs::path tmp = target.string() + ".tmp";
     {
@@ -169,19 +173,13 @@ PluginFileCheck checkPluginFile(const std::vector<std::string>& dirs, const std:
         return r;
     }
     if (sha256) {
-        std::string want = *sha256;
-        std::transform(want.begin(), want.end(), want.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        std::string got;
         try {
-            got = sha256File(real.string());
+            if (auto mismatch = pinMismatch(real.string(), sha256File(real.string()), *sha256)) {
+                r.error = *mismatch;
+                return r;
+            }
         } catch (const std::exception& e) {
             r.error = e.what();
-            return r;
-        }
-        if (got != want) {
-            r.error = "plugin file " + real.string() + " has SHA-256 " + got +
-                      ", the configuration pins " + want;
             return r;
         }
     }

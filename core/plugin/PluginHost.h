@@ -14,6 +14,7 @@
 #include "core/config/HubConfig.h"
 #include "core/delivery/OutputClient.h"
 #include "core/observability/Metrics.h"
+#include "core/plugin/ComponentLifecycle.h"
 #include "core/plugin/DeadlineCaller.h"
 #include "core/plugin/HostServices.h"
 #include "core/plugin/PluginLibrary.h"
@@ -29,9 +30,7 @@ struct SinkInstance {
     std::unique_ptr<HostServices> services; // outlives `sink` (declared first)
     std::shared_ptr<onewindow::sdk::Sink> sink;
     std::unique_ptr<DeadlineCaller> calls; // lifecycle, and deliveries of non-concurrent sinks
-    std::mutex startMu;
-    bool started = false;
-    bool stopped = false;
+    std::unique_ptr<ComponentLifecycle> lifecycle;
 };
 
 /// One configured source: the plugin's object and its services.

@@ -14,7 +14,6 @@ using pipeline::CommitOutcome;
 using pipeline::ProcessorCommit;
 
 namespace {
-constexpr std::chrono::milliseconds LifecycleDeadline{5000};
 // Generations are unique across runtimes: after a reload, the new runtime of an instance
 // must not be refused for what the writer remembers about the old one.
 std::atomic<std::uint64_t> lastGeneration{0};
@@ -33,17 +32,16 @@ public:
         // or can start, so an abandoned call never reaches a runtime that is gone.
         std::lock_guard lock(mu_);
         if (closed_) return std::nullopt;
-        for (auto it = commit_.state.rbegin(); it != commit_.state.rend(); ++it)
-            if (it->key == key) return it->value;
-        return rt_.read(key);
+        auto own = commit_.state.find(key);
+        return own != commit_.state.end() ? own->second : rt_.read(key);
     }
     void put(const std::string& key, const std::string& value) override {
         std::lock_guard lock(mu_);
-        if (!closed_) commit_.state.push_back({key, value});
+        if (!closed_) commit_.state.insert_or_assign(key, value);
     }
     void erase(const std::string& key) override {
         std::lock_guard lock(mu_);
-        if (!closed_) commit_.state.push_back({key, std::nullopt});
+        if (!closed_) commit_.state.insert_or_assign(key, std::nullopt);
     }
     void emit(sdk::Event e) override {
         std::lock_guard lock(mu_);
@@ -51,40 +49,27 @@ public:
     }
     void setTimer(const std::string& name, std::int64_t atMs, std::string payload) override {
         std::lock_guard lock(mu_);
-        if (!closed_) commit_.timers.push_back({name, atMs, std::move(payload)});
+        if (!closed_)
+            commit_.timers.insert_or_assign(name,
+                                            ProcessorCommit::TimerOp{atMs, std::move(payload)});
     }
     void cancelTimer(const std::string& name) override {
         std::lock_guard lock(mu_);
-        if (!closed_) commit_.timers.push_back({name, std::nullopt, {}});
+        if (!closed_) commit_.timers.insert_or_assign(name, ProcessorCommit::TimerOp{});
     }
 
     /// Ends the call: returns the effects, with emitted events validated. An invalid event
     /// is a permanent error (no retry can fix it): the returned string says which and why.
-    std::pair<ProcessorCommit, std::string> close(const std::string& idPrefix, std::int64_t nowMs,
-                                                  const event::JsonLimits& limits,
-                                                  const std::string& defaultSource) {
+    std::pair<ProcessorCommit, std::string> close(const std::string& idPrefix, std::int64_t nowMs) {
         std::lock_guard lock(mu_);
         closed_ = true;
-        // Later writes of a key replace earlier ones; keep only the last of each.
-        std::map<std::string, std::optional<std::string>> state;
-        for (auto& w : commit_.state)
-            state[w.key] = std::move(w.value);
-        commit_.state.clear();
-        for (auto& [k, v] : state)
-            commit_.state.push_back({k, std::move(v)});
-        std::map<std::string, ProcessorCommit::TimerOp> timers;
-        for (auto& t : commit_.timers)
-            timers[t.name] = std::move(t);
-        commit_.timers.clear();
-        for (auto& [_, t] : timers)
-            commit_.timers.push_back(std::move(t));
         for (std::size_t i = 0; i < events_.size(); ++i) {
             auto& e = events_[i];
             // Ids that are the same each time the call is repeated: a repeat is a duplicate.
             if (e.id.empty()) e.id = idPrefix + "-" + std::to_string(i);
-            if (e.source.empty()) e.source = defaultSource;
+            if (e.source.empty()) e.source = rt_.defaultSource_;
             try {
-                commit_.emitted.push_back(toAcceptItem(e, nowMs, limits));
+                commit_.emitted.push_back(toAcceptItem(e, nowMs, rt_.s_.limits));
             } catch (const std::exception& ex) {
                 return {ProcessorCommit{}, "emitted event " + std::to_string(i) + " (id " + e.id +
                                                ") is invalid: " + ex.what()};
@@ -109,8 +94,9 @@ ProcessorRuntime::ProcessorRuntime(Settings s, std::unique_ptr<HostServices> ser
                                    std::shared_ptr<sdk::Processor> processor,
                                    observability::Metrics& metrics, const util::Clock& clock)
     : s_(std::move(s)), services_(std::move(services)), processor_(std::move(processor)),
-      clock_(clock), calls_("processor " + s_.plugin + "/" + s_.component),
-      generation_(++lastGeneration),
+      clock_(clock), who_("processor " + s_.plugin + "/" + s_.component),
+      defaultSource_("onewindow://processor/" + s_.output), calls_(who_),
+      lifecycle_("processor", who_, s_.plugin, s_.output), generation_(++lastGeneration),
       emitted_(metrics.counter("onewindow_processor_emitted_events_total",
                                "Events emitted by processors and committed for routing",
                                {{"plugin", s_.plugin}, {"instance", s_.output}})),
@@ -132,23 +118,16 @@ void ProcessorRuntime::setCommitter(CommitSubmitter submit) {
 }
 
 std::optional<DeliveryResult> ProcessorRuntime::ensureStarted() {
-    std::lock_guard lock(startMu_);
-    if (started_) return std::nullopt;
-    if (stopped_)
-        return DeliveryResult{DeliveryResult::Outcome::Retry, 0, std::nullopt,
-                              "the processor is stopped"};
     auto p = processor_;
-    auto r = calls_.call([p] { return p->start(); }, LifecycleDeadline);
-    if (r.kind == sdk::Result::Kind::Ok) {
-        started_ = true;
-        Log::info("plugin", "processor started", {{"plugin", s_.plugin}, {"output", s_.output}});
-        return std::nullopt;
+    return lifecycle_.ensureStarted(calls_, [p] { return p->start(); });
+}
+
+store::PluginState& ProcessorRuntime::reader() {
+    if (!reader_) {
+        readerDb_ = std::make_unique<store::Database>(s_.journalFile, /*readOnly=*/true);
+        reader_ = std::make_unique<store::PluginState>(*readerDb_);
     }
-    Log::warn("plugin", "processor failed to start; will retry",
-              {{"plugin", s_.plugin}, {"output", s_.output}, {"reason", r.reason}});
-    return DeliveryResult{DeliveryResult::Outcome::Retry, 0, std::nullopt,
-                          "processor " + s_.plugin + "/" + s_.component +
-                              " start() failed: " + r.reason};
+    return *reader_;
 }
 
 std::optional<std::string> ProcessorRuntime::read(const std::string& key) {
@@ -158,11 +137,7 @@ std::optional<std::string> ProcessorRuntime::read(const std::string& key) {
         if (it != stateOverlay_.end()) return it->second.first;
     }
     std::lock_guard lock(readerMu_);
-    if (!reader_) {
-        readerDb_ = std::make_unique<store::Database>(s_.journalFile, /*readOnly=*/true);
-        reader_ = std::make_unique<store::PluginState>(*readerDb_);
-    }
-    return reader_->get(s_.output, key);
+    return reader().get(s_.output, key);
 }
 
 void ProcessorRuntime::submit(ProcessorCommit commit,
@@ -174,10 +149,10 @@ void ProcessorRuntime::submit(ProcessorCommit commit,
         seq = ++nextSeq_;
         ++outstanding_;
         commit.generation = generation_;
-        for (const auto& w : commit.state)
-            stateOverlay_[w.key] = {w.value, seq};
-        for (const auto& t : commit.timers)
-            timersPending_[t.name] = seq;
+        for (const auto& [key, value] : commit.state)
+            stateOverlay_[key] = {value, seq};
+        for (const auto& [name, _] : commit.timers)
+            timersPending_[name] = seq;
         if (commit.fired) timersPending_[commit.fired->name] = seq;
     }
     const std::uint64_t generation = commit.generation;
@@ -233,7 +208,6 @@ void ProcessorRuntime::handle(const store::OutboxRow& row,
               std::string("journaled event unreadable: ") + e.what()});
         return;
     }
-    const std::string who = "processor " + s_.plugin + "/" + s_.component;
     std::unique_lock lock(callMu_);
     auto ctx = std::make_shared<Context>(*this);
     auto p = processor_;
@@ -243,18 +217,14 @@ void ProcessorRuntime::handle(const store::OutboxRow& row,
     if (r.kind != sdk::Result::Kind::Ok) {
         ctx->abandon();
         lock.unlock();
-        if (r.kind == sdk::Result::Kind::Reject)
-            done({DeliveryResult::Outcome::Reject, 0, std::nullopt, who + ": " + r.reason});
-        else
-            done({DeliveryResult::Outcome::Retry, 0, r.retryAfterMs, who + ": " + r.reason});
+        done(toDelivery(r, who_));
         return;
     }
     auto [commit, invalid] =
-        ctx->close(s_.output + "-" + std::to_string(row.eventSeq), clock_.nowMs(), s_.limits,
-                   "onewindow://processor/" + s_.output);
+        ctx->close(s_.output + "-" + std::to_string(row.eventSeq), clock_.nowMs());
     if (!invalid.empty()) {
         lock.unlock();
-        done({DeliveryResult::Outcome::Reject, 0, std::nullopt, who + ": " + invalid});
+        done(toDelivery(sdk::Result::reject(invalid), who_));
         return;
     }
     commit.rowId = row.id;
@@ -296,14 +266,9 @@ void ProcessorRuntime::fireDue() {
     std::vector<store::DueTimer> due;
     {
         std::lock_guard lock(readerMu_);
-        if (!reader_) {
-            readerDb_ = std::make_unique<store::Database>(s_.journalFile, /*readOnly=*/true);
-            reader_ = std::make_unique<store::PluginState>(*readerDb_);
-        }
-        due = reader_->due(s_.output, now, TimersPerPoll);
+        due = reader().due(s_.output, now, TimersPerPoll);
     }
     if (due.empty() || ensureStarted()) return;
-    const std::string who = "processor " + s_.plugin + "/" + s_.component;
     for (auto& t : due) {
         {
             std::lock_guard lock(timerMu_);
@@ -344,10 +309,9 @@ void ProcessorRuntime::fireDue() {
                         {"reason", r.reason}});
         } else {
             auto [c, invalid] =
-                ctx->close(s_.output + "-timer-" + t.name + "-" + std::to_string(t.dueMs), now,
-                           s_.limits, "onewindow://processor/" + s_.output);
+                ctx->close(s_.output + "-timer-" + t.name + "-" + std::to_string(t.dueMs), now);
             if (!invalid.empty()) {
-                Log::error("plugin", "timer dropped: " + who + ": " + invalid,
+                Log::error("plugin", "timer dropped: " + who_ + ": " + invalid,
                            {{"plugin", s_.plugin}, {"output", s_.output}, {"timer", t.name}});
             } else {
                 commit = std::move(c);
@@ -380,20 +344,8 @@ void ProcessorRuntime::stop() {
             Log::warn("plugin", "processor commits still outstanding at stop",
                       {{"plugin", s_.plugin}, {"output", s_.output}, {"commits", outstanding_}});
     }
-    std::lock_guard lock(startMu_);
-    if (stopped_) return;
-    stopped_ = true;
-    if (!started_) return;
     auto p = processor_;
-    auto r = calls_.call(
-        [p] {
-            p->stop();
-            return sdk::Result::ok();
-        },
-        LifecycleDeadline);
-    if (r.kind != sdk::Result::Kind::Ok)
-        Log::warn("plugin", "processor did not stop cleanly",
-                  {{"plugin", s_.plugin}, {"output", s_.output}, {"reason", r.reason}});
+    lifecycle_.stop(calls_, [p] { p->stop(); });
 }
 
 namespace {

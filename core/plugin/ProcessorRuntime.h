@@ -26,6 +26,7 @@
 #include "core/event/CloudEventCodec.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/ProcessorCommit.h"
+#include "core/plugin/ComponentLifecycle.h"
 #include "core/plugin/DeadlineCaller.h"
 #include "core/plugin/HostServices.h"
 #include "core/store/PluginState.h"
@@ -70,6 +71,8 @@ private:
         std::uint64_t generation = 0;
     };
     std::optional<delivery::DeliveryResult> ensureStarted();
+    /// The read-only connection to the journal, opened at first use; call with readerMu_ held.
+    store::PluginState& reader();
     /// Reads a state value: this instance's uncommitted writes first, then the journal.
     std::optional<std::string> read(const std::string& key);
     /// Records the context's effects as uncommitted and hands them to the writer; call with
@@ -84,13 +87,13 @@ private:
     std::unique_ptr<HostServices> services_; // outlives processor_
     std::shared_ptr<onewindow::sdk::Processor> processor_;
     const util::Clock& clock_;
+    const std::string who_;           // "processor plugin/component", for reasons and logs
+    const std::string defaultSource_; // of emitted events without a source
     DeadlineCaller calls_;
+    ComponentLifecycle lifecycle_;
     CommitSubmitter submit_;
 
     std::mutex callMu_; // one call (and its submission) at a time
-    std::mutex startMu_;
-    bool started_ = false;
-    bool stopped_ = false;
 
     std::mutex overlayMu_;
     std::condition_variable idleCv_;

@@ -22,29 +22,39 @@ std::size_t countType(const testkit::Receiver& rx, const std::string& type) {
     });
 }
 
+/// A hub with the test plugin loaded and one HTTP input; `rest` adds outputs and routes.
+std::string withTestPlugin(const testkit::TempDir& dir, const std::string& rest,
+                           const std::string& logLevel = "info") {
+    return R"(
+hub:
+  plugin_dirs: [ ")" +
+           itest::pluginDir(dir, {"ow_test_plugin_good"}) + R"(" ]
+  log_level: )" +
+           logLevel + R"(
+inputs:
+  - { name: events, path: /v1/events }
+plugins:
+  - { name: test-good, file: ow_test_plugin_good.so }
+)" + rest;
+}
+
 } // namespace
 
 TEST_CASE("Processors: state, timers and emitted events are committed with the event",
           "[integration][plugin][processor]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
-    itest::Hub hub(dir, R"(
-hub: { plugin_dirs: [ ")" + itest::pluginDir(dir, {"ow_test_plugin_good"}) +
-                            R"(" ] }
-inputs:
-  - { name: events, path: /v1/events }
-plugins:
-  - { name: test-good, file: ow_test_plugin_good.so }
+    itest::Hub hub(dir, withTestPlugin(dir, R"(
 outputs:
   - name: ledger
     processor: test-good/counter
     config: { emit_type: test.counted, timer_ms: 150 }
   - { name: rx, url: ")" + rx.url("/events") +
-                            R"(" }
+                                                R"(" }
 routes:
   - { name: cases, match: { type: "gov.case.*" }, to: [ ledger ] }
   - { name: counted, match: { type: "test.counted*" }, to: [ rx ] }
-)");
+)"));
     hub.start();
     constexpr int N = 20;
     for (int i = 0; i < N; ++i)
@@ -83,23 +93,17 @@ TEST_CASE("Processors: a throw, a reject or an invalid emitted event stays in it
           "[integration][plugin][processor]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
-    itest::Hub hub(dir, R"(
-hub: { plugin_dirs: [ ")" + itest::pluginDir(dir, {"ow_test_plugin_good"}) +
-                            R"(" ] }
-inputs:
-  - { name: events, path: /v1/events }
-plugins:
-  - { name: test-good, file: ow_test_plugin_good.so }
+    itest::Hub hub(dir, withTestPlugin(dir, R"(
 outputs:
   - name: ledger
     processor: test-good/counter
     retry: { initial_delay_ms: 20, max_delay_ms: 50, max_attempts: 3 }
   - { name: rx, url: ")" + rx.url("/events") +
-                            R"(" }
+                                                R"(" }
 routes:
   - { name: all-to-ledger, to: [ ledger ] }
   - { name: all-to-rx, to: [ rx ] }
-)");
+)"));
     hub.start();
     for (const auto& [id, type] :
          std::vector<std::pair<std::string, std::string>>{{"t-1", "test.throw"},
@@ -139,25 +143,19 @@ TEST_CASE("Processors: counts equal accepted events across SIGKILLs during proce
     constexpr int Kills = 3;
     testkit::TempDir dir;
     testkit::Receiver rx;
-    itest::Hub hub(dir, R"(
-hub:
-  plugin_dirs: [ ")" + itest::pluginDir(dir, {"ow_test_plugin_good"}) +
-                            R"(" ]
-  log_level: warn
-inputs:
-  - { name: events, path: /v1/events }
-plugins:
-  - { name: test-good, file: ow_test_plugin_good.so }
+    itest::Hub hub(dir, withTestPlugin(dir,
+                                       R"(
 outputs:
   - name: ledger
     processor: test-good/counter
     config: { emit_type: test.counted }
   - { name: rx, url: ")" + rx.url("/events") +
-                            R"(", concurrency: 8 }
+                                           R"(", concurrency: 8 }
 routes:
   - { name: cases, match: { type: "gov.case.*" }, to: [ ledger ] }
   - { name: counted, match: { type: "test.counted" }, to: [ rx ] }
-)");
+)",
+                                       "warn"));
     hub.start();
     std::string acked = dir.file("acked.txt");
     auto load = testkit::Process::spawn({itest::tool("loadgen"),

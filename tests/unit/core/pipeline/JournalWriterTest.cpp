@@ -230,7 +230,7 @@ TEST_CASE("JournalWriter commits a processor's effects with the row, once", "[pi
     c.generation = 1;
     c.rowId = row1;
     c.state = {{"count", "1"}, {"gone", std::nullopt}};
-    c.timers = {{"remind", 5000, "C-1"}};
+    c.timers = {{"remind", {5000, "C-1"}}};
     c.emitted = {item(fakes::makeEvent("x1", "gov.case.processed", "C-1"))};
     CHECK(commitAndWait(w, c) == pipeline::CommitOutcome::Committed);
     // The emitted event was journaled and routed like an accepted one.
