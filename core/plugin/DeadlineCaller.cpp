@@ -16,21 +16,6 @@ struct DeadlineCaller::State {
     std::string what;
 };
 
-namespace {
-
-sdk::Result guarded(const std::function<sdk::Result()>& fn, const std::string& what) {
-    // The plugin boundary: nothing thrown by plugin code travels further than this.
-    try {
-        return fn();
-    } catch (const std::exception& e) {
-        return sdk::Result::retry(what + " threw: " + e.what());
-    } catch (...) {
-        return sdk::Result::retry(what + " threw an unknown exception");
-    }
-}
-
-} // namespace
-
 DeadlineCaller::DeadlineCaller(std::string what) : state_(std::make_shared<State>()) {
     state_->what = std::move(what);
     thread_ = std::thread([s = state_] {

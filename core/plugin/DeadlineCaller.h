@@ -17,6 +17,18 @@
 
 namespace ow::plugin {
 
+/// The plugin boundary: runs `fn` (a call into plugin code) and turns anything it throws
+/// into Retry with `what` and the message, so nothing thrown travels further.
+template <typename Fn> onewindow::sdk::Result guarded(Fn&& fn, const std::string& what) noexcept {
+    try {
+        return fn();
+    } catch (const std::exception& e) {
+        return onewindow::sdk::Result::retry(what + " threw: " + e.what());
+    } catch (...) {
+        return onewindow::sdk::Result::retry(what + " threw an unknown exception");
+    }
+}
+
 class DeadlineCaller {
 public:
     explicit DeadlineCaller(std::string what);

@@ -1,8 +1,12 @@
 #include "core/plugin/EventBridge.h"
 
+#include <optional>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include "core/event/Encoding.h"
+#include "core/event/JsonScan.h"
 #include "core/util/Clock.h"
 
 namespace ow::plugin {
@@ -34,44 +38,50 @@ nlohmann::json toCloudEvent(const sdk::Event& e, std::int64_t nowMs) {
 } // namespace
 
 sdk::Event toSdkEvent(const std::string& text) {
-    auto j = nlohmann::json::parse(text);
     sdk::Event e;
-    auto str = [](const nlohmann::json& v) {
-        return v.is_string() ? v.get<std::string>() : v.dump();
-    };
-    for (const auto& [k, v] : j.items()) {
+    std::optional<std::string> base64;
+    bool hasData = false, dataIsString = false;
+    std::string dataText; // the string value of `data`, when it is one
+    std::string_view dataRaw;
+    event::forEachMember(text, [&](const event::JsonMember& m) {
+        // Attributes are strings; anything else (an integer extension) keeps its JSON text.
+        auto str = [&m] { return m.isString ? m.text : std::string(m.raw); };
+        const std::string& k = m.key;
         if (k == "id")
-            e.id = str(v);
+            e.id = str();
         else if (k == "source")
-            e.source = str(v);
+            e.source = str();
         else if (k == "type")
-            e.type = str(v);
+            e.type = str();
         else if (k == "subject")
-            e.subject = str(v);
+            e.subject = str();
         else if (k == "time")
-            e.time = str(v);
+            e.time = str();
         else if (k == "datacontenttype")
-            e.dataContentType = str(v);
+            e.dataContentType = str();
         else if (k == "dataschema")
-            e.dataSchema = str(v);
-        else if (k == "specversion" || k == "data" || k == "data_base64")
-            continue;
-        else
-            e.extensions[k] = str(v);
-    }
-    if (j.contains("data_base64")) {
-        auto bytes = event::base64Decode(j["data_base64"].get<std::string>());
-        e.data = bytes.value_or("");
+            e.dataSchema = str();
+        else if (k == "data_base64")
+            base64 = str();
+        else if (k == "data") {
+            hasData = true;
+            dataIsString = m.isString;
+            dataText = m.text;
+            dataRaw = m.raw; // points into `text`, which outlives this function's use of it
+        } else if (k != "specversion")
+            e.extensions[k] = str();
+    });
+    if (base64) {
+        e.data = event::base64Decode(*base64).value_or("");
         e.dataIsJson = false;
-    } else if (j.contains("data")) {
-        const auto& d = j["data"];
+    } else if (hasData) {
         const bool jsonType =
             e.dataContentType.empty() || e.dataContentType.find("json") != std::string::npos;
-        if (d.is_string() && !jsonType) {
-            e.data = d.get<std::string>();
+        if (dataIsString && !jsonType) {
+            e.data = std::move(dataText);
             e.dataIsJson = false;
         } else {
-            e.data = d.dump();
+            e.data = std::string(dataRaw);
         }
     } else {
         e.dataIsJson = false;

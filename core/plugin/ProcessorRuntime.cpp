@@ -1,5 +1,6 @@
 #include "core/plugin/ProcessorRuntime.h"
 
+#include <deque>
 #include <future>
 
 #include "core/observability/Log.h"
@@ -21,48 +22,34 @@ constexpr int TimersPerPoll = 100;
 constexpr std::int64_t TimerRetryMs = 1000; // after a Retry from onTimer without a hint
 } // namespace
 
-// Collects the effects of one call. A call that overran its deadline may still be running on
-// its abandoned thread and touch this context: it is closed then, and ignores everything.
+// Collects the effects of one call. The call runs on the worker thread and the context lives
+// on that thread's stack until the call returns, however late (the SDK's contract: references
+// handed to a call are valid only during it).
 class ProcessorRuntime::Context final : public sdk::ProcessContext {
 public:
     explicit Context(ProcessorRuntime& rt) : rt_(rt) {}
 
     std::optional<std::string> get(const std::string& key) override {
-        // Held through the read: once abandon() returns, no read of the runtime is under way
-        // or can start, so an abandoned call never reaches a runtime that is gone.
-        std::lock_guard lock(mu_);
-        if (closed_) return std::nullopt;
         auto own = commit_.state.find(key);
         return own != commit_.state.end() ? own->second : rt_.read(key);
     }
     void put(const std::string& key, const std::string& value) override {
-        std::lock_guard lock(mu_);
-        if (!closed_) commit_.state.insert_or_assign(key, value);
+        commit_.state.insert_or_assign(key, value);
     }
     void erase(const std::string& key) override {
-        std::lock_guard lock(mu_);
-        if (!closed_) commit_.state.insert_or_assign(key, std::nullopt);
+        commit_.state.insert_or_assign(key, std::nullopt);
     }
-    void emit(sdk::Event e) override {
-        std::lock_guard lock(mu_);
-        if (!closed_) events_.push_back(std::move(e));
-    }
+    void emit(sdk::Event e) override { events_.push_back(std::move(e)); }
     void setTimer(const std::string& name, std::int64_t atMs, std::string payload) override {
-        std::lock_guard lock(mu_);
-        if (!closed_)
-            commit_.timers.insert_or_assign(name,
-                                            ProcessorCommit::TimerOp{atMs, std::move(payload)});
+        commit_.timers.insert_or_assign(name, ProcessorCommit::TimerOp{atMs, std::move(payload)});
     }
     void cancelTimer(const std::string& name) override {
-        std::lock_guard lock(mu_);
-        if (!closed_) commit_.timers.insert_or_assign(name, ProcessorCommit::TimerOp{});
+        commit_.timers.insert_or_assign(name, ProcessorCommit::TimerOp{});
     }
 
     /// Ends the call: returns the effects, with emitted events validated. An invalid event
     /// is a permanent error (no retry can fix it): the returned string says which and why.
     std::pair<ProcessorCommit, std::string> close(const std::string& idPrefix, std::int64_t nowMs) {
-        std::lock_guard lock(mu_);
-        closed_ = true;
         for (std::size_t i = 0; i < events_.size(); ++i) {
             auto& e = events_[i];
             // Ids that are the same each time the call is repeated: a repeat is a duplicate.
@@ -75,20 +62,78 @@ public:
                                                ") is invalid: " + ex.what()};
             }
         }
-        return {std::move(commit_), {}};
-    }
-    void abandon() {
-        std::lock_guard lock(mu_);
-        closed_ = true;
+        return {std::move(commit_), std::string()};
     }
 
 private:
     ProcessorRuntime& rt_;
-    std::mutex mu_;
-    bool closed_ = false;
     ProcessorCommit commit_;
     std::vector<sdk::Event> events_;
 };
+
+// A lane's completion. The watchdog may answer for a call that overran while the call still
+// runs; whichever answers first is the answer.
+class ProcessorRuntime::Answer {
+public:
+    explicit Answer(delivery::DeliveryCompletion done) : done_(std::move(done)) {}
+    void give(DeliveryResult r) {
+        if (!given_.exchange(true)) done_(std::move(r));
+    }
+
+private:
+    delivery::DeliveryCompletion done_;
+    std::atomic<bool> given_{false};
+};
+
+// An event to process, or (without an answer) a request to fire due timers. The job holds the
+// runtime, so a runtime is never destroyed under a call into its plugin.
+struct ProcessorRuntime::Job {
+    std::shared_ptr<ProcessorRuntime> rt;
+    store::OutboxRow row;
+    std::shared_ptr<Answer> answer; // null: fire timers
+};
+
+// What the worker thread shares with the runtime. The thread holds it by shared_ptr: a thread
+// left behind in a call that never returns keeps what it touches alive.
+struct ProcessorRuntime::Worker {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Job> jobs;
+    bool timersQueued = false;
+    bool stopping = false;
+    bool exited = false;
+    std::condition_variable exitedCv;
+    std::thread::id thread;
+    // The call under way, for the watchdog.
+    std::optional<std::chrono::steady_clock::time_point> callStarted;
+    std::shared_ptr<Answer> current;
+    bool overran = false;
+};
+
+void ProcessorRuntime::runWorker(const std::shared_ptr<Worker>& w) {
+    std::unique_lock lock(w->mu);
+    while (true) {
+        w->cv.wait(lock, [&] { return w->stopping || !w->jobs.empty(); });
+        if (w->jobs.empty()) break; // stopping, with nothing left
+        Job job = std::move(w->jobs.front());
+        w->jobs.pop_front();
+        w->current = job.answer;
+        w->callStarted = std::chrono::steady_clock::now();
+        lock.unlock();
+        job.rt->runJob(job);
+        lock.lock();
+        w->current.reset();
+        w->callStarted.reset();
+        w->overran = false;
+        // The job may hold the last reference to the runtime; its destructor must not run
+        // with the lock held (it stops the worker).
+        lock.unlock();
+        job = {};
+        lock.lock();
+    }
+    w->exited = true;
+    w->exitedCv.notify_all();
+}
 
 ProcessorRuntime::ProcessorRuntime(Settings s, std::unique_ptr<HostServices> services,
                                    std::shared_ptr<sdk::Processor> processor,
@@ -96,7 +141,8 @@ ProcessorRuntime::ProcessorRuntime(Settings s, std::unique_ptr<HostServices> ser
     : s_(std::move(s)), services_(std::move(services)), processor_(std::move(processor)),
       clock_(clock), who_("processor " + s_.plugin + "/" + s_.component),
       defaultSource_("onewindow://processor/" + s_.output), calls_(who_),
-      lifecycle_("processor", who_, s_.plugin, s_.output), generation_(++lastGeneration),
+      lifecycle_("processor", who_, s_.plugin, s_.output), worker_(std::make_shared<Worker>()),
+      generation_(++lastGeneration),
       emitted_(metrics.counter("onewindow_processor_emitted_events_total",
                                "Events emitted by processors and committed for routing",
                                {{"plugin", s_.plugin}, {"instance", s_.output}})),
@@ -113,8 +159,55 @@ ProcessorRuntime::~ProcessorRuntime() {
 }
 
 void ProcessorRuntime::setCommitter(CommitSubmitter submit) {
-    std::lock_guard lock(callMu_);
     submit_ = std::move(submit);
+}
+
+void ProcessorRuntime::ensureWorker() {
+    if (workerThread_.joinable() || worker_->stopping) return;
+    workerThread_ = std::thread([w = worker_, name = "ow-proc-" + s_.output] {
+        util::nameThisThread(name);
+        runWorker(w);
+    });
+    worker_->thread = workerThread_.get_id();
+}
+
+bool ProcessorRuntime::stuck() const {
+    std::lock_guard lock(worker_->mu);
+    return worker_->overran;
+}
+
+void ProcessorRuntime::callStarting() {
+    std::lock_guard lock(worker_->mu);
+    worker_->callStarted = std::chrono::steady_clock::now();
+}
+
+void ProcessorRuntime::watch() {
+    std::shared_ptr<Answer> late;
+    std::deque<Job> refused;
+    {
+        std::lock_guard lock(worker_->mu);
+        auto& w = *worker_;
+        if (!w.callStarted || w.overran ||
+            std::chrono::steady_clock::now() - *w.callStarted <= s_.callDeadline)
+            return;
+        w.overran = true;
+        late = w.current;
+        refused.swap(w.jobs);
+        w.timersQueued = false;
+    }
+    Log::warn("plugin",
+              who_ + ": a call overran its deadline; the instance is stuck until it returns",
+              {{"plugin", s_.plugin},
+               {"output", s_.output},
+               {"deadline_ms", static_cast<std::int64_t>(s_.callDeadline.count())}});
+    if (late)
+        late->give(
+            {DeliveryResult::Outcome::Retry, 0, std::nullopt,
+             who_ + " did not return within " + std::to_string(s_.callDeadline.count()) + " ms"});
+    for (auto& j : refused)
+        if (j.answer)
+            j.answer->give({DeliveryResult::Outcome::Retry, 0, std::nullopt,
+                            who_ + " is stuck: an earlier call has not returned"});
 }
 
 std::optional<DeliveryResult> ProcessorRuntime::ensureStarted() {
@@ -164,8 +257,7 @@ void ProcessorRuntime::submit(ProcessorCommit commit,
              after = std::move(after)](CommitOutcome outcome, const std::string& error) {
                 auto* rt = self.get();
                 rt->committed(seq, generation, outcome);
-                if (outcome == CommitOutcome::Committed)
-                    rt->emitted_.inc(static_cast<double>(emitted));
+                if (outcome == CommitOutcome::Committed) rt->emitted_.inc(emitted);
                 after(outcome, error);
                 {
                     std::lock_guard lock(rt->overlayMu_);
@@ -196,43 +288,74 @@ void ProcessorRuntime::committed(std::uint64_t seq, std::uint64_t generation,
 
 void ProcessorRuntime::handle(const store::OutboxRow& row,
                               const delivery::DeliveryCompletion& done) {
+    auto answer = std::make_shared<Answer>(done);
     if (auto failed = ensureStarted()) {
-        done(*failed);
+        answer->give(*failed);
         return;
     }
+    std::string refusal;
+    {
+        std::lock_guard lock(worker_->mu);
+        if (worker_->overran)
+            refusal = who_ + " is stuck: an earlier call has not returned";
+        else if (worker_->stopping)
+            refusal = "the processor is stopping";
+        else {
+            ensureWorker();
+            worker_->jobs.push_back({shared_from_this(), row, answer});
+        }
+    }
+    if (!refusal.empty()) {
+        answer->give({DeliveryResult::Outcome::Retry, 0, std::nullopt, refusal});
+        return;
+    }
+    worker_->cv.notify_one();
+}
+
+void ProcessorRuntime::runJob(Job& job) {
+    if (job.answer)
+        processRow(job.row, job.answer);
+    else
+        try {
+            fireDue();
+        } catch (const std::exception& e) {
+            // A seam: a store error here must not end timers for good; the next poll retries.
+            Log::error("plugin", "firing timers failed",
+                       {{"plugin", s_.plugin}, {"output", s_.output}, {"error", e.what()}});
+        }
+}
+
+void ProcessorRuntime::processRow(const store::OutboxRow& row,
+                                  const std::shared_ptr<Answer>& answer) {
     sdk::Event ev;
     try {
         ev = toSdkEvent(*row.body);
     } catch (const std::exception& e) {
-        done({DeliveryResult::Outcome::Reject, 0, std::nullopt,
-              std::string("journaled event unreadable: ") + e.what()});
+        answer->give({DeliveryResult::Outcome::Reject, 0, std::nullopt,
+                      std::string("journaled event unreadable: ") + e.what()});
         return;
     }
-    std::unique_lock lock(callMu_);
-    auto ctx = std::make_shared<Context>(*this);
-    auto p = processor_;
-    // The event and context are owned by the call: one that overruns outlives this frame.
-    auto r =
-        calls_.call([p, ctx, ev = std::move(ev)] { return p->process(ev, *ctx); }, s_.callDeadline);
+    Context ctx(*this);
+    auto r = guarded([&] { return processor_->process(ev, ctx); }, who_);
     if (r.kind != sdk::Result::Kind::Ok) {
-        ctx->abandon();
-        lock.unlock();
-        done(toDelivery(r, who_));
+        answer->give(toDelivery(r, who_));
         return;
     }
     auto [commit, invalid] =
-        ctx->close(s_.output + "-" + std::to_string(row.eventSeq), clock_.nowMs());
+        ctx.close(s_.output + "-" + std::to_string(row.eventSeq), clock_.nowMs());
     if (!invalid.empty()) {
-        lock.unlock();
-        done(toDelivery(sdk::Result::reject(invalid), who_));
+        answer->give(toDelivery(sdk::Result::reject(invalid), who_));
         return;
     }
+    // Submitted even when the watchdog answered already: the work is done, and should the
+    // lane hand the row over again, the writer sees it handled (AlreadyHandled).
     commit.rowId = row.id;
-    submit(std::move(commit), [done](CommitOutcome outcome, const std::string& error) {
+    submit(std::move(commit), [answer](CommitOutcome outcome, const std::string& error) {
         if (outcome == CommitOutcome::Failed)
-            done({DeliveryResult::Outcome::Retry, 0, std::nullopt, error});
+            answer->give({DeliveryResult::Outcome::Retry, 0, std::nullopt, error});
         else
-            done({DeliveryResult::Outcome::Delivered, 0, std::nullopt, {}, /*recorded=*/true});
+            answer->give(
+                {DeliveryResult::Outcome::Delivered, 0, std::nullopt, {}, /*recorded=*/true});
     });
 }
 
@@ -249,12 +372,20 @@ void ProcessorRuntime::timerLoop() {
     std::unique_lock lock(timerMu_);
     while (!timersStopping_) {
         lock.unlock();
-        try {
-            fireDue();
-        } catch (const std::exception& e) {
-            // A seam: a store error here must not end timers for good; the next poll retries.
-            Log::error("plugin", "firing timers failed",
-                       {{"plugin", s_.plugin}, {"output", s_.output}, {"error", e.what()}});
+        watch();
+        // The worker fires due timers between events; one request waits at a time.
+        if (auto self = weak_from_this().lock()) {
+            bool post = false;
+            {
+                std::lock_guard w(worker_->mu);
+                if (!worker_->timersQueued && !worker_->overran && !worker_->stopping) {
+                    worker_->timersQueued = true;
+                    ensureWorker();
+                    worker_->jobs.push_back({std::move(self), {}, nullptr});
+                    post = true;
+                }
+            }
+            if (post) worker_->cv.notify_one();
         }
         lock.lock();
         timerCv_.wait_for(lock, s_.timerPoll, [this] { return timersStopping_; });
@@ -262,6 +393,10 @@ void ProcessorRuntime::timerLoop() {
 }
 
 void ProcessorRuntime::fireDue() {
+    {
+        std::lock_guard w(worker_->mu);
+        worker_->timersQueued = false;
+    }
     const std::int64_t now = clock_.nowMs();
     std::vector<store::DueTimer> due;
     {
@@ -276,21 +411,17 @@ void ProcessorRuntime::fireDue() {
             auto nb = timerNotBefore_.find(t.name);
             if (nb != timerNotBefore_.end() && nb->second > now) continue;
         }
-        std::unique_lock lock(callMu_);
         {
             // Set, cancelled or fired by a call whose commit is not in yet: what the journal
             // said may be stale; look again at the next poll.
             std::lock_guard o(overlayMu_);
             if (timersPending_.count(t.name)) continue;
         }
-        auto ctx = std::make_shared<Context>(*this);
-        auto p = processor_;
-        auto r = calls_.call([p, ctx, name = t.name,
-                              payload = t.payload] { return p->onTimer(name, payload, *ctx); },
-                             s_.callDeadline);
+        Context ctx(*this);
+        callStarting();
+        auto r = guarded([&] { return processor_->onTimer(t.name, t.payload, ctx); }, who_);
         ProcessorCommit commit;
         if (r.kind == sdk::Result::Kind::Retry) {
-            ctx->abandon();
             std::lock_guard tl(timerMu_);
             timerNotBefore_[t.name] = now + r.retryAfterMs.value_or(TimerRetryMs);
             Log::warn("plugin", "timer will fire again",
@@ -301,7 +432,6 @@ void ProcessorRuntime::fireDue() {
             continue;
         }
         if (r.kind == sdk::Result::Kind::Reject) {
-            ctx->abandon();
             Log::error("plugin", "timer refused by the processor; dropped",
                        {{"plugin", s_.plugin},
                         {"output", s_.output},
@@ -309,7 +439,7 @@ void ProcessorRuntime::fireDue() {
                         {"reason", r.reason}});
         } else {
             auto [c, invalid] =
-                ctx->close(s_.output + "-timer-" + t.name + "-" + std::to_string(t.dueMs), now);
+                ctx.close(s_.output + "-timer-" + t.name + "-" + std::to_string(t.dueMs), now);
             if (!invalid.empty()) {
                 Log::error("plugin", "timer dropped: " + who_ + ": " + invalid,
                            {{"plugin", s_.plugin}, {"output", s_.output}, {"timer", t.name}});
@@ -336,6 +466,39 @@ void ProcessorRuntime::stop() {
     }
     timerCv_.notify_all();
     if (timerThread_.joinable()) timerThread_.join();
+
+    // The worker: what is queued is refused (its rows stay pending in the journal), the call
+    // under way may finish, within a bound.
+    std::deque<Job> left;
+    bool exited = true;
+    {
+        std::unique_lock lock(worker_->mu);
+        worker_->stopping = true;
+        left.swap(worker_->jobs);
+        worker_->cv.notify_all();
+        if (workerThread_.joinable() && worker_->thread != std::this_thread::get_id())
+            exited = worker_->exitedCv.wait_for(lock, std::chrono::seconds(10),
+                                                [this] { return worker_->exited; });
+        else if (workerThread_.joinable())
+            exited = false; // the worker itself drops the runtime: it is between calls
+    }
+    for (auto& j : left)
+        if (j.answer)
+            j.answer->give(
+                {DeliveryResult::Outcome::Retry, 0, std::nullopt, "the processor is stopping"});
+    left.clear();
+    const bool selfStop = worker_->thread == std::this_thread::get_id();
+    if (workerThread_.joinable()) {
+        if (exited)
+            workerThread_.join();
+        else
+            workerThread_.detach(); // stuck in plugin code; it holds what it uses
+    }
+    if (!exited && !selfStop) {
+        Log::warn("plugin", who_ + ": a call is still running at stop; stop() is not called",
+                  {{"plugin", s_.plugin}, {"output", s_.output}});
+        return;
+    }
     {
         // Commits on their way finish first (the writer is still running): a runtime that
         // replaces this one must read their effects from the journal.

@@ -4,6 +4,12 @@
 // row's removal. A crash before that commit leaves the row pending and the effects absent, so
 // the event is processed again and its effects exist once.
 //
+// Calls run on one worker thread of the instance, fed by a queue: the lane hands over rows
+// without waiting, and the worker takes every queued row in one wake-up, so a busy stream
+// costs no thread switch per event. A call cannot be cancelled; a watchdog notices one that
+// overruns its deadline, answers its event with Retry, refuses what waits behind it, and
+// shows the instance as stuck until the call returns.
+//
 // The lane does not wait for a commit before handing over the next event (commits are
 // grouped, as accepts are). Reads must still see the effects of earlier events, so what is
 // submitted but not yet committed is kept in an overlay that reads consult first. Should a
@@ -53,34 +59,47 @@ public:
 
     /// Before the first event or timer.
     void setCommitter(CommitSubmitter submit);
-    /// Processes the row's event; `done` gets the outcome once the effects are committed (or
-    /// at once when the processor did not answer Ok).
+    /// Queues the row's event for process(); `done` gets the outcome (exactly once) when the
+    /// effects are committed, when the processor did not answer Ok, or at once when the
+    /// instance is stuck or stopping.
     void handle(const store::OutboxRow& row, const delivery::DeliveryCompletion& done);
-    /// Starts the thread that fires due timers.
+    /// Starts the thread that fires due timers and watches call deadlines.
     void startTimers();
-    /// Stops the timer thread, then calls the processor's stop() (bounded). Idempotent.
+    /// Stops timers and the worker (refusing what is queued), waits for outstanding commits,
+    /// then calls the processor's stop(), all bounded. Idempotent.
     void stop();
-    [[nodiscard]] bool stuck() const { return calls_.stuck(); }
+    /// True while a call overruns its deadline.
+    [[nodiscard]] bool stuck() const;
     [[nodiscard]] const Settings& settings() const { return s_; }
 
     class Context; // the sdk::ProcessContext of one call
 
 private:
-    struct Submitted {
-        std::uint64_t seq = 0;
-        std::uint64_t generation = 0;
-    };
+    class Answer;  // a lane's completion, given once
+    struct Job;    // an event to process, or a request to fire timers
+    struct Worker; // the worker thread's queue and call under way (shared with the thread)
+    static void runWorker(const std::shared_ptr<Worker>& w);
+    void runJob(Job& job);
     std::optional<delivery::DeliveryResult> ensureStarted();
+    /// Starts the worker thread if it is not running; call with worker_->mu held.
+    void ensureWorker();
+    /// On the worker thread: one event, from parsing to the submission of its effects.
+    void processRow(const store::OutboxRow& row, const std::shared_ptr<Answer>& answer);
+    /// Marks the start of a call into the plugin for the watchdog.
+    void callStarting();
+    /// The watchdog: answers a call that overran its deadline and refuses what is queued.
+    void watch();
     /// The read-only connection to the journal, opened at first use; call with readerMu_ held.
     store::PluginState& reader();
     /// Reads a state value: this instance's uncommitted writes first, then the journal.
     std::optional<std::string> read(const std::string& key);
-    /// Records the context's effects as uncommitted and hands them to the writer; call with
-    /// callMu_ held so submissions keep the order of the calls.
+    /// Records the context's effects as uncommitted and hands them to the writer; called on
+    /// the worker thread only, so submissions keep the order of the calls.
     void submit(pipeline::ProcessorCommit commit,
                 std::function<void(pipeline::CommitOutcome, const std::string&)> after);
     void committed(std::uint64_t seq, std::uint64_t generation, pipeline::CommitOutcome outcome);
     void timerLoop();
+    /// On the worker thread: fires the timers that are due.
     void fireDue();
 
     Settings s_;
@@ -89,11 +108,12 @@ private:
     const util::Clock& clock_;
     const std::string who_;           // "processor plugin/component", for reasons and logs
     const std::string defaultSource_; // of emitted events without a source
-    DeadlineCaller calls_;
+    DeadlineCaller calls_; // start() and stop(); process() and onTimer() run on the worker
     ComponentLifecycle lifecycle_;
     CommitSubmitter submit_;
 
-    std::mutex callMu_; // one call (and its submission) at a time
+    std::shared_ptr<Worker> worker_;
+    std::thread workerThread_;
 
     std::mutex overlayMu_;
     std::condition_variable idleCv_;

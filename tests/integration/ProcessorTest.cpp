@@ -137,6 +137,55 @@ routes:
     CHECK(hub.running());
 }
 
+TEST_CASE("Processors: a call past its deadline is answered, and nothing is lost or counted twice",
+          "[integration][plugin][processor]") {
+    constexpr int N = 20;
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    itest::Hub hub(dir, withTestPlugin(dir, R"(
+outputs:
+  - name: ledger
+    processor: test-good/counter
+    config: { hang_ms: 2500 }
+    read_timeout_ms: 300
+    retry: { initial_delay_ms: 20, max_delay_ms: 100, max_attempts: 1000 }
+    circuit: { open_ms: 200 }
+  - { name: rx, url: ")" + rx.url("/events") +
+                                                R"(" }
+routes:
+  - { name: all-to-ledger, to: [ ledger ] }
+  - { name: all-to-rx, to: [ rx ] }
+)"));
+    hub.start();
+    const std::string stuck = "onewindow_plugin_stuck{plugin=\"test-good\",instance=\"ledger\"}";
+    REQUIRE(testkit::postCloudEvent(hub.url(), itest::event("hang-1", "test.hang")).status == 202);
+    REQUIRE(testkit::waitUntil([&] { return hub.metric(stuck) == 1; }, 10s));
+    // While the processor is stuck, the events behind it are refused and retried, and the
+    // other route flows.
+    for (int i = 0; i < N; ++i)
+        REQUIRE(
+            testkit::postCloudEvent(hub.url(), itest::event("ok-" + std::to_string(i), "test.ok",
+                                                            "SS-" + std::to_string(i)))
+                .status == 202);
+    REQUIRE(rx.waitForDelivered(N + 1, 20s));
+    CHECK(hub.metric(stuck) == 1);
+
+    // Once the call returns, everything is processed exactly once.
+    REQUIRE(testkit::waitUntil([&] { return itest::pluginNumber(hub, "ledger", "count") == N + 1; },
+                               30s));
+    REQUIRE(testkit::waitUntil([&] { return hub.metric(stuck) == 0; }, 10s));
+    REQUIRE(testkit::waitUntil(
+        [&] { return hub.metric("onewindow_outbox_depth{output=\"ledger\"}") == 0; }, 30s));
+    CHECK(itest::pluginNumber(hub, "ledger", "dups") == 0);
+    CHECK_THAT(hub.log(), Catch::Contains("overran its deadline"));
+    auto [code, out] = hub.cli({"dlq", "list", "--json"});
+    CHECK(code == 0);
+    CHECK(nlohmann::json::parse(out).empty());
+    auto exit = hub.terminate();
+    CHECK(exit.code == 0);
+    CHECK(itest::pluginNumber(hub, "ledger", "count") == N + 1);
+}
+
 TEST_CASE("Processors: counts equal accepted events across SIGKILLs during processing",
           "[integration][plugin][processor][crash]") {
     constexpr int Events = 3000;

@@ -18,13 +18,15 @@ namespace {
 // Counts the events it sees, exactly once if the hub keeps its promise: each event's id is
 // remembered in state, and one seen twice counts as a duplicate ("dups") instead. Optionally
 // emits one event per event (`emit_type`) and sets a timer per event (`timer_ms`) whose
-// firing is counted ("timers") and emitted too.
+// firing is counted ("timers") and emitted too. The first time it sees a test.hang event it
+// hangs for `hang_ms` before counting it, as a processor blocked on a slow lookup would.
 class CountingProcessor final : public sdk::Processor {
 public:
     explicit CountingProcessor(sdk::Services& s)
         : key_(s.config.get<std::string>("key", "count")),
           emitType_(s.config.get<std::string>("emit_type", "")),
-          timerMs_(s.config.get<std::int64_t>("timer_ms", 0)), clock_(s.clock) {}
+          timerMs_(s.config.get<std::int64_t>("timer_ms", 0)),
+          hangMs_(s.config.get<std::int64_t>("hang_ms", 0)), clock_(s.clock) {}
     sdk::Result process(const sdk::Event& e, sdk::ProcessContext& ctx) override {
         if (e.type == "test.throw") throw std::runtime_error("processor asked to throw");
         if (e.type == "test.reject") return sdk::Result::reject("type test.reject is refused");
@@ -40,6 +42,7 @@ public:
             bump(ctx, "dups");
             return sdk::Result::ok();
         }
+        if (e.type == "test.hang") std::this_thread::sleep_for(std::chrono::milliseconds(hangMs_));
         ctx.put(seen, "1");
         long n = bump(ctx, key_);
         if (!emitType_.empty()) {
@@ -73,7 +76,7 @@ private:
         return n;
     }
     std::string key_, emitType_;
-    std::int64_t timerMs_;
+    std::int64_t timerMs_, hangMs_;
     sdk::Clock& clock_;
 };
 
@@ -157,6 +160,8 @@ void registerComponents(sdk::Registry& r) {
                                 .defaultsTo(0)
                                 .range(0, 86400000)
                                 .describe("Set a timer this far ahead per event (0: none)"))
+                     .field(sdk::Field::integer("hang_ms").defaultsTo(0).range(0, 600000).describe(
+                         "Hang this long on the first test.hang event"))
                      .field(sdk::Field::integer("limit")
                                 .range(1, 1000000)
                                 .describe("Largest count expected"))},

@@ -170,7 +170,7 @@ TEST_CASE("Plugin library: the current SDK's plugin loads and registers its comp
     REQUIRE(lib->components().size() == 4);
     REQUIRE(lib->find("counter"));
     CHECK(lib->find("counter")->info.kind == sdk::ComponentKind::Processor);
-    CHECK(lib->find("counter")->info.spec.fields.size() == 4);
+    CHECK(lib->find("counter")->info.spec.fields.size() == 5);
     CHECK(lib->find("picky")->info.kind == sdk::ComponentKind::Sink);
 
     NullServices s;
