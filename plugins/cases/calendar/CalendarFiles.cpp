@@ -6,32 +6,13 @@
 #include <regex>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "plugins/cases/data/DataProblem.h"
+#include "plugins/cases/data/YamlReader.h"
 
 namespace ow::cases {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct FileReader {
-    std::string file;
-    std::vector<DataProblem>& problems;
-
-    void problem(const YAML::Node& at, const std::string& message) const {
-        const auto mark = at.Mark();
-        problems.push_back({file, mark.line + 1, mark.column + 1, message});
-    }
-    void onlyKeys(const YAML::Node& map, std::initializer_list<const char*> keys,
-                  const std::string& where) const {
-        for (const auto& kv : map) {
-            const auto key = kv.first.as<std::string>();
-            if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; }))
-                problem(kv.first, "unknown key '" + key + "' " + where);
-        }
-    }
-};
 
 /// "YYYY-MM-DD" as a day, or nullopt when it is not a real date.
 std::optional<Day> parseDate(const std::string& text) {
@@ -51,31 +32,18 @@ std::optional<Day> parseDate(const std::string& text) {
 
 void readYear(const std::string& file, std::map<int, WorkCalendar::Year>& years,
               std::map<int, std::string>& yearFile, std::vector<DataProblem>& problems) {
-    FileReader r{file, problems};
-    YAML::Node root;
-    try {
-        root = YAML::LoadFile(file);
-    } catch (const YAML::Exception& e) {
-        problems.push_back({file, e.mark.line + 1, e.mark.column + 1, e.msg});
-        return;
-    }
+    YamlReader r(file, problems);
+    auto loaded = r.load();
+    if (!loaded) return;
+    const YAML::Node root = *loaded;
     if (!root.IsMap()) {
-        problems.push_back({file, 0, 0,
-                            "expected a map with 'year', 'off_days' and "
-                            "'working_weekends'"});
+        r.fileProblem("expected a map with 'year', 'off_days' and 'working_weekends'");
         return;
     }
     r.onlyKeys(root, {"year", "source", "off_days", "working_weekends"}, "in a calendar year");
-    int year = 0;
-    try {
-        year = root["year"].as<int>();
-    } catch (const YAML::Exception&) {
-        if (root["year"])
-            r.problem(root["year"], "'year' must be a year such as 2026");
-        else
-            problems.push_back({file, 0, 0, "missing 'year'"});
-        return;
-    }
+    const auto y64 = r.integer(root, "year", "of a calendar file", true, 1949, 2200);
+    if (!y64) return;
+    const int year = static_cast<int>(*y64);
     if (auto seen = yearFile.find(year); seen != yearFile.end()) {
         r.problem(root["year"],
                   "year " + std::to_string(year) + " is already given by " + seen->second);

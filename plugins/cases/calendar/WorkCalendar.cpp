@@ -76,6 +76,15 @@ Instant WorkCalendar::nextClose(Instant t) const {
                              std::to_string(MaxDaysOff) + " days");
 }
 
+Instant WorkCalendar::previousClose(Instant t) const {
+    Day d = dayOf(t);
+    if (closeOf(d) >= t) --d;
+    for (int i = 0; i <= MaxDaysOff; ++i, --d)
+        if (isWorkingDay(d)) return closeOf(d);
+    throw std::runtime_error("working-day calendar: no working day within " +
+                             std::to_string(MaxDaysOff) + " days");
+}
+
 Instant WorkCalendar::addWorkingDays(Instant t, int n) const {
     if (n < 0) throw std::invalid_argument("a limit cannot be negative");
     Instant c = nextClose(t);

@@ -53,6 +53,9 @@ public:
     /// The first close of a working day strictly after `t`.
     [[nodiscard]] Instant nextClose(Instant t) const;
 
+    /// The last close of a working day strictly before `t`.
+    [[nodiscard]] Instant previousClose(Instant t) const;
+
     /// The end of a limit of `n` working days starting at `t` (the (n+1)-th close after t).
     [[nodiscard]] Instant addWorkingDays(Instant t, int n) const;
     /// The end of a limit of `n` calendar days starting at `t`: close of business of the n-th

@@ -105,6 +105,8 @@ TEST_CASE("Calendar: working days used, counted like a limit") {
     CHECK(c.workingDaysBetween(friday, at(2026, 2, 24, 17, 0)) == 2); // at the deadline: kept
     CHECK(c.workingDaysBetween(friday, at(2026, 2, 24, 17, 0) + 1) == 3);
     CHECK(c.closesIn(at(2026, 2, 13, 16, 0), at(2026, 2, 24, 10, 0)) == 2);
+    CHECK(c.previousClose(at(2026, 2, 24, 17, 0)) == at(2026, 2, 14, 17, 0));
+    CHECK(c.previousClose(at(2026, 2, 24, 17, 1)) == at(2026, 2, 24, 17, 0));
     CHECK(c.closesIn(at(2026, 2, 24, 10, 0), at(2026, 2, 13, 16, 0)) == 0);
     // Round trip: a limit of n days is kept at its deadline and broken right after it.
     for (int n = 0; n <= 30; ++n) {
