@@ -1,0 +1,47 @@
+// What the ledger keeps per case in its durable state: the facts it was told (one per
+// logical fact, the newest data_version of each) and the alerts it raised. Everything else
+// (state, deadlines, watches) is derived from the facts by CaseFold, in business-time order,
+// so the same facts give the same case whatever order they arrived in.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "plugins/cases/calendar/WorkCalendar.h"
+
+namespace ow::cases {
+
+/// One fact about a case, from one event.
+struct Fact {
+    std::string type;  ///< "accepted", "step_completed", "order_issued", ...
+    std::string key;   ///< identifies the logical fact: "accepted", "step_completed/review"
+    int version = 1;   ///< data_version: a correction re-sends a fact with version + 1
+    Instant at = 0;    ///< business time (occurred_at)
+    std::string event; ///< the event's source + id, to tell a redelivery from a correction
+    nlohmann::json data = nlohmann::json::object(); ///< the fields the fold reads
+};
+
+/// An alert the ledger raised and has not cleared.
+struct RaisedAlert {
+    Instant raisedAt = 0;
+    Instant due = 0; ///< the deadline it was about, as it stood when raised
+};
+
+struct CaseRecord {
+    std::string caseNo;
+    std::vector<Fact> facts;
+    std::map<std::string, RaisedAlert> raised; ///< alert id -> when
+    int stale = 0;               ///< events ignored as repeats or older versions of a known fact
+    std::optional<Instant> wake; ///< when the case's timer is set for
+
+    [[nodiscard]] const Fact* fact(const std::string& key) const;
+    [[nodiscard]] nlohmann::json toJson() const;
+    static CaseRecord fromJson(const nlohmann::json& j);
+};
+
+} // namespace ow::cases
