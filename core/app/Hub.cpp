@@ -70,7 +70,14 @@ template <class T, class Keep> std::vector<T> unpositioned(std::vector<T> items,
 
 } // namespace
 
-Hub::Hub(config::HubConfig config) : config_(std::move(config)) {}
+Hub::Hub(config::HubConfig config) : config_(std::move(config)) {
+    const auto& bc = config_.hub.businessClock;
+    if (bc.startMs)
+        businessClock_ = std::make_unique<util::ScaledClock>(
+            *bc.startMs, bc.anchorMs.value_or(clock_.nowMs()), bc.rate, clock_);
+    else
+        businessClock_ = std::make_unique<util::ScaledClock>(0, 0, 1.0, clock_);
+}
 
 Hub::~Hub() {
     stop();
@@ -95,8 +102,8 @@ void Hub::start() {
     // Plugins are loaded and every sink's config checked before anything is delivered; a
     // refused plugin stops the start with the same file:line:column messages as `check`.
     std::vector<config::ConfigProblem> pluginProblems;
-    plugins_ =
-        std::make_unique<plugin::PluginHost>(config_, pluginProblems, metrics_, clock_, true);
+    plugins_ = std::make_unique<plugin::PluginHost>(config_, pluginProblems, metrics_,
+                                                    *businessClock_, true);
     if (!pluginProblems.empty()) throw std::runtime_error(refusal(pluginProblems));
     // Deliveries left for outputs that are no longer configured would wait forever.
     deadLetterOrphans(*journal_);
@@ -266,7 +273,8 @@ std::string Hub::reload(config::HubConfig next) {
     // Everything new is loaded and checked before anything old is touched: a refused reload
     // leaves the running configuration as it was.
     std::vector<config::ConfigProblem> problems;
-    auto nextPlugins = std::make_unique<plugin::PluginHost>(next, problems, metrics_, clock_, true);
+    auto nextPlugins =
+        std::make_unique<plugin::PluginHost>(next, problems, metrics_, *businessClock_, true);
     if (!problems.empty()) return refusal(problems);
     auto routes = routeTable(next);
 

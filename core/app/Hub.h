@@ -55,6 +55,7 @@ private:
 
     config::HubConfig config_;
     util::SystemClock clock_;
+    std::unique_ptr<util::Clock> businessClock_; // what plugins see (hub.business_clock)
     observability::Metrics metrics_;
     std::unique_ptr<store::Journal> journal_;
     std::unique_ptr<store::Checkpointer> checkpointer_;

@@ -22,6 +22,7 @@
 #include "core/config/EnvSubstitution.h"
 #include "core/config/Numbers.h"
 #include "core/config/Suggest.h"
+#include "core/util/Clock.h"
 
 namespace ow::config {
 
@@ -657,6 +658,28 @@ private:
         return true;
     }
 
+    // hub.business_clock: { start: RFC 3339, at: RFC 3339 (wall time of start), rate: N }
+    void readBusinessClock(const YAML::Node& m, BusinessClockSettings& out) {
+        checkKeys(m, {"start", "at", "rate"}, "in hub.business_clock");
+        auto time = [&](const char* key, std::optional<std::int64_t>& into) {
+            Value v;
+            std::string text;
+            if (!readString(m, key, text, &v)) return;
+            if (auto ms = util::parseRfc3339Ms(text))
+                into = *ms;
+            else
+                problem(v.where, std::string("'") + key +
+                                     "' in hub.business_clock must be an RFC 3339 time such as "
+                                     "2026-03-02T08:30:00+08:00, got " +
+                                     quote(v.raw));
+        };
+        time("start", out.startMs);
+        time("at", out.anchorMs);
+        readDouble(m, "rate", out.rate, 0.001, 1e6, "between 0.001 and 1000000");
+        if (!out.startMs && (out.anchorMs || m["rate"].IsDefined()))
+            problem(at(m), "hub.business_clock needs 'start' (the business time to begin at)");
+    }
+
     bool readDouble(const YAML::Node& map, const char* key, double& out, double min, double max,
                     const char* range) {
         auto v = scalar(map, key, "a number");
@@ -754,8 +777,9 @@ private:
         checkKeys(hub,
                   {"listen", "data_dir", "log_level", "max_connections",
                    "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal", "tls",
-                   "plugin_dirs"},
+                   "plugin_dirs", "business_clock"},
                   "in hub");
+        if (auto found = subMap(hub, "business_clock")) readBusinessClock(*found, h.businessClock);
         if (const YAML::Node dirs = hub["plugin_dirs"]; dirs.IsDefined() && !dirs.IsNull()) {
             if (!dirs.IsSequence()) {
                 problem(at(dirs, hub),

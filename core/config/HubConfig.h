@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,6 +50,14 @@ struct TlsServerSettings {
     friend bool operator==(const TlsServerSettings&, const TlsServerSettings&) = default;
 };
 
+/// The business time plugins see (hub.business_clock): the wall clock unless configured.
+struct BusinessClockSettings {
+    std::optional<std::int64_t> startMs;  ///< business time at the anchor
+    std::optional<std::int64_t> anchorMs; ///< wall time of the anchor; unset: hub start
+    double rate = 1.0;                    ///< business milliseconds per wall millisecond
+    friend bool operator==(const BusinessClockSettings&, const BusinessClockSettings&) = default;
+};
+
 struct HubSettings {
     std::string listenHost = "127.0.0.1";
     int listenPort = 8080;
@@ -62,6 +71,7 @@ struct HubSettings {
     TlsServerSettings tls;
     /// Folders plugin files may be loaded from (resolved against the config file's folder).
     std::vector<std::string> pluginDirs;
+    BusinessClockSettings businessClock;
     friend bool operator==(const HubSettings&, const HubSettings&) = default;
 };
 

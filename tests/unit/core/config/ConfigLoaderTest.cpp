@@ -834,3 +834,32 @@ outputs:
     CHECK(hasProblem(r, 7, 50, "qos"));
     CHECK(hasProblem(r, 9, 10, "both 'url' and 'mqtt'"));
 }
+
+TEST_CASE("ConfigLoader: hub.business_clock sets the plugins' business time", "[config]") {
+    TempDir dir;
+    const LoadResult r = loadText(dir, "hub:\n"
+                                       "  business_clock:\n"
+                                       "    start: \"2026-03-02T08:30:00+08:00\"\n"
+                                       "    at: \"2026-11-28T00:00:00Z\"\n"
+                                       "    rate: 3600\n");
+    INFO(dump(r));
+    REQUIRE(r.problems.empty());
+    const auto& bc = r.config.hub.businessClock;
+    REQUIRE(bc.startMs);
+    CHECK(*bc.startMs == 1772411400000); // 2026-03-02T00:30:00Z
+    REQUIRE(bc.anchorMs);
+    CHECK(*bc.anchorMs == 1795824000000);
+    CHECK(bc.rate == 3600);
+    CHECK_FALSE(loadText(dir, "").config.hub.businessClock.startMs);
+
+    const LoadResult bad = loadText(dir, "hub:\n"
+                                         "  business_clock:\n"
+                                         "    start: \"2026-03-02 08:30\"\n"
+                                         "    rate: 0\n"
+                                         "    speed: 2\n");
+    CHECK(hasProblem(bad, 3, 12, "'start' in hub.business_clock must be an RFC 3339 time"));
+    CHECK(hasProblem(bad, 4, 11, "'rate' must be between 0.001 and 1000000"));
+    CHECK(hasProblem(bad, 5, 5, "unknown key 'speed'"));
+    const LoadResult noStart = loadText(dir, "hub:\n  business_clock: { rate: 60 }\n");
+    CHECK(hasProblem(noStart, 2, 19, "needs 'start'"));
+}
