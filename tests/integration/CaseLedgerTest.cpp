@@ -1,0 +1,287 @@
+// The cases plugin inside the running hub: gov.case.* events routed to the `cases/ledger`
+// processor raise gov.supervision.alert events that ordinary routes deliver to the
+// e-supervision system, at the business time of the hub's business clock (accelerated here:
+// 10 business hours per wall second). The crash test kills the hub while alerts fall due and
+// checks that, after the restarts, each alert that fell due was raised exactly once.
+#include "tests/integration/JournalPeek.h"
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <onewindow/sdk/testkit/FakeClock.h>
+#include <onewindow/sdk/testkit/TestProcessContext.h>
+
+#include "plugins/cases/calendar/CalendarFiles.h"
+#include "plugins/cases/catalog/CatalogFiles.h"
+#include "plugins/cases/data/Rfc3339.h"
+#include "plugins/cases/ledger/CaseLedger.h"
+#include "tests/support/Receiver.h"
+
+using namespace ow;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::string kSource = OW_SOURCE_DIR;
+
+std::int64_t wallNowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+constexpr double Rate = 36000; // business ms per wall ms: 10 hours a second
+
+cases::Instant businessAt(unsigned m, unsigned d, int hh, int mm) {
+    return cases::WorkCalendar::dayFromCivil(2026, m, d) * 86400000 +
+           (hh * 60 + mm - 480) * 60000LL;
+}
+
+std::string casesPluginDir(const testkit::TempDir& dir) {
+    namespace fs = std::filesystem;
+    const std::string d = dir.file("plugins");
+    fs::create_directories(d);
+    ::chmod(d.c_str(), 0755);
+    const std::string to = d + "/cases.so";
+    fs::copy_file(std::string(OW_CASES_PLUGIN_DIR) + "/cases.so", to,
+                  fs::copy_options::overwrite_existing);
+    ::chmod(to.c_str(), 0644);
+    return d;
+}
+
+/// A hub whose business time starts at `start` when the wall clock reads `anchorWallMs`.
+std::string ledgerConfig(const testkit::TempDir& dir, const testkit::Receiver& rx,
+                         cases::Instant start, std::int64_t anchorWallMs) {
+    return R"(
+hub:
+  log_level: warn
+  plugin_dirs: [ ")" +
+           casesPluginDir(dir) + R"(" ]
+  business_clock:
+    start: ")" +
+           cases::formatRfc3339(start, 480) +
+           R"("
+    at: ")" +
+           cases::formatRfc3339(anchorWallMs, 0) +
+           R"("
+    rate: )" +
+           std::to_string(static_cast<int>(Rate)) +
+           R"(
+inputs:
+  - { name: hall, path: /v1/events }
+plugins:
+  - { name: cases, file: cases.so }
+outputs:
+  - name: ledger
+    processor: cases/ledger
+    config:
+      catalog_dir: ")" +
+           kSource + R"(/config/catalog"
+      units_file: ")" +
+           kSource + R"(/config/units.yaml"
+      calendar_dir: ")" +
+           kSource + R"(/config/calendar"
+  - { name: supervision, url: ")" +
+           rx.url("/alerts") + R"(", concurrency: 4 }
+routes:
+  - { name: cases, match: { type: "gov.case.*" }, to: [ ledger ] }
+  - { name: orders, match: { type: "gov.supervision.order_*" }, to: [ ledger ] }
+  - { name: alerts, match: { type: "gov.supervision.alert*" }, to: [ supervision ] }
+)";
+}
+
+std::string caseEvent(const std::string& id, const std::string& type, const std::string& caseNo,
+                      json data) {
+    json e = {
+        {"specversion", "1.0"},   {"id", id},          {"source", "/intranet-platform"},
+        {"type", type},           {"subject", caseNo}, {"datacontenttype", "application/json"},
+        {"data", std::move(data)}};
+    return e.dump();
+}
+
+struct SeenAlert {
+    std::string type, eventId, alertId, alertAt, department;
+};
+
+std::vector<SeenAlert> alertsAt(const testkit::Receiver& rx) {
+    std::vector<SeenAlert> out;
+    for (const auto& q : rx.snapshot()) {
+        if (q.status != 200) continue;
+        auto e = json::parse(q.body, nullptr, false);
+        if (e.is_discarded() || !e.contains("data")) continue;
+        out.push_back({e["type"], e["id"], e["data"]["alert_id"], e["data"].value("alert_at", ""),
+                       e.value("department", "")});
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("Cases: the ledger in the hub raises and clears supervision alerts on business time",
+          "[integration][plugin][cases]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    const auto catalog =
+        cases::loadCatalog(kSource + "/config/catalog", kSource + "/config/units.yaml");
+    // An item promising one working day: yellow at the first close, red at the second.
+    const cases::ServiceItem* item = nullptr;
+    for (const auto& i : catalog.items())
+        if (i.promisedLimit.days == 1 && i.promisedLimit.unit == cases::LimitUnit::WorkingDays &&
+            i.handling == cases::HandlingType::Promised) {
+            item = &i;
+            break;
+        }
+    REQUIRE(item);
+    // Business time: Monday 2 March 2026, 08:00, as the hub starts.
+    itest::Hub hub(dir, ledgerConfig(dir, rx, businessAt(3, 2, 8, 0), wallNowMs()));
+    hub.start();
+    REQUIRE(testkit::postCloudEvent(hub.url(),
+                                    caseEvent("a-1", "gov.case.accepted", "SS-T-1",
+                                              {{"item_code", item->code},
+                                               {"occurred_at", "2026-03-02T09:30:00+08:00"}}))
+                .status == 202);
+    // Monday 17:00 is 0.9 s away, Tuesday 17:00 3.3 s.
+    auto raisedIds = [&] {
+        std::map<std::string, SeenAlert> byId;
+        for (const auto& a : alertsAt(rx))
+            if (a.type == "gov.supervision.alert") byId[a.alertId] = a;
+        return byId;
+    };
+    REQUIRE(testkit::waitUntil([&] { return raisedIds().count("SS-T-1/case/red") == 1; }, 30s));
+    auto byId = raisedIds();
+    REQUIRE(byId.count("SS-T-1/case/yellow"));
+    CHECK(byId["SS-T-1/case/yellow"].alertAt == "2026-03-02T17:00:00+08:00");
+    CHECK(byId["SS-T-1/case/yellow"].department == item->department);
+    CHECK(byId["SS-T-1/case/red"].alertAt == "2026-03-03T17:00:00+08:00");
+    // Concluded: every standing alert is cleared.
+    REQUIRE(testkit::postCloudEvent(
+                hub.url(),
+                caseEvent("c-1", "gov.case.concluded", "SS-T-1",
+                          {{"result_code", 0}, {"occurred_at", "2026-03-04T10:00:00+08:00"}}))
+                .status == 202);
+    std::set<std::string> raised, cleared;
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            raised.clear();
+            cleared.clear();
+            for (const auto& a : alertsAt(rx))
+                (a.type == "gov.supervision.alert" ? raised : cleared).insert(a.alertId);
+            return !raised.empty() && raised == cleared;
+        },
+        30s));
+    // A case event without a case number is dead-lettered with the ledger's reason.
+    REQUIRE(testkit::postCloudEvent(hub.url(), R"({"specversion":"1.0","id":"bad-1","source":"/x",
+        "type":"gov.case.accepted","data":{"item_code":"X"}})")
+                .status == 202);
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            auto [code, out] = hub.cli({"dlq", "list", "--json"});
+            return code == 0 && out.find("no case number") != std::string::npos;
+        },
+        30s));
+    CHECK(hub.terminate().code == 0);
+}
+
+TEST_CASE("Cases: each alert that falls due is raised exactly once across SIGKILLs of the hub",
+          "[integration][plugin][cases][crash]") {
+    constexpr int Cases = 300;
+    constexpr int Kills = 3;
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    const auto catalog =
+        cases::loadCatalog(kSource + "/config/catalog", kSource + "/config/units.yaml");
+    const auto calendar = cases::loadCalendar(kSource + "/config/calendar", cases::BusinessHours{});
+    std::vector<const cases::ServiceItem*> items;
+    for (const auto& i : catalog.items())
+        if (i.promisedLimit.unit == cases::LimitUnit::WorkingDays && i.promisedLimit.days >= 1 &&
+            i.promisedLimit.days <= 3 && i.handling != cases::HandlingType::Reported)
+            items.push_back(&i);
+    REQUIRE(items.size() >= 5);
+
+    const auto wallStart = wallNowMs();
+    const cases::Instant businessStart = businessAt(3, 2, 8, 0);
+    itest::Hub hub(dir, ledgerConfig(dir, rx, businessStart, wallStart));
+    hub.start();
+
+    // The same cases, followed by the ledger in this process: what the hub must have raised.
+    onewindow::sdk::testkit::FakeClock oracleClock(businessStart);
+    onewindow::sdk::testkit::TestProcessContext oracle(oracleClock);
+    cases::CaseLedger ledger(catalog, calendar, {});
+    std::vector<std::string> events;
+    for (int c = 0; c < Cases; ++c) {
+        const auto* item = items[static_cast<std::size_t>(c) % items.size()];
+        // Accepted on Monday between 08:00 and 16:00 business time.
+        const cases::Instant acceptedAt = businessAt(3, 2, 8, 0) + (c % 9) * 3600000LL;
+        json data = {{"item_code", item->code},
+                     {"occurred_at", cases::formatRfc3339(acceptedAt, 480)}};
+        const std::string no = "SS-K-" + std::to_string(c);
+        events.push_back(caseEvent("k-" + std::to_string(c), "gov.case.accepted", no, data));
+        onewindow::sdk::Event e;
+        e.id = "k-" + std::to_string(c);
+        e.source = "/intranet-platform";
+        e.type = "gov.case.accepted";
+        e.subject = no;
+        e.data = data.dump();
+        REQUIRE(ledger.process(e, oracle, businessStart).kind == onewindow::sdk::Result::Kind::Ok);
+    }
+    for (const auto& body : events)
+        REQUIRE(testkit::postCloudEvent(hub.url(), body).status == 202);
+
+    // Kill while alerts fall due: just after Monday 17:00 (0.9 s), Tuesday 17:00 (3.3 s) and
+    // Wednesday 17:00 (5.7 s) in wall time from the start, while the hub fires hundreds of
+    // case timers; the restart then finds more of them due. Thursday 17:00 is 8.1 s.
+    const std::int64_t killAt[Kills] = {950, 3350, 5750};
+    int kills = 0;
+    for (auto at : killAt) {
+        REQUIRE(testkit::waitUntil([&] { return wallNowMs() - wallStart >= at; }, 30s));
+        hub.kill();
+        ++kills;
+        hub.restart();
+    }
+    // Business Friday 6 March 12:00 (10.4 s): every alert of these cases has fallen due.
+    const cases::Instant end = businessAt(3, 6, 12, 0);
+    oracleClock.set(end);
+    std::set<std::string> expected;
+    while (true) {
+        std::optional<cases::Instant> next;
+        for (const auto& [_, t] : oracle.timers())
+            if (t.atMs <= end && (!next || t.atMs < *next)) next = t.atMs;
+        if (!next) break;
+        for (const auto& [name, t] : std::map(oracle.timers()))
+            if (t.atMs == *next) {
+                oracle.cancelTimer(name);
+                REQUIRE(ledger.onTimer(name, oracle, *next).kind ==
+                        onewindow::sdk::Result::Kind::Ok);
+            }
+    }
+    for (const auto& e : oracle.emitted())
+        if (e.type == "gov.supervision.alert")
+            expected.insert(json::parse(e.data)["alert_id"].get<std::string>());
+    REQUIRE(expected.size() >= static_cast<std::size_t>(2 * Cases));
+
+    std::map<std::string, std::set<std::string>> eventIdsOf; // alert id -> CloudEvent ids
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            eventIdsOf.clear();
+            for (const auto& a : alertsAt(rx))
+                if (a.type == "gov.supervision.alert") eventIdsOf[a.alertId].insert(a.eventId);
+            return eventIdsOf.size() >= expected.size();
+        },
+        60s));
+    std::size_t twice = 0;
+    std::set<std::string> raised;
+    for (const auto& [id, ids] : eventIdsOf) {
+        raised.insert(id);
+        if (ids.size() > 1) ++twice;
+    }
+    std::cout << "cases-crash-test: kills=" << kills << " cases=" << Cases
+              << " alerts_expected=" << expected.size() << " alerts_raised=" << raised.size()
+              << " raised_twice=" << twice << std::endl;
+    CHECK(kills == Kills);
+    CHECK(raised == expected);
+    CHECK(twice == 0);
+    CHECK(hub.terminate().code == 0);
+}
