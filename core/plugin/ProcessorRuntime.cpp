@@ -18,7 +18,8 @@ namespace {
 // Generations are unique across runtimes: after a reload, the new runtime of an instance
 // must not be refused for what the writer remembers about the old one.
 std::atomic<std::uint64_t> lastGeneration{0};
-constexpr int TimersPerPoll = 100;
+constexpr int TimersPerPage = 200;
+constexpr int TimersPerJob = 2000;
 constexpr std::int64_t TimerRetryMs = 1000; // after a Retry from onTimer without a hint
 } // namespace
 
@@ -373,23 +374,24 @@ void ProcessorRuntime::timerLoop() {
     while (!timersStopping_) {
         lock.unlock();
         watch();
-        // The worker fires due timers between events; one request waits at a time.
-        if (auto self = weak_from_this().lock()) {
-            bool post = false;
-            {
-                std::lock_guard w(worker_->mu);
-                if (!worker_->timersQueued && !worker_->overran && !worker_->stopping) {
-                    worker_->timersQueued = true;
-                    ensureWorker();
-                    worker_->jobs.push_back({std::move(self), {}, nullptr});
-                    post = true;
-                }
-            }
-            if (post) worker_->cv.notify_one();
-        }
+        requestTimers();
         lock.lock();
         timerCv_.wait_for(lock, s_.timerPoll, [this] { return timersStopping_; });
     }
+}
+
+void ProcessorRuntime::requestTimers() {
+    // The worker fires due timers between events; one request waits at a time.
+    auto self = weak_from_this().lock();
+    if (!self) return;
+    {
+        std::lock_guard w(worker_->mu);
+        if (worker_->timersQueued || worker_->overran || worker_->stopping) return;
+        worker_->timersQueued = true;
+        ensureWorker();
+        worker_->jobs.push_back({std::move(self), {}, nullptr});
+    }
+    worker_->cv.notify_one();
 }
 
 void ProcessorRuntime::fireDue() {
@@ -397,14 +399,42 @@ void ProcessorRuntime::fireDue() {
         std::lock_guard w(worker_->mu);
         worker_->timersQueued = false;
     }
+    // A sweep takes the due timers page by page in (due, name) order. One job fires at most
+    // TimersPerJob of them and queues the next job at once, which goes on from where this one
+    // stopped: a hundred thousand cases due at the same close of business are all fired in
+    // one go, with events interleaved, not a page per poll.
     const std::int64_t now = clock_.nowMs();
-    std::vector<store::DueTimer> due;
-    {
-        std::lock_guard lock(readerMu_);
-        due = reader().due(s_.output, now, TimersPerPoll);
+    int fired = 0;
+    while (true) {
+        std::vector<store::DueTimer> due;
+        {
+            std::lock_guard lock(readerMu_);
+            due = reader().due(s_.output, now, TimersPerPage, sweepCursor_);
+        }
+        if (due.empty() || ensureStarted()) {
+            sweepCursor_.reset();
+            return;
+        }
+        fireTimers(due, now);
+        fired += static_cast<int>(due.size());
+        {
+            std::lock_guard lock(timerMu_);
+            if (timersStopping_) return;
+        }
+        if (due.size() < static_cast<std::size_t>(TimersPerPage)) {
+            sweepCursor_.reset();
+            return;
+        }
+        sweepCursor_ = store::TimerKey{due.back().dueMs, due.back().name};
+        if (fired >= TimersPerJob) {
+            requestTimers();
+            return;
+        }
     }
-    if (due.empty() || ensureStarted()) return;
-    for (auto& t : due) {
+}
+
+void ProcessorRuntime::fireTimers(const std::vector<store::DueTimer>& due, std::int64_t now) {
+    for (const auto& t : due) {
         {
             std::lock_guard lock(timerMu_);
             if (timersStopping_) return;

@@ -99,8 +99,11 @@ private:
                 std::function<void(pipeline::CommitOutcome, const std::string&)> after);
     void committed(std::uint64_t seq, std::uint64_t generation, pipeline::CommitOutcome outcome);
     void timerLoop();
+    /// Queues a request to fire due timers for the worker, unless one is queued.
+    void requestTimers();
     /// On the worker thread: fires the timers that are due.
     void fireDue();
+    void fireTimers(const std::vector<store::DueTimer>& due, std::int64_t now);
 
     Settings s_;
     std::unique_ptr<HostServices> services_; // outlives processor_
@@ -131,6 +134,7 @@ private:
     std::condition_variable timerCv_;
     bool timersStopping_ = false;
     std::map<std::string, std::int64_t> timerNotBefore_; // after a Retry from onTimer
+    std::optional<store::TimerKey> sweepCursor_;         // worker thread only
     std::thread timerThread_;
 
     observability::Counter& emitted_;

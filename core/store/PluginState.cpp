@@ -1,5 +1,7 @@
 #include "core/store/PluginState.h"
 
+#include <limits>
+
 namespace ow::store {
 
 const char* const PluginStateSchema = R"sql(
@@ -14,7 +16,8 @@ CREATE TABLE IF NOT EXISTS plugin_timers(
   due_ms INTEGER NOT NULL,
   payload BLOB NOT NULL,
   PRIMARY KEY(instance, name)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS plugin_timers_due ON plugin_timers(instance, due_ms);
+DROP INDEX IF EXISTS plugin_timers_due;
+CREATE INDEX IF NOT EXISTS plugin_timers_due_name ON plugin_timers(instance, due_ms, name);
 )sql";
 
 struct PluginState::Statements {
@@ -29,7 +32,8 @@ struct PluginState::Statements {
           cancelTimer(db, "DELETE FROM plugin_timers WHERE instance=?1 AND name=?2"),
           removeFired(db, "DELETE FROM plugin_timers WHERE instance=?1 AND name=?2 AND due_ms=?3"),
           due(db, "SELECT name, due_ms, payload FROM plugin_timers WHERE instance=?1 AND "
-                  "due_ms<=?2 ORDER BY due_ms LIMIT ?3"),
+                  "due_ms<=?2 AND (due_ms>?4 OR (due_ms=?4 AND name>?5)) "
+                  "ORDER BY due_ms, name LIMIT ?3"),
           timer(db, "SELECT name, due_ms, payload FROM plugin_timers WHERE instance=?1 AND "
                     "name=?2") {}
     Statement get, put, erase, setTimer, cancelTimer, removeFired, due, timer;
@@ -71,9 +75,14 @@ bool PluginState::removeFired(const std::string& instance, const std::string& na
     return db_.changes() > 0;
 }
 
-std::vector<DueTimer> PluginState::due(const std::string& instance, std::int64_t nowMs, int limit) {
+std::vector<DueTimer> PluginState::due(const std::string& instance, std::int64_t nowMs, int limit,
+                                       const std::optional<TimerKey>& after) {
     auto& s = st_->due;
     s.bind(1, instance).bind(2, nowMs).bind(3, static_cast<std::int64_t>(limit));
+    if (after)
+        s.bind(4, after->dueMs).bind(5, after->name);
+    else
+        s.bind(4, std::numeric_limits<std::int64_t>::min()).bind(5, std::string());
     std::vector<DueTimer> out;
     while (s.step())
         out.push_back({s.text(0), s.int64(1), s.text(2)});

@@ -17,6 +17,12 @@ namespace ow::store {
 /// The tables, created by the Journal with the rest of the schema.
 extern const char* const PluginStateSchema;
 
+/// Where a sweep over due timers stands: timers are taken in (due, name) order.
+struct TimerKey {
+    std::int64_t dueMs = 0;
+    std::string name;
+};
+
 struct DueTimer {
     std::string name;
     std::int64_t dueMs = 0;
@@ -40,8 +46,10 @@ public:
     /// Removes a timer that fired; false when it is gone or was set again since (its due time
     /// changed), and then nothing was removed.
     bool removeFired(const std::string& instance, const std::string& name, std::int64_t dueMs);
-    /// Timers due at `nowMs` or before, earliest first.
-    std::vector<DueTimer> due(const std::string& instance, std::int64_t nowMs, int limit);
+    /// Timers due at `nowMs` or before, earliest first (by due time, then name), after
+    /// `after` when given: a sweep over many due timers goes page by page.
+    std::vector<DueTimer> due(const std::string& instance, std::int64_t nowMs, int limit,
+                              const std::optional<TimerKey>& after = std::nullopt);
     [[nodiscard]] std::optional<DueTimer> timer(const std::string& instance,
                                                 const std::string& name);
 

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "core/store/Journal.h"
+#include "core/store/PluginState.h"
 #include "tests/support/TempDir.h"
 
 using namespace ow;
@@ -213,4 +216,34 @@ INSERT INTO outbox(id, event_seq, output, route, okey, state, next_at, created_a
                                 "('outbox_state','events_accepted')");
     REQUIRE(idx.step());
     CHECK(idx.int64(0) == 2);
+}
+
+TEST_CASE("Plugin timers are swept page by page, each due timer once, in due order", "[store]") {
+    testkit::TempDir dir;
+    store::Journal j(dir.path(), "full");
+    store::PluginState st(j.database());
+    // 500 timers due at the same close of business, 10 later ones, and one not due yet.
+    for (int i = 0; i < 500; ++i)
+        st.setTimer("ledger", "case/" + std::to_string(1000 + i), 1000, "");
+    for (int i = 0; i < 10; ++i)
+        st.setTimer("ledger", "late/" + std::to_string(i), 2000 + i, "");
+    st.setTimer("ledger", "future", 9000, "");
+    st.setTimer("other", "case/1", 1000, "");
+    std::vector<std::string> seen;
+    std::optional<store::TimerKey> cursor;
+    int pages = 0;
+    while (true) {
+        auto page = st.due("ledger", 5000, 200, cursor);
+        if (page.empty()) break;
+        ++pages;
+        for (const auto& t : page)
+            seen.push_back(t.name);
+        cursor = store::TimerKey{page.back().dueMs, page.back().name};
+    }
+    CHECK(pages == 3);
+    REQUIRE(seen.size() == 510);
+    CHECK(seen.front() == "case/1000");
+    CHECK(seen[499] == "case/1499");
+    CHECK(seen.back() == "late/9");
+    CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 510);
 }
