@@ -138,6 +138,10 @@ void Hub::start() {
                 std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_);
     }
 
+    for (const auto& q : config_.queries)
+        queries_.push_back(
+            std::make_unique<query::StateQuery>(q, store::Journal::fileName(hub.dataDir), clock_));
+
     for (auto& [_, conn] : brokers_)
         conn->start();
     dispatcher_->start();
@@ -262,6 +266,8 @@ std::string Hub::reload(config::HubConfig next) {
         fixed.emplace_back("'brokers'");
     if (unpositioned(next.inputs, fixedInput) != unpositioned(config_.inputs, fixedInput))
         fixed.emplace_back("HTTP or MQTT 'inputs'");
+    if (unpositioned(next.queries, all) != unpositioned(config_.queries, all))
+        fixed.emplace_back("'queries'");
     if (!fixed.empty()) {
         std::string list;
         for (const auto& f : fixed)
@@ -391,6 +397,8 @@ Response Hub::handle(const Request& req) {
         }
         return admin(req);
     }
+    for (auto& q : queries_)
+        if (q->serves(req.path)) return q->handle(req);
     auto it = inputs_.find(req.path);
     if (it == inputs_.end())
         return problem(404, "not-found", "Not Found", "no input is configured at " + req.path);

@@ -17,6 +17,7 @@
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
 #include "core/plugin/PluginHost.h"
+#include "core/query/StateQuery.h"
 #include "core/store/Checkpointer.h"
 #include "core/store/Journal.h"
 #include "core/transport/http/HttpServer.h"
@@ -69,6 +70,7 @@ private:
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path
     std::vector<std::unique_ptr<ingest::MqttIngress>> mqttInputs_;
     std::vector<std::unique_ptr<ingest::SourceIngress>> sourceInputs_;
+    std::vector<std::unique_ptr<query::StateQuery>> queries_;
     std::unique_ptr<transport::http::HttpServer> server_;
     std::atomic<bool> ready_{false};
     bool stopped_ = false;

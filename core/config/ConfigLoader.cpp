@@ -271,6 +271,7 @@ private:
         if (!dataDirSet_)
             config_.hub.dataDir = (main.dir / config_.hub.dataDir).lexically_normal().string();
         checkRouteTargets();
+        checkQueryTargets();
         checkBrokerReferences();
         checkPluginReferences();
 
@@ -401,10 +402,10 @@ private:
                                   "include, inputs, outputs, routes), got " + kindOf(root));
             return;
         }
-        static const std::vector<std::string> mainKeys = {"hub",     "include", "inputs", "brokers",
-                                                          "plugins", "outputs", "routes"};
-        static const std::vector<std::string> includedKeys = {"include", "inputs",  "brokers",
-                                                              "plugins", "outputs", "routes"};
+        static const std::vector<std::string> mainKeys = {
+            "hub", "include", "inputs", "brokers", "plugins", "outputs", "routes", "queries"};
+        static const std::vector<std::string> includedKeys = {
+            "include", "inputs", "brokers", "plugins", "outputs", "routes", "queries"};
         for (const auto& kv : root) {
             if (!cur_->isMain && kv.first.IsScalar() && kv.first.Scalar() == "hub")
                 problem(at(kv.first),
@@ -419,6 +420,7 @@ private:
         readList(root, "plugins", [this](const YAML::Node& n, int i) { readPlugin(n, i); });
         readList(root, "outputs", [this](const YAML::Node& n, int i) { readOutput(n, i); });
         readList(root, "routes", [this](const YAML::Node& n, int i) { readRoute(n, i); });
+        readList(root, "queries", [this](const YAML::Node& n, int i) { readQuery(n, i); });
         readIncludes(root["include"], root);
     }
 
@@ -1643,6 +1645,56 @@ private:
         return ok;
     }
 
+    void readQuery(const YAML::Node& item, int index) {
+        const std::string self = "query #" + std::to_string(index);
+        if (!item.IsMap()) {
+            problem(at(item), self + " must be a map, got " + kindOf(item));
+            return;
+        }
+        checkKeys(item, {"name", "path", "processor", "state_prefix", "per_client_per_minute"},
+                  "in " + self);
+        QuerySpec q;
+        q.where = at(item);
+        Value nv, pv, ov;
+        if (!requireString(item, "name", q.name, self, &nv)) return;
+        const std::string who = "query '" + q.name + "'";
+        if (auto [pos, fresh] = queryNames_.emplace(q.name, nv.where); !fresh)
+            problem(nv.where, who + " is defined twice (first at line " +
+                                  std::to_string(pos->second.line) + ")");
+        if (requireString(item, "path", q.path, who, &pv)) {
+            if (!validInputPath(q.path) || q.path.back() != '/' || q.path == "/")
+                problem(pv.where, "'path' of " + who +
+                                      " must be a path prefix ending in '/' such as /v1/cases/, "
+                                      "got " +
+                                      quote(pv.raw));
+            queryPaths_.emplace_back(q.path, pv.where);
+        }
+        if (requireString(item, "processor", q.processor, who, &ov))
+            queryTargets_.push_back({q.processor, ov.where, who});
+        readString(item, "state_prefix", q.statePrefix);
+        readInt(item, "per_client_per_minute", q.perClientPerMinute, 1, 100000);
+        config_.queries.push_back(std::move(q));
+    }
+
+    // A query reads a processor's state: the name must be a processor output, and its path
+    // must not hide an input.
+    void checkQueryTargets() {
+        for (const auto& t : queryTargets_) {
+            const auto out = std::find_if(config_.outputs.begin(), config_.outputs.end(),
+                                          [&](const OutputSpec& o) { return o.name == t.name; });
+            if (out == config_.outputs.end())
+                problem(t.where, t.owner + " reads unknown output '" + t.name + "'");
+            else if (out->kind != OutputSpec::Kind::Processor)
+                problem(t.where, t.owner + " reads output '" + t.name +
+                                     "', which is not a processor (only a processor keeps state)");
+        }
+        for (const auto& [prefix, where] : queryPaths_)
+            for (const auto& [path, inputWhere] : inputPaths_)
+                if (path.rfind(prefix, 0) == 0)
+                    problem(where, "query path " + prefix + " would hide the input at " + path +
+                                       " (line " + std::to_string(inputWhere.line) + ")");
+    }
+
     void checkRouteTargets() {
         std::vector<std::string> names;
         for (const auto& o : config_.outputs)
@@ -1662,7 +1714,14 @@ private:
     std::vector<std::string> displays_;
     std::map<std::string, SourceLocation> included_;
     std::map<std::string, SourceLocation> inputNames_, inputPaths_, outputNames_, routeNames_,
-        brokerNames_, pluginNames_;
+        brokerNames_, pluginNames_, queryNames_;
+    struct QueryTarget {
+        std::string name;
+        SourceLocation where;
+        std::string owner;
+    };
+    std::vector<QueryTarget> queryTargets_;
+    std::vector<std::pair<std::string, SourceLocation>> queryPaths_;
     struct PluginRef {
         std::string name; ///< the plugin part of "<plugin>/<component>"
         SourceLocation where;

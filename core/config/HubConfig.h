@@ -226,6 +226,19 @@ struct RouteSpec {
     SourceLocation where;
 };
 
+/// A read-only lookup of a processor's state over HTTP: GET <path><key>?password=... answers
+/// the JSON the processor keeps under <state_prefix><key> when the password's SHA-256 (of
+/// "<key>:<password>") equals its `secret_sha256`; anything else answers the same 404.
+struct QuerySpec {
+    std::string name;
+    std::string path;                    ///< prefix ending in '/', e.g. /v1/cases/
+    std::string processor;               ///< the processor output whose state is read
+    std::string statePrefix = "public/"; ///< state key = prefix + key
+    int perClientPerMinute = 30;         ///< requests per client address, then 429
+    SourceLocation where;
+    friend bool operator==(const QuerySpec&, const QuerySpec&) = default;
+};
+
 struct HubConfig {
     HubSettings hub;
     std::vector<InputSpec> inputs;
@@ -233,6 +246,7 @@ struct HubConfig {
     std::vector<PluginSpec> plugins;
     std::vector<OutputSpec> outputs;
     std::vector<RouteSpec> routes;
+    std::vector<QuerySpec> queries;
     std::vector<std::string> files; ///< the main file and every include, in load order
 };
 

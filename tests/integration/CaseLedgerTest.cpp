@@ -90,6 +90,8 @@ routes:
   - { name: cases, match: { type: "gov.case.*" }, to: [ ledger ] }
   - { name: orders, match: { type: "gov.supervision.order_*" }, to: [ ledger ] }
   - { name: alerts, match: { type: "gov.supervision.alert*" }, to: [ supervision ] }
+queries:
+  - { name: case-progress, path: /v1/cases/, processor: ledger, per_client_per_minute: 20 }
 )";
 }
 
@@ -141,6 +143,8 @@ TEST_CASE("Cases: the ledger in the hub raises and clears supervision alerts on 
     REQUIRE(testkit::postCloudEvent(hub.url(),
                                     caseEvent("a-1", "gov.case.accepted", "SS-T-1",
                                               {{"item_code", item->code},
+                                               {"query_password", "246810"},
+                                               {"applicant", {{"name", "石狮市某某贸易有限公司"}}},
                                                {"occurred_at", "2026-03-02T09:30:00+08:00"}}))
                 .status == 202);
     // Monday 17:00 is 0.9 s away, Tuesday 17:00 3.3 s.

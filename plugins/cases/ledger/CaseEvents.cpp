@@ -4,6 +4,7 @@
 #include <array>
 
 #include "plugins/cases/data/Rfc3339.h"
+#include "plugins/cases/data/Sha256.h"
 
 namespace ow::cases {
 namespace {
@@ -120,6 +121,13 @@ std::variant<CaseFact, NotFollowed, std::string> readCaseEvent(const onewindow::
         return "gov.case." + type + " needs data.co_department";
     if ((type == "order_issued" || type == "order_replied") && !f.data.contains("order_no"))
         return "gov.supervision." + type + " needs data.order_no";
+    // The query password (YWCXMM) the applicant got at acceptance: only its hash is kept.
+    if (auto it = data.find("query_password"); it != data.end()) {
+        if (!it->is_string() || it->get<std::string>().empty() ||
+            it->get<std::string>().size() > 64)
+            return std::string("data.query_password must be a string of 1 to 64 characters");
+        f.data["pw"] = sha256Hex(out.caseNo + ":" + it->get<std::string>());
+    }
     const std::string q = qualifier(type, f.data);
     f.key = q.empty() ? type : type + "/" + q;
     f.event = e.source + " " + e.id;

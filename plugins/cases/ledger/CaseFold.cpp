@@ -174,6 +174,7 @@ private:
 
     void accept(const Fact& f) {
         v_.acceptedAt = f.at;
+        v_.passwordHash = text(f.data, "pw");
         if (!v_.receivedAt) v_.receivedAt = f.at;
         // Accepted after the acceptance limit: the clock runs from receipt all the same.
         const bool late = f.at > cal_.addWorkingDays(*v_.receivedAt, rules_.acceptanceDays);

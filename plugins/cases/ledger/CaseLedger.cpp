@@ -4,6 +4,7 @@
 
 #include "plugins/cases/data/Rfc3339.h"
 #include "plugins/cases/ledger/CaseEvents.h"
+#include "plugins/cases/ledger/PublicView.h"
 
 namespace ow::cases {
 namespace sdk = onewindow::sdk;
@@ -107,6 +108,7 @@ void CaseLedger::settle(CaseRecord& record, sdk::ProcessContext& ctx, Instant no
         record.wake = decision.wake;
     }
     ctx.put(caseKey(record.caseNo), record.toJson().dump());
+    ctx.put(publicKey(record.caseNo), publicView(view, catalog_, cal_).dump());
 }
 
 sdk::Event CaseLedger::alertEvent(const CaseView& v, const Raise& r, Instant now) const {

@@ -34,6 +34,8 @@ public:
 
     /// The state key of a case.
     static std::string caseKey(const std::string& caseNo) { return "case/" + caseNo; }
+    /// The state key of a case's public view (PublicView).
+    static std::string publicKey(const std::string& caseNo) { return "public/" + caseNo; }
 
 private:
     /// Folds the case, raises and clears what is due, saves it and sets its timer.

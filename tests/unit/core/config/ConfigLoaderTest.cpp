@@ -863,3 +863,32 @@ TEST_CASE("ConfigLoader: hub.business_clock sets the plugins' business time", "[
     const LoadResult noStart = loadText(dir, "hub:\n  business_clock: { rate: 60 }\n");
     CHECK(hasProblem(noStart, 2, 19, "needs 'start'"));
 }
+
+TEST_CASE("ConfigLoader: queries read a processor's state at a path of their own", "[config]") {
+    TempDir dir;
+    const std::string outputs = "plugins: [ { name: cases, file: cases.so } ]\n"
+                                "outputs:\n"
+                                "  - { name: ledger, processor: cases/ledger }\n"
+                                "  - { name: rx, url: \"http://127.0.0.1:9/\" }\n"
+                                "inputs:\n"
+                                "  - { name: hall, path: /v1/cases/events }\n";
+    const LoadResult ok = loadText(
+        dir,
+        outputs + "queries:\n  - { name: progress, path: /v1/progress/, processor: ledger }\n");
+    // (its only problem: no plugin_dirs to load cases.so from, which is not the query's)
+    REQUIRE(ok.config.queries.size() == 1);
+    CHECK(ok.config.queries[0].statePrefix == "public/");
+    CHECK(ok.config.queries[0].perClientPerMinute == 30);
+
+    const LoadResult bad =
+        loadText(dir, outputs + "queries:\n"
+                                "  - { name: a, path: /v1/cases/, processor: ledger }\n"
+                                "  - { name: b, path: v1/b, processor: rx }\n"
+                                "  - { name: c, path: /v1/c/, processor: nobody, rate: 1 }\n");
+    INFO(dump(bad));
+    CHECK(hasProblem(bad, 8, 22, "query path /v1/cases/ would hide the input at /v1/cases/events"));
+    CHECK(hasProblem(bad, 9, 22, "'path' of query 'b' must be a path prefix ending in '/'"));
+    CHECK(hasProblem(bad, 9, 39, "reads output 'rx', which is not a processor"));
+    CHECK(hasProblem(bad, 10, 41, "query 'c' reads unknown output 'nobody'"));
+    CHECK(hasProblem(bad, 10, 49, "unknown key 'rate'"));
+}

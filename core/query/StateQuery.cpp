@@ -1,0 +1,131 @@
+#include "core/query/StateQuery.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/event/Encoding.h"
+#include "core/transport/http/Problem.h"
+
+namespace ow::query {
+using transport::http::problem;
+using transport::http::Request;
+using transport::http::Response;
+
+namespace {
+
+constexpr std::size_t MaxKey = 64;
+
+std::string sha256Hex(const std::string& bytes) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+        out.push_back(hex[digest[i] >> 4]);
+        out.push_back(hex[digest[i] & 15]);
+    }
+    return out;
+}
+
+bool validKey(const std::string& k) {
+    if (k.empty() || k.size() > MaxKey) return false;
+    for (unsigned char c : k)
+        if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.')) return false;
+    return true;
+}
+
+/// The value of `name` in an undecoded query string, decoded; nullopt when absent or bad.
+std::optional<std::string> parameter(const std::string& query, const std::string& name) {
+    std::size_t at = 0;
+    while (at <= query.size()) {
+        std::size_t end = query.find('&', at);
+        if (end == std::string::npos) end = query.size();
+        const std::string pair = query.substr(at, end - at);
+        const auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name && eq != std::string::npos) {
+            std::string v = pair.substr(eq + 1);
+            for (auto& c : v)
+                if (c == '+') c = ' ';
+            return event::percentDecode(v);
+        }
+        at = end + 1;
+    }
+    return std::nullopt;
+}
+
+std::string clientOf(const Request& req) {
+    const auto colon = req.peerAddress.rfind(':');
+    return colon == std::string::npos ? req.peerAddress : req.peerAddress.substr(0, colon);
+}
+
+} // namespace
+
+StateQuery::StateQuery(config::QuerySpec spec, std::string journalFile, const util::Clock& clock)
+    : spec_(std::move(spec)), journalFile_(std::move(journalFile)),
+      limiter_(spec_.perClientPerMinute, clock) {}
+
+bool StateQuery::serves(const std::string& path) const {
+    return path.rfind(spec_.path, 0) == 0;
+}
+
+std::optional<std::string> StateQuery::read(const std::string& stateKey) {
+    std::lock_guard lock(dbMu_);
+    if (!state_) {
+        db_ = std::make_unique<store::Database>(journalFile_, /*readOnly=*/true);
+        state_ = std::make_unique<store::PluginState>(*db_);
+    }
+    return state_->get(spec_.processor, stateKey);
+}
+
+Response StateQuery::handle(const Request& req) {
+    if (req.method != "GET" && req.method != "HEAD") {
+        auto r = problem(405, "method-not-allowed", "Method Not Allowed",
+                         req.method + " is not allowed on " + spec_.path + "...; use GET");
+        r.headers.emplace_back("Allow", "GET, HEAD");
+        return r;
+    }
+    if (int wait = limiter_.admit(clientOf(req))) {
+        auto r = problem(429, "too-many-requests", "Too Many Requests",
+                         "at most " + std::to_string(spec_.perClientPerMinute) +
+                             " queries a minute from one address; try again in " +
+                             std::to_string(wait) + " s");
+        r.headers.emplace_back("Retry-After", std::to_string(wait));
+        return r;
+    }
+    const std::string key = req.path.substr(spec_.path.size());
+    const auto password = parameter(req.query, "password");
+    if (!password || password->empty())
+        return problem(400, "password-required", "Bad Request",
+                       "add the query password: " + spec_.path + "<number>?password=...");
+    // Unknown, malformed or wrong: one answer, after the same work.
+    const std::string given = sha256Hex(key + ":" + *password);
+    auto notFound = [&] {
+        return problem(404, "not-found", "Not Found", "no record with this number and password");
+    };
+    if (!validKey(key)) return notFound();
+    std::optional<std::string> text;
+    try {
+        text = read(spec_.statePrefix + key);
+    } catch (const std::exception& e) {
+        return problem(503, "unavailable", "Service Unavailable",
+                       std::string("the store cannot be read: ") + e.what());
+    }
+    auto doc = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    const auto secret = doc.is_object() ? doc.find("secret_sha256") : doc.end();
+    if (!text || !doc.is_object() || secret == doc.end() || !secret->is_string() ||
+        secret->get<std::string>().size() != given.size() ||
+        CRYPTO_memcmp(secret->get<std::string>().data(), given.data(), given.size()) != 0)
+        return notFound();
+    for (auto it = doc.begin(); it != doc.end();)
+        it = it.key().rfind("secret", 0) == 0 ? doc.erase(it) : std::next(it);
+    Response r;
+    r.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.body = req.method == "HEAD" ? "" : doc.dump();
+    return r;
+}
+
+} // namespace ow::query
