@@ -1,8 +1,11 @@
 // onewindow: the hub binary. Subcommands: run, check, dlq; see `onewindow --help`.
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -12,10 +15,12 @@
 #include <Poco/Net/SSLManager.h>
 
 #include "core/app/Hub.h"
+#include "core/app/MonthlyReport.h"
 #include "core/config/ConfigLoader.h"
 #include "core/observability/Log.h"
 #include "core/plugin/PluginHost.h"
 #include "core/store/Journal.h"
+#include "core/store/PluginState.h"
 #include "core/util/Clock.h"
 
 namespace {
@@ -38,6 +43,13 @@ Usage:
   onewindow dlq replay (ID | --all) -c FILE [--data-dir DIR] [--output NAME]
       Inspect and replay dead-lettered deliveries. Replay works whether or not the
       hub is running: a running hub picks replayed rows up within a second.
+  onewindow report monthly --month YYYY-MM -c FILE [--data-dir DIR]
+                   [--instance NAME] [--out DIR]
+      The monthly statistics a processor keeps (the case ledger's: received,
+      accepted, concluded, on time, overdue, returned, supplements, yellow and red
+      alerts, average working days) as report-YYYY-MM.csv and .html in --out
+      (default: the current folder). --instance is the processor output (default
+      ledger). Works whether or not the hub is running.
   onewindow plugin inspect FILE
       Load a plugin library, check its ABI and toolchain like the hub does, and
       print its reference: name, version, components and each one's config keys.
@@ -49,7 +61,7 @@ Exit codes: 0 success, 1 invalid configuration or failed command, 2 usage error.
 struct Args {
     std::vector<std::string> positional;
     std::string config;
-    std::optional<std::string> dataDir, listen, output;
+    std::optional<std::string> dataDir, listen, output, month, instance, out;
     int limit = 100;
     bool all = false, json = false;
 };
@@ -75,6 +87,12 @@ Args parseArgs(int argc, char** argv, int from) {
             a.listen = value("--listen");
         else if (s == "--output")
             a.output = value("--output");
+        else if (s == "--month")
+            a.month = value("--month");
+        else if (s == "--instance")
+            a.instance = value("--instance");
+        else if (s == "--out")
+            a.out = value("--out");
         else if (s == "--limit") {
             std::string v = value("--limit");
             try {
@@ -309,6 +327,44 @@ int cmdDlq(const Args& a) {
     usageError("unknown dlq command '" + verb + "'");
 }
 
+int cmdReport(const Args& a) {
+    if (a.positional.size() != 2 || a.positional[1] != "monthly")
+        usageError("report needs: monthly --month YYYY-MM");
+    if (!a.month) usageError("report monthly needs --month YYYY-MM");
+    const std::string& m = *a.month;
+    if (m.size() != 7 || m[4] != '-' || !std::isdigit(static_cast<unsigned char>(m[0])) ||
+        std::count_if(m.begin(), m.end(),
+                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) != 6 ||
+        m.substr(5) < "01" || m.substr(5) > "12")
+        usageError("--month must be YYYY-MM, got '" + m + "'");
+    auto cfg = loadConfig(a);
+    if (!cfg) return 1;
+    const std::string instance = a.instance.value_or("ledger");
+    const std::string file = ow::store::Journal::fileName(cfg->hub.dataDir);
+    if (!std::filesystem::exists(file)) {
+        std::cerr << "onewindow: no journal in " << cfg->hub.dataDir
+                  << " (has the hub run with this data dir?)\n";
+        return 1;
+    }
+    ow::store::Database db(file, /*readOnly=*/true);
+    ow::store::PluginState state(db);
+    const auto report = ow::app::readMonthlyReport(state, instance, m);
+    const std::filesystem::path dir = a.out.value_or(".");
+    std::filesystem::create_directories(dir);
+    const auto csv = dir / ("report-" + m + ".csv");
+    const auto html = dir / ("report-" + m + ".html");
+    auto write = [](const std::filesystem::path& p, const std::string& text) {
+        std::ofstream f(p, std::ios::binary);
+        f << text;
+        if (!f) throw std::runtime_error("cannot write " + p.string());
+    };
+    write(csv, ow::app::reportCsv(report));
+    write(html, ow::app::reportHtml(report));
+    std::cout << ow::app::reportSummary(report) << report.rows.size() << " row(s) for " << m << ": "
+              << csv.string() << ", " << html.string() << "\n";
+    return 0;
+}
+
 int cmdPlugin(int argc, char** argv) {
     if (argc < 3 || std::string(argv[2]) != "inspect") usageError("plugin needs: inspect FILE");
     if (argc != 4) usageError("plugin inspect needs exactly one FILE");
@@ -335,10 +391,11 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (cmd == "plugin") return cmdPlugin(argc, argv);
-        Args a = parseArgs(argc, argv, cmd == "dlq" ? 1 : 2);
+        Args a = parseArgs(argc, argv, cmd == "dlq" || cmd == "report" ? 1 : 2);
         if (cmd == "run") return cmdRun(a);
         if (cmd == "check") return cmdCheck(a);
         if (cmd == "dlq") return cmdDlq(a);
+        if (cmd == "report") return cmdReport(a);
         usageError("unknown command '" + cmd + "'");
     } catch (const Poco::Exception& e) {
         std::cerr << "onewindow: " << e.displayText() << "\n";

@@ -35,8 +35,10 @@ struct PluginState::Statements {
                   "due_ms<=?2 AND (due_ms>?4 OR (due_ms=?4 AND name>?5)) "
                   "ORDER BY due_ms, name LIMIT ?3"),
           timer(db, "SELECT name, due_ms, payload FROM plugin_timers WHERE instance=?1 AND "
-                    "name=?2") {}
-    Statement get, put, erase, setTimer, cancelTimer, removeFired, due, timer;
+                    "name=?2"),
+          range(db, "SELECT key, value FROM plugin_state WHERE instance=?1 AND key>=?2 AND "
+                    "key<?3 ORDER BY key") {}
+    Statement get, put, erase, setTimer, cancelTimer, removeFired, due, timer, range;
 };
 
 PluginState::PluginState(Database& db) : db_(db), st_(std::make_unique<Statements>(db)) {}
@@ -86,6 +88,25 @@ std::vector<DueTimer> PluginState::due(const std::string& instance, std::int64_t
     std::vector<DueTimer> out;
     while (s.step())
         out.push_back({s.text(0), s.int64(1), s.text(2)});
+    s.reset();
+    return out;
+}
+
+std::vector<std::pair<std::string, std::string>>
+PluginState::withPrefix(const std::string& instance, const std::string& prefix) {
+    std::string end = prefix;
+    // The first key after every key that starts with the prefix.
+    while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff)
+        end.pop_back();
+    if (end.empty())
+        end = std::string(1, static_cast<char>(0xff)) + std::string(1, static_cast<char>(0xff));
+    else
+        end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+    auto& s = st_->range;
+    s.bind(1, instance).bind(2, prefix).bind(3, end);
+    std::vector<std::pair<std::string, std::string>> out;
+    while (s.step())
+        out.emplace_back(s.text(0), s.text(1));
     s.reset();
     return out;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/store/Sqlite.h"
@@ -39,6 +40,9 @@ public:
                                                  const std::string& key);
     void put(const std::string& instance, const std::string& key, const std::string& value);
     void erase(const std::string& instance, const std::string& key);
+    /// Every (key, value) whose key starts with `prefix`, in key order.
+    std::vector<std::pair<std::string, std::string>> withPrefix(const std::string& instance,
+                                                                const std::string& prefix);
 
     void setTimer(const std::string& instance, const std::string& name, std::int64_t dueMs,
                   const std::string& payload);

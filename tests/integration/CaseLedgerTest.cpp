@@ -6,6 +6,7 @@
 #include "tests/integration/JournalPeek.h"
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -176,6 +177,21 @@ TEST_CASE("Cases: the ledger in the hub raises and clears supervision alerts on 
             return !raised.empty() && raised == cleared;
         },
         30s));
+    // The monthly statistics: the case is in March's row of its department and item.
+    const std::string out = dir.file("reports");
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            auto [code, text] = hub.cli({"report", "monthly", "--month", "2026-03", "--out", out});
+            return code == 0;
+        },
+        20s));
+    std::ifstream csvFile(out + "/report-2026-03.csv");
+    const std::string csv((std::istreambuf_iterator<char>(csvFile)), {});
+    CHECK_THAT(csv, Catch::Contains(item->name) && Catch::Contains("合计"));
+    CHECK(std::filesystem::file_size(out + "/report-2026-03.html") > 1000);
+    auto [badCode, badText] = hub.cli({"report", "monthly", "--month", "2026-13"});
+    CHECK(badCode == 2);
+
     // A case event without a case number is dead-lettered with the ledger's reason.
     REQUIRE(testkit::postCloudEvent(hub.url(), R"({"specversion":"1.0","id":"bad-1","source":"/x",
         "type":"gov.case.accepted","data":{"item_code":"X"}})")

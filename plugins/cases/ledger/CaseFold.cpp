@@ -199,7 +199,10 @@ private:
         std::string phase = text(f.data, "phase");
         if (phase.empty()) phase = in(v_.state, AfterAcceptance) ? "post" : "pre";
         if (phase == "pre") {
-            move(f, {S::Submitted, S::Received}, S::AwaitingSupplementPre, [] {});
+            move(f, {S::Submitted, S::Received}, S::AwaitingSupplementPre, [&] {
+                ++v_.supplementRounds;
+                v_.supplementRequests.push_back(f.at);
+            });
             return;
         }
         if (!in(v_.state, AfterAcceptance) || v_.state == S::SupplementPending) {
@@ -210,6 +213,7 @@ private:
         resumeState_ = v_.state;
         v_.state = S::SupplementPending;
         ++v_.supplementRounds;
+        v_.supplementRequests.push_back(f.at);
         v_.pauses.push_back({f.at, std::nullopt, "supplement"});
     }
 

@@ -97,6 +97,7 @@ struct CaseView {
     std::optional<Instant> decidedAt, concludedAt, deliveredAt, endedAt;
     std::optional<int> resultCode;
     int supplementRounds = 0;
+    std::vector<Instant> supplementRequests; ///< when each round was requested
     std::string passwordHash; ///< sha256(case_no ":" query password), from the acceptance
     std::vector<Flag> flags;
     std::vector<Violation> violations;

@@ -1,9 +1,11 @@
 #include "plugins/cases/ledger/CaseLedger.h"
 
 #include <algorithm>
+#include <set>
 
 #include "plugins/cases/data/Rfc3339.h"
 #include "plugins/cases/ledger/CaseEvents.h"
+#include "plugins/cases/ledger/CaseStats.h"
 #include "plugins/cases/ledger/PublicView.h"
 
 namespace ow::cases {
@@ -98,7 +100,9 @@ void CaseLedger::settle(CaseRecord& record, sdk::ProcessContext& ctx, Instant no
     for (const auto& r : decision.raise) {
         ctx.emit(alertEvent(view, r, now));
         record.raised[alertId(*r.watch, r.level)] = {now, r.watch->due.value_or(r.at)};
+        record.alertLog.emplace_back(toString(r.level), now);
     }
+    updateStats(view, record, ctx);
     const std::string timer = std::string(TimerPrefix) + record.caseNo;
     if (decision.wake != record.wake) {
         if (decision.wake)
@@ -109,6 +113,52 @@ void CaseLedger::settle(CaseRecord& record, sdk::ProcessContext& ctx, Instant no
     }
     ctx.put(caseKey(record.caseNo), record.toJson().dump());
     ctx.put(publicKey(record.caseNo), publicView(view, catalog_, cal_).dump());
+}
+
+void CaseLedger::updateStats(const CaseView& view, CaseRecord& record, sdk::ProcessContext& ctx) {
+    if (!columnsWritten_) {
+        // Once per start, until it is seen committed: the report reads the columns from here.
+        const std::string columns = statsColumns().dump();
+        if (ctx.get("stats/_columns") == columns)
+            columnsWritten_ = true;
+        else
+            ctx.put("stats/_columns", columns);
+    }
+    auto next = contributionsOf(view, record, cal_);
+    if (next == record.contributed) return;
+    std::set<std::string> rows;
+    for (const auto& [row, _] : next)
+        rows.insert(row);
+    for (const auto& [row, _] : record.contributed)
+        rows.insert(row);
+    for (const auto& row : rows) {
+        const auto& after = next[row];
+        const auto& before = record.contributed[row];
+        std::map<std::string, std::int64_t> delta;
+        for (const auto& [m, n] : after)
+            delta[m] += n;
+        for (const auto& [m, n] : before)
+            delta[m] -= n;
+        std::erase_if(delta, [](const auto& kv) { return kv.second == 0; });
+        if (delta.empty()) continue;
+        const std::string key = "stats/" + row;
+        auto stored = ctx.get(key);
+        nlohmann::json j = stored ? nlohmann::json::parse(*stored) : nlohmann::json::object();
+        if (!stored) {
+            // "2026-03/<department>/<item>": labels for the report, from the catalog.
+            const auto a = row.find('/'), b = row.find('/', a + 1);
+            j["month"] = row.substr(0, a);
+            j["department"] = row.substr(a + 1, b - a - 1);
+            j["item_code"] = row.substr(b + 1);
+            if (const auto* u = catalog_.unit(j["department"])) j["department_name"] = u->name;
+            if (const auto* i = catalog_.item(j["item_code"])) j["item_name"] = i->name;
+        }
+        for (const auto& [m, n] : delta)
+            j[m] = j.value(m, std::int64_t{0}) + n;
+        ctx.put(key, j.dump());
+    }
+    std::erase_if(next, [](const auto& kv) { return kv.second.empty(); });
+    record.contributed = std::move(next);
 }
 
 sdk::Event CaseLedger::alertEvent(const CaseView& v, const Raise& r, Instant now) const {

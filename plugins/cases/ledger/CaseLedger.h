@@ -40,6 +40,8 @@ public:
 private:
     /// Folds the case, raises and clears what is due, saves it and sets its timer.
     void settle(CaseRecord& record, onewindow::sdk::ProcessContext& ctx, Instant now);
+    /// Applies the case's change to the monthly statistics rows.
+    void updateStats(const CaseView& view, CaseRecord& record, onewindow::sdk::ProcessContext& ctx);
     onewindow::sdk::Event alertEvent(const CaseView& v, const Raise& r, Instant now) const;
     onewindow::sdk::Event clearedEvent(const CaseView& v, const std::string& alertId,
                                        const RaisedAlert& a, const std::string& reason,
@@ -48,6 +50,7 @@ private:
     const Catalog& catalog_;
     const WorkCalendar& cal_;
     LedgerSettings s_;
+    bool columnsWritten_ = false;
 };
 
 } // namespace ow::cases

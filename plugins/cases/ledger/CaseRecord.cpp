@@ -26,6 +26,12 @@ nlohmann::json CaseRecord::toJson() const {
     }
     if (stale) j["s"] = stale;
     if (wake) j["w"] = *wake;
+    if (!alertLog.empty()) {
+        auto& al = j["al"] = nlohmann::json::array();
+        for (const auto& [level, at] : alertLog)
+            al.push_back({level, at});
+    }
+    if (!contributed.empty()) j["c"] = contributed;
     return j;
 }
 
@@ -47,6 +53,11 @@ CaseRecord CaseRecord::fromJson(const nlohmann::json& j) {
         c.raised[id] = {a.at(0).get<Instant>(), a.at(1).get<Instant>()};
     c.stale = j.value("s", 0);
     if (j.contains("w")) c.wake = j.at("w").get<Instant>();
+    if (auto al = j.find("al"); al != j.end())
+        for (const auto& e : *al)
+            c.alertLog.emplace_back(e.at(0).get<std::string>(), e.at(1).get<Instant>());
+    if (auto cc = j.find("c"); cc != j.end())
+        c.contributed = cc->get<std::map<std::string, std::map<std::string, std::int64_t>>>();
     return c;
 }
 

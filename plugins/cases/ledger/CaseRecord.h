@@ -38,6 +38,11 @@ struct CaseRecord {
     std::map<std::string, RaisedAlert> raised; ///< alert id -> when
     int stale = 0;               ///< events ignored as repeats or older versions of a known fact
     std::optional<Instant> wake; ///< when the case's timer is set for
+    /// Every alert raised (level, when), cleared or not: the monthly statistics count them.
+    std::vector<std::pair<std::string, Instant>> alertLog;
+    /// What this case adds to each row of the monthly statistics ("2026-03/<dept>/<item>" ->
+    /// metric -> count), as last written: a change is applied as the difference.
+    std::map<std::string, std::map<std::string, std::int64_t>> contributed;
 
     [[nodiscard]] const Fact* fact(const std::string& key) const;
     [[nodiscard]] nlohmann::json toJson() const;

@@ -507,3 +507,43 @@ TEST_CASE("Ledger: events that cannot be a case's are refused with the reason") 
     CHECK(s.send("evaluated", at(3, 2, 10, 0)).kind == sdk::Result::Kind::Ok);
     CHECK(s.ctx().state().empty());
 }
+
+TEST_CASE("Ledger: monthly statistics rows equal the sum over the cases, corrections included") {
+    Scenario s;
+    s.send("received", at(3, 2, 9, 0), {{"item_code", "PRO"}}, "M1");
+    s.send("accepted", at(3, 2, 10, 0), {{"item_code", "PRO"}}, "M1");
+    s.send("accepted", at(3, 2, 10, 0), {{"item_code", "PRO"}}, "M2");
+    s.send("supplement_requested", at(3, 3, 10, 0), {}, "M2");
+    s.send("supplement_received", at(3, 4, 10, 0), {}, "M2");
+    s.send("concluded", at(3, 5, 10, 0), {{"result_code", 0}}, "M1"); // on time (due 9 March)
+    s.send("concluded", at(3, 31, 10, 0), {{"result_code", 1}, {"reason", "不符合条件"}},
+           "M2"); // late, returned
+    auto row = [&](const std::string& month) {
+        auto text = s.ctx().get("stats/" + month + "/industry-commerce/PRO");
+        return text ? json::parse(*text) : json();
+    };
+    const json march = row("2026-03");
+    CHECK(march["department_name"] == "工商局");
+    CHECK(march["item_name"] == "测试事项PRO");
+    CHECK(march["received"] == 2);
+    CHECK(march["accepted"] == 2);
+    CHECK(march["concluded"] == 2);
+    CHECK(march["on_time"] == 1);
+    CHECK(march["overdue"] == 1);
+    CHECK(march["returned"] == 1);
+    CHECK(march["supplement_rounds"] == 1);
+    CHECK(march["yellow_alerts"] == 1); // M2 only: M1 concluded before its yellow
+    CHECK(march["red_alerts"] == 1);
+    // Working days from acceptance to conclusion: M1 3 (2 → 5 March), M2 21 (2 → 31 March).
+    CHECK(calendar().workingDaysBetween(at(3, 2, 10, 0), at(3, 5, 10, 0)) == 3);
+    CHECK(calendar().workingDaysBetween(at(3, 2, 10, 0), at(3, 31, 10, 0)) == 21);
+    CHECK(march["days_sum"] == 24);
+    // A correction moves M1's conclusion into April: March loses it, April gains it.
+    s.sendNow("concluded", at(4, 1, 10, 0), {{"result_code", 0}, {"data_version", 2}}, "M1");
+    CHECK(row("2026-03")["concluded"] == 1);
+    CHECK(row("2026-03")["on_time"] == 0);
+    CHECK(row("2026-04")["concluded"] == 1);
+    CHECK(row("2026-04")["overdue"] == 1);
+    CHECK(row("2026-03")["received"] == 2);
+    CHECK(s.ctx().get("stats/_columns"));
+}
