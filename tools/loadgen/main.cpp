@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <istream>
 #include <memory>
@@ -42,7 +43,9 @@ constexpr const char* kUsage =
     "usage: ow-loadgen --url URL --events N --concurrency C [--rate R (events/s, 0 = max)]\n"
     "                  [--id-prefix P] [--acked-file FILE] [--timeout-ms T]\n"
     "                  [--retry-until-ms D] [--subjects K] [--type TYPE] [--source SRC]\n"
-    "                  [--body-bytes B]\n";
+    "                  [--body-bytes B] [--events-file FILE]\n"
+    "  --events-file: post the CloudEvents of FILE, one JSON object per line, instead of\n"
+    "  generated ones (--events defaults to the number of lines).\n";
 
 struct Arguments {
     std::string url;
@@ -57,6 +60,8 @@ struct Arguments {
     std::string type = "gov.case.submitted";
     std::string source = "/ow-loadgen";
     std::int64_t bodyBytes = 512;
+    std::string eventsFile;
+    std::vector<std::string> lines; ///< the events of --events-file
 };
 
 [[noreturn]] void usageError(const std::string& message) {
@@ -115,6 +120,8 @@ Arguments parse(int argc, char** argv) {
             args.source = value();
         } else if (option == "--body-bytes") {
             args.bodyBytes = toNumber<std::int64_t>(value(), option);
+        } else if (option == "--events-file") {
+            args.eventsFile = value();
         } else if (option == "--help" || option == "-h") {
             std::cout << kUsage;
             std::exit(0);
@@ -124,6 +131,14 @@ Arguments parse(int argc, char** argv) {
     }
     if (args.url.empty()) {
         usageError("--url is required");
+    }
+    if (!args.eventsFile.empty()) {
+        std::ifstream in(args.eventsFile);
+        if (!in) usageError("cannot read " + args.eventsFile);
+        for (std::string line; std::getline(in, line);)
+            if (!line.empty()) args.lines.push_back(std::move(line));
+        if (args.lines.empty()) usageError(args.eventsFile + " holds no events");
+        if (args.events < 0) args.events = static_cast<std::int64_t>(args.lines.size());
     }
     if (args.events < 0) {
         usageError("--events N (>= 0) is required");
@@ -142,6 +157,7 @@ Arguments parse(int argc, char** argv) {
 /// The event for sequence number n, always byte-for-byte the same, so a retried post is a
 /// true duplicate the hub can recognise by source+id.
 std::string makeEvent(const Arguments& args, std::int64_t n) {
+    if (!args.lines.empty()) return args.lines[static_cast<std::size_t>(n) % args.lines.size()];
     nlohmann::ordered_json event;
     event["specversion"] = "1.0";
     event["id"] = args.idPrefix + "-" + std::to_string(n);
