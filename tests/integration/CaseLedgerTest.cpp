@@ -19,6 +19,8 @@
 #include "plugins/cases/catalog/CatalogFiles.h"
 #include "plugins/cases/data/Rfc3339.h"
 #include "plugins/cases/ledger/CaseLedger.h"
+#include "tests/support/Mosquitto.h"
+#include "tests/support/MqttSubscriber.h"
 #include "tests/support/Receiver.h"
 
 using namespace ow;
@@ -53,9 +55,18 @@ std::string casesPluginDir(const testkit::TempDir& dir) {
     return d;
 }
 
-/// A hub whose business time starts at `start` when the wall clock reads `anchorWallMs`.
+/// A hub whose business time starts at `start` when the wall clock reads `anchorWallMs`;
+/// alerts go to `rx` over HTTP and, with a broker, to MQTT topics per department.
 std::string ledgerConfig(const testkit::TempDir& dir, const testkit::Receiver& rx,
-                         cases::Instant start, std::int64_t anchorWallMs) {
+                         cases::Instant start, std::int64_t anchorWallMs,
+                         const testkit::Mosquitto* broker = nullptr) {
+    const std::string mqttBroker = broker ? "brokers:\n  - { name: hall, url: \"" + broker->url() +
+                                                "\", client_id: hub-cases, mqtt_version: 5 }\n"
+                                          : "";
+    const std::string mqttOutput = broker ? "  - { name: led-wall, mqtt: { broker: hall, topic: "
+                                            "\"supervision/alerts/{department}\", qos: 1 } }\n"
+                                          : "";
+    const std::string alertTargets = broker ? "supervision, led-wall" : "supervision";
     return R"(
 hub:
   log_level: warn
@@ -71,7 +82,8 @@ hub:
     rate: )" +
            std::to_string(static_cast<int>(Rate)) +
            R"(
-inputs:
+)" + mqttBroker +
+           R"(inputs:
   - { name: hall, path: /v1/events }
 plugins:
   - { name: cases, file: cases.so }
@@ -87,10 +99,12 @@ outputs:
            kSource + R"(/config/calendar"
   - { name: supervision, url: ")" +
            rx.url("/alerts") + R"(", concurrency: 4 }
-routes:
+)" + mqttOutput +
+           R"(routes:
   - { name: cases, match: { type: "gov.case.*" }, to: [ ledger ] }
   - { name: orders, match: { type: "gov.supervision.order_*" }, to: [ ledger ] }
-  - { name: alerts, match: { type: "gov.supervision.alert*" }, to: [ supervision ] }
+  - { name: alerts, match: { type: "gov.supervision.alert*" }, to: [ )" +
+           alertTargets + R"( ] }
 queries:
   - { name: case-progress, path: /v1/cases/, processor: ledger, per_client_per_minute: 20 }
 )";
@@ -138,8 +152,11 @@ TEST_CASE("Cases: the ledger in the hub raises and clears supervision alerts on 
             break;
         }
     REQUIRE(item);
+    testkit::Mosquitto broker(dir);
+    broker.start();
+    testkit::MqttSubscriber led(broker.url(), "supervision/alerts/#");
     // Business time: Monday 2 March 2026, 08:00, as the hub starts.
-    itest::Hub hub(dir, ledgerConfig(dir, rx, businessAt(3, 2, 8, 0), wallNowMs()));
+    itest::Hub hub(dir, ledgerConfig(dir, rx, businessAt(3, 2, 8, 0), wallNowMs(), &broker));
     hub.start();
     REQUIRE(testkit::postCloudEvent(hub.url(),
                                     caseEvent("a-1", "gov.case.accepted", "SS-T-1",

@@ -12,61 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/Mosquitto.h"
+#include "tests/support/MqttSubscriber.h"
 
 using namespace ow;
 using namespace std::chrono_literals;
 
 namespace {
 
-// A persistent MQTT 5 subscriber that records every message, surviving broker restarts.
-class Subscriber : public mqtt::callback {
-public:
-    Subscriber(const std::string& url, const std::string& filter)
-        : client_(url, "test-subscriber", mqtt::create_options(MQTTVERSION_5)), filter_(filter) {
-        client_.set_callback(*this);
-        auto opts = mqtt::connect_options_builder()
-                        .mqtt_version(MQTTVERSION_5)
-                        .clean_start(false)
-                        .properties({{mqtt::property::SESSION_EXPIRY_INTERVAL, 3600}})
-                        .automatic_reconnect(100ms, 500ms)
-                        .finalize();
-        REQUIRE(client_.connect(opts)->wait_for(10s));
-        REQUIRE(client_.subscribe(filter_, 1)->wait_for(5s));
-    }
-    ~Subscriber() override {
-        try {
-            client_.disconnect()->wait_for(2s);
-        } catch (...) {
-        }
-    }
-    void message_arrived(mqtt::const_message_ptr msg) override {
-        std::lock_guard l(mu_);
-        messages_.push_back(msg);
-        ++byTopicPayload_[msg->get_topic()];
-    }
-    void connected(const std::string&) override {
-        // A restarted broker without persistence forgets subscriptions: subscribe again.
-        try {
-            client_.subscribe(filter_, 1);
-        } catch (...) {
-        }
-    }
-    std::vector<mqtt::const_message_ptr> messages() {
-        std::lock_guard l(mu_);
-        return messages_;
-    }
-    std::size_t count() {
-        std::lock_guard l(mu_);
-        return messages_.size();
-    }
-
-private:
-    mqtt::async_client client_;
-    std::string filter_;
-    std::mutex mu_;
-    std::vector<mqtt::const_message_ptr> messages_;
-    std::map<std::string, int> byTopicPayload_;
-};
+using Subscriber = testkit::MqttSubscriber;
 
 std::string hubConfig(const testkit::Mosquitto& broker) {
     return R"(
