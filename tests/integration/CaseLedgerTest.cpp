@@ -5,6 +5,7 @@
 // checks that, after the restarts, each alert that fell due was raised exactly once.
 #include "tests/integration/JournalPeek.h"
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -320,5 +321,73 @@ TEST_CASE("Cases: each alert that falls due is raised exactly once across SIGKIL
     CHECK(kills == Kills);
     CHECK(raised == expected);
     CHECK(twice == 0);
+    CHECK(hub.terminate().code == 0);
+}
+
+TEST_CASE("Cases: a new calendar notice takes effect at a reload", "[integration][plugin][cases]") {
+    namespace fs = std::filesystem;
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    const std::string calendar = dir.file("calendar");
+    fs::create_directories(calendar);
+    for (const char* year : {"2025.yaml", "2026.yaml"})
+        fs::copy_file(kSource + "/config/calendar/" + year, calendar + "/" + year);
+    // Business time held at Monday 2 March 2026, 08:00: no timer fires during the test.
+    std::string config = ledgerConfig(dir, rx, businessAt(3, 2, 8, 0), wallNowMs());
+    auto replace = [&](const std::string& from, const std::string& to) {
+        const auto at = config.find(from);
+        REQUIRE(at != std::string::npos);
+        config.replace(at, from.size(), to);
+    };
+    replace("rate: 36000", "rate: 0.001");
+    replace("log_level: warn", "log_level: info");
+    replace(kSource + "/config/calendar", calendar);
+    itest::Hub hub(dir, config);
+    hub.start();
+    const auto catalog =
+        cases::loadCatalog(kSource + "/config/catalog", kSource + "/config/units.yaml");
+    const cases::ServiceItem* item = nullptr;
+    for (const auto& i : catalog.items())
+        if (i.promisedLimit.days == 1 && i.promisedLimit.unit == cases::LimitUnit::WorkingDays)
+            item = &i;
+    REQUIRE(item);
+    auto accept = [&](const std::string& no) {
+        REQUIRE(testkit::postCloudEvent(hub.url(),
+                                        caseEvent(no + "-a", "gov.case.accepted", no,
+                                                  {{"item_code", item->code},
+                                                   {"query_password", "135790"},
+                                                   {"occurred_at", "2026-03-02T09:30:00+08:00"}}))
+                    .status == 202);
+    };
+    auto dueOf = [&](const std::string& no) {
+        std::string due;
+        testkit::waitUntil(
+            [&] {
+                auto r =
+                    testkit::httpRequest("GET", "http://127.0.0.1:" + std::to_string(hub.port()) +
+                                                    "/v1/cases/" + no + "?password=135790");
+                if (r.status != 200) return false;
+                due = json::parse(r.body).value("promised_due", "");
+                return true;
+            },
+            20s);
+        return due;
+    };
+    accept("CAL-1");
+    CHECK(dueOf("CAL-1") == "2026-03-03T17:00:00+08:00");
+    // A (hypothetical) notice makes Tuesday 3 March a day off; the operator adds it and
+    // sends SIGHUP.
+    std::string text;
+    {
+        std::ifstream in(calendar + "/2026.yaml");
+        text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    text.replace(text.find("off_days:\n"), 10, "off_days:\n  - { date: 2026-03-03, name: 临时 }\n");
+    std::ofstream(calendar + "/2026.yaml") << text;
+    REQUIRE(::kill(hub.pid(), SIGHUP) == 0);
+    REQUIRE(testkit::waitUntil(
+        [&] { return hub.log().find("configuration reloaded") != std::string::npos; }, 30s));
+    accept("CAL-2");
+    CHECK(dueOf("CAL-2") == "2026-03-04T17:00:00+08:00");
     CHECK(hub.terminate().code == 0);
 }
