@@ -391,3 +391,46 @@ TEST_CASE("Cases: a new calendar notice takes effect at a reload", "[integration
     CHECK(dueOf("CAL-2") == "2026-03-04T17:00:00+08:00");
     CHECK(hub.terminate().code == 0);
 }
+
+TEST_CASE("Cases: ow-cases-check reports every problem of the data at its line, before a reload",
+          "[integration][cases]") {
+    namespace fs = std::filesystem;
+    testkit::TempDir dir;
+    const std::string catalog = dir.file("catalog");
+    fs::create_directories(catalog);
+    fs::copy_file(kSource + "/config/catalog/health.yaml", catalog + "/health.yaml");
+    auto run = [&] {
+        auto p = testkit::Process::spawn({itest::tool("cases-check"), "--catalog", catalog,
+                                          "--units", kSource + "/config/units.yaml", "--calendar",
+                                          kSource + "/config/calendar"},
+                                         {}, dir.file("check.out"), dir.file("check.err"));
+        auto exit = p.waitExit(30s);
+        REQUIRE(exit);
+        std::ifstream err(dir.file("check.err")), out(dir.file("check.out"));
+        return std::make_tuple(exit->code, std::string(std::istreambuf_iterator<char>(out), {}),
+                               std::string(std::istreambuf_iterator<char>(err), {}));
+    };
+    auto [okCode, okOut, okErr] = run();
+    CHECK(okCode == 0);
+    CHECK_THAT(okOut, Catch::Contains("OK") && Catch::Contains("years 2025 2026"));
+    // A typo and a negative limit: both reported, each at its line and column.
+    std::string text;
+    {
+        std::ifstream in(catalog + "/health.yaml");
+        text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const auto limit = text.find("promised_limit: { days: ");
+    REQUIRE(limit != std::string::npos);
+    text.insert(limit + 24, "-");
+    const auto steps = text.find("    steps:");
+    REQUIRE(steps != std::string::npos);
+    text.replace(steps, 10, "    stepz:");
+    std::ofstream(catalog + "/health.yaml") << text;
+    auto [badCode, badOut, badErr] = run();
+    CHECK(badCode == 1);
+    CHECK_THAT(badErr, Catch::Matches("(.|\n)*health\\.yaml:[0-9]+:[0-9]+: 'days' in "
+                                      "'promised_limit' of item [0-9A-Z]+ must be between 0 and "
+                                      "3650 \\(not -[0-9]+\\)(.|\n)*"));
+    CHECK_THAT(badErr, Catch::Contains("unknown key 'stepz' in an item"));
+    CHECK_THAT(badErr, Catch::Contains("2 problem(s)"));
+}
