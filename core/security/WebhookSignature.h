@@ -1,0 +1,65 @@
+// Signed requests from payment terminals and bank counters, in the Standard Webhooks shape
+// (as Stripe and Svix sign theirs): the sender signs "<webhook-id>.<webhook-timestamp>.<body>"
+// with HMAC and sends
+//
+//   webhook-id: msg_2Kx...          a unique id per message (a retry of it keeps the id)
+//   webhook-timestamp: 1795856400   Unix seconds when it was signed
+//   webhook-signature: v1,<base64>  one or more, space-separated (several during a rotation)
+//
+// `v1` is HMAC-SHA256; `v1sm3` is HMAC-SM3 for the national-algorithm profile (GB/T 32905).
+// The verifier accepts a request only when a signature of the configured scheme matches one
+// of the sender's keys (two during a key rotation) in constant time, the timestamp is within
+// the tolerance (±5 minutes by default) of the hub's clock, and neither the id nor the
+// signature was seen within the window (a replay, even re-signed with a new timestamp, is
+// refused).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/transport/http/HttpMessage.h"
+#include "core/util/Clock.h"
+
+namespace ow::security {
+
+enum class SignatureScheme { HmacSha256, HmacSm3 };
+
+/// "v1" or "v1sm3".
+const char* schemeTag(SignatureScheme s);
+
+/// The header value a sender puts in webhook-signature for one key: "v1,<base64>".
+std::string signWebhook(SignatureScheme scheme, std::string_view key, std::string_view id,
+                        std::int64_t timestampS, std::string_view body);
+
+struct SignatureCheck {
+    bool ok = false;
+    int status = 401;   ///< 400 malformed headers, 401 bad signature or time, 409 replay
+    std::string reason; ///< for the problem response; never echoes a key or a signature
+};
+
+class WebhookVerifier {
+public:
+    WebhookVerifier(SignatureScheme scheme, std::int64_t toleranceS, const util::Clock& clock,
+                    std::size_t maxRemembered = 200000);
+
+    /// Checks `headers` and `body` against `keys` (the sender's current keys). On success the
+    /// id and signature are remembered for the window, so the same message is refused next.
+    SignatureCheck verify(const transport::http::HeaderList& headers, std::string_view body,
+                          const std::vector<std::string>& keys);
+
+private:
+    void forgetExpired(std::int64_t nowS);
+
+    const SignatureScheme scheme_;
+    const std::int64_t toleranceS_;
+    const util::Clock& clock_;
+    const std::size_t maxRemembered_;
+    std::mutex mu_;
+    std::map<std::string, std::int64_t> seen_; ///< "id:<id>" / "sig:<sig>" -> forget after (s)
+};
+
+} // namespace ow::security
