@@ -135,7 +135,7 @@ void Hub::start() {
             continue; // made by startSources(), again at each reload
         else
             inputs_[in.path] =
-                std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_);
+                std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_, clock_);
     }
 
     for (const auto& q : config_.queries)

@@ -987,8 +987,9 @@ private:
         }
         if (auto found = subMap(item, "auth")) {
             const YAML::Node& auth = *found;
-            checkKeys(auth, {"bearer_tokens"}, "in the auth of " + self);
+            checkKeys(auth, {"bearer_tokens", "signed"}, "in the auth of " + self);
             readTokens(auth, self, in.tokens);
+            if (auto sig = subMap(auth, "signed")) readSigned(*sig, self, in.signedAuth);
         }
         config_.inputs.push_back(std::move(in));
     }
@@ -1007,6 +1008,57 @@ private:
             if (slash == std::string_view::npos) return true;
             rest.remove_prefix(slash + 1);
         }
+    }
+
+    // auth.signed: { scheme, tolerance_s, senders: [ { client, keys: [..] } ] }
+    void readSigned(const YAML::Node& m, const std::string& self, std::optional<SignedAuth>& out) {
+        checkKeys(m, {"scheme", "tolerance_s", "senders"}, "in auth.signed of " + self);
+        SignedAuth a;
+        readEnum(m, "scheme", a.scheme, {"hmac-sha256", "hmac-sm3"});
+        readInt(m, "tolerance_s", a.toleranceS, 1, 3600);
+        const YAML::Node list = m["senders"];
+        if (!list.IsDefined() || !list.IsSequence() || list.size() == 0) {
+            problem(at(list.IsDefined() ? list : m, m),
+                    "auth.signed of " + self + " needs 'senders': a list of { client, keys }");
+            return;
+        }
+        std::map<std::string, std::string> owners; // key -> client, to spot shared keys
+        for (const auto& e : list) {
+            if (!e.IsMap()) {
+                problem(at(e, list), "each sender of auth.signed must be a map with 'client' "
+                                     "and 'keys', got " +
+                                         kindOf(e));
+                continue;
+            }
+            checkKeys(e, {"client", "keys"}, "in a sender of auth.signed of " + self);
+            SignedAuth::Sender sd;
+            Value cv;
+            if (!requireString(e, "client", sd.client, "a sender of auth.signed", &cv)) continue;
+            const YAML::Node keys = e["keys"];
+            if (!keys.IsDefined() || !keys.IsSequence() || keys.size() < 1 || keys.size() > 2) {
+                problem(at(keys.IsDefined() ? keys : e, e),
+                        "'keys' of sender '" + sd.client +
+                            "' must list one key, or two while a new one is rolled out");
+                continue;
+            }
+            for (const auto& k : keys) {
+                auto v = substituted(k);
+                if (!v) continue;
+                if (v->text.size() < 16) {
+                    problem(v->where,
+                            "a key of sender '" + sd.client + "' is shorter than 16 characters");
+                    continue;
+                }
+                if (auto [pos, fresh] = owners.emplace(v->text, sd.client); !fresh) {
+                    problem(v->where, "a key of sender '" + sd.client + "' is also a key of '" +
+                                          pos->second + "'; each sender needs keys of its own");
+                    continue;
+                }
+                sd.keys.push_back(v->text);
+            }
+            a.senders.push_back(std::move(sd));
+        }
+        out = std::move(a);
     }
 
     void readTokens(const YAML::Node& auth, const std::string& self,

@@ -122,15 +122,30 @@ struct MqttSubscribeSettings {
     friend bool operator==(const MqttSubscribeSettings&, const MqttSubscribeSettings&) = default;
 };
 
+/// Signed requests (auth.signed of an HTTP input): payment terminals and bank counters sign
+/// each request, Standard Webhooks style, with keys of their own.
+struct SignedAuth {
+    std::string scheme = "hmac-sha256"; ///< or "hmac-sm3"
+    std::int64_t toleranceS = 300;
+    struct Sender {
+        std::string client;
+        std::vector<std::string> keys; ///< one, or two while a new key is rolled out
+        friend bool operator==(const Sender&, const Sender&) = default;
+    };
+    std::vector<Sender> senders;
+    friend bool operator==(const SignedAuth&, const SignedAuth&) = default;
+};
+
 struct InputSpec {
     enum class Kind { Http, Mqtt, Source };
     std::string name;
     Kind kind = Kind::Http;
-    std::string path;                ///< e.g. /v1/events (kind Http)
-    MqttSubscribeSettings mqtt;      ///< kind Mqtt
-    std::string source;              ///< kind Source: "<plugin>/<component>"
-    ConfigTree sourceConfig;         ///< kind Source: the instance's `config`
-    std::vector<BearerToken> tokens; ///< non-empty: a valid bearer token is required
+    std::string path;                     ///< e.g. /v1/events (kind Http)
+    MqttSubscribeSettings mqtt;           ///< kind Mqtt
+    std::string source;                   ///< kind Source: "<plugin>/<component>"
+    ConfigTree sourceConfig;              ///< kind Source: the instance's `config`
+    std::vector<BearerToken> tokens;      ///< non-empty: a valid bearer token is required
+    std::optional<SignedAuth> signedAuth; ///< set: every request must be signed
     SourceLocation where;
     friend bool operator==(const InputSpec&, const InputSpec&) = default;
 };

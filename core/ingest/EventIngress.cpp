@@ -110,14 +110,25 @@ const char* errorType(event::EventError::Kind k) {
 } // namespace
 
 EventIngress::EventIngress(config::InputSpec spec, const config::Limits& limits,
-                           pipeline::JournalWriter& writer, observability::Metrics& metrics)
+                           pipeline::JournalWriter& writer, observability::Metrics& metrics,
+                           const util::Clock& clock)
     : spec_(std::move(spec)), jsonLimits_{static_cast<std::size_t>(limits.maxJsonDepth),
                                           static_cast<std::size_t>(limits.maxJsonKeys)},
       maxBatch_(static_cast<std::size_t>(limits.maxBatchEvents)), writer_(writer),
       auth_(spec_.tokens), counters_(metrics, spec_.name),
       acceptLatency_(
           metrics.histogram("onewindow_accept_seconds", "From request received to answer sent",
-                            observability::Metrics::latencyBuckets(), {{"input", spec_.name}})) {}
+                            observability::Metrics::latencyBuckets(), {{"input", spec_.name}})) {
+    if (spec_.signedAuth) {
+        const auto& a = *spec_.signedAuth;
+        signatures_ = std::make_unique<security::WebhookVerifier>(
+            a.scheme == "hmac-sm3" ? security::SignatureScheme::HmacSm3
+                                   : security::SignatureScheme::HmacSha256,
+            a.toleranceS, clock);
+        for (const auto& s : a.senders)
+            senders_.push_back({s.client, s.keys});
+    }
+}
 
 Response EventIngress::reject(int status, const std::string& reason, const std::string& type,
                               const std::string& title, const std::string& detail,
@@ -151,6 +162,21 @@ Response EventIngress::handle(const Request& req) {
             return r;
         }
         client = *who;
+    }
+    if (signatures_) {
+        // The signature covers the body as sent: checked before anything reads it.
+        auto check = signatures_->verify(req.headers, req.body, senders_);
+        if (!check.ok) {
+            const char* slug = check.status == 409   ? "replayed"
+                               : check.status == 400 ? "bad-signature-headers"
+                                                     : "bad-signature";
+            return reject(check.status, slug, slug,
+                          check.status == 409   ? "Conflict"
+                          : check.status == 400 ? "Bad Request"
+                                                : "Unauthorized",
+                          check.reason);
+        }
+        client = check.client;
     }
 
     // --- which mode, then parse

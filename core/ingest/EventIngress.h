@@ -2,10 +2,12 @@
 // apply the Idempotency-Key rules, wait for the journal commit, answer.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/config/HubConfig.h"
 #include "core/event/CloudEventCodec.h"
@@ -13,14 +15,18 @@
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
 #include "core/security/TokenAuth.h"
+#include "core/security/WebhookSignature.h"
 #include "core/transport/http/HttpMessage.h"
+#include "core/util/Clock.h"
 
 namespace ow::ingest {
 
 class EventIngress {
 public:
+    /// `clock`: the wall clock signed requests' timestamps are checked against.
     EventIngress(config::InputSpec spec, const config::Limits& limits,
-                 pipeline::JournalWriter& writer, observability::Metrics& metrics);
+                 pipeline::JournalWriter& writer, observability::Metrics& metrics,
+                 const util::Clock& clock);
 
     [[nodiscard]] const std::string& path() const { return spec_.path; }
     transport::http::Response handle(const transport::http::Request& req);
@@ -35,6 +41,8 @@ private:
     std::size_t maxBatch_;
     pipeline::JournalWriter& writer_;
     security::TokenAuth auth_;
+    std::unique_ptr<security::WebhookVerifier> signatures_; // auth.signed
+    std::vector<security::WebhookSender> senders_;
 
     std::mutex inFlightMu_;
     std::set<std::pair<std::string, std::string>> inFlight_; // (client, idempotency key)

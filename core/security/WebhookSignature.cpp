@@ -45,7 +45,7 @@ std::optional<std::string> single(const transport::http::HeaderList& headers, st
 }
 
 SignatureCheck refuse(int status, std::string reason) {
-    return {false, status, std::move(reason)};
+    return {false, status, std::move(reason), {}};
 }
 
 } // namespace
@@ -72,7 +72,7 @@ void WebhookVerifier::forgetExpired(std::int64_t nowS) {
 
 SignatureCheck WebhookVerifier::verify(const transport::http::HeaderList& headers,
                                        std::string_view body,
-                                       const std::vector<std::string>& keys) {
+                                       const std::vector<WebhookSender>& senders) {
     bool duplicate = false;
     const auto id = single(headers, "webhook-id", duplicate);
     const auto ts = single(headers, "webhook-timestamp", duplicate);
@@ -126,17 +126,19 @@ SignatureCheck WebhookVerifier::verify(const transport::http::HeaderList& header
                       std::string("no ") + schemeTag(scheme_) + " signature in webhook-signature");
     const std::string content = signedContent(*id, *ts, body);
     bool match = false;
-    std::string matched;
-    for (const auto& key : keys) {
-        const std::string expected = hmac(scheme_, key, content);
-        for (const auto& g : given)
-            // Every comparison runs to the end: no early exit tells which key or byte differs.
-            if (g.size() == expected.size() &&
-                CRYPTO_memcmp(g.data(), expected.data(), expected.size()) == 0) {
-                match = true;
-                matched = g;
-            }
-    }
+    std::string matched, client;
+    for (const auto& sender : senders)
+        for (const auto& key : sender.keys) {
+            const std::string expected = hmac(scheme_, key, content);
+            for (const auto& g : given)
+                // Every comparison runs to the end: no early exit tells which byte differs.
+                if (g.size() == expected.size() &&
+                    CRYPTO_memcmp(g.data(), expected.data(), expected.size()) == 0) {
+                    match = true;
+                    matched = g;
+                    client = sender.client;
+                }
+        }
     if (!match) return refuse(401, "the signature does not match");
 
     std::lock_guard lock(mu_);
@@ -150,7 +152,7 @@ SignatureCheck WebhookVerifier::verify(const transport::http::HeaderList& header
     const std::int64_t forgetAfter = timestamp + toleranceS_ + 1;
     seen_[idKey] = std::max(forgetAfter, nowS + toleranceS_ + 1);
     seen_[sigKey] = seen_[idKey];
-    return {true, 200, {}};
+    return {true, 200, {}, client};
 }
 
 } // namespace ow::security

@@ -35,10 +35,17 @@ const char* schemeTag(SignatureScheme s);
 std::string signWebhook(SignatureScheme scheme, std::string_view key, std::string_view id,
                         std::int64_t timestampS, std::string_view body);
 
+/// A terminal or counter and its current keys (two while a new key is rolled out).
+struct WebhookSender {
+    std::string client;
+    std::vector<std::string> keys;
+};
+
 struct SignatureCheck {
     bool ok = false;
     int status = 401;   ///< 400 malformed headers, 401 bad signature or time, 409 replay
     std::string reason; ///< for the problem response; never echoes a key or a signature
+    std::string client; ///< on success: the sender whose key matched
 };
 
 class WebhookVerifier {
@@ -46,10 +53,11 @@ public:
     WebhookVerifier(SignatureScheme scheme, std::int64_t toleranceS, const util::Clock& clock,
                     std::size_t maxRemembered = 200000);
 
-    /// Checks `headers` and `body` against `keys` (the sender's current keys). On success the
-    /// id and signature are remembered for the window, so the same message is refused next.
+    /// Checks `headers` and `body` against every sender's keys; the sender whose key matches
+    /// is the client. On success the id and signature are remembered for the window, so the
+    /// same message is refused next.
     SignatureCheck verify(const transport::http::HeaderList& headers, std::string_view body,
-                          const std::vector<std::string>& keys);
+                          const std::vector<WebhookSender>& senders);
 
 private:
     void forgetExpired(std::int64_t nowS);

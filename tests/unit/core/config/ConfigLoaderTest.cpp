@@ -892,3 +892,43 @@ TEST_CASE("ConfigLoader: queries read a processor's state at a path of their own
     CHECK(hasProblem(bad, 10, 41, "query 'c' reads unknown output 'nobody'"));
     CHECK(hasProblem(bad, 10, 49, "unknown key 'rate'"));
 }
+
+TEST_CASE("ConfigLoader: auth.signed lists each terminal with its own keys", "[config]") {
+    TempDir dir;
+    const LoadResult ok =
+        loadText(dir, "inputs:\n"
+                      "  - name: terminals\n"
+                      "    path: /v1/payments\n"
+                      "    auth:\n"
+                      "      signed:\n"
+                      "        scheme: hmac-sm3\n"
+                      "        senders:\n"
+                      "          - { client: t07, keys: [ \"k-0123456789abcdef\" ] }\n");
+    INFO(dump(ok));
+    REQUIRE(ok.problems.empty());
+    REQUIRE(ok.config.inputs[0].signedAuth);
+    CHECK(ok.config.inputs[0].signedAuth->scheme == "hmac-sm3");
+    CHECK(ok.config.inputs[0].signedAuth->toleranceS == 300);
+    CHECK(ok.config.inputs[0].signedAuth->senders[0].keys.size() == 1);
+
+    const LoadResult bad = loadText(
+        dir, "inputs:\n"
+             "  - name: terminals\n"
+             "    path: /v1/payments\n"
+             "    auth:\n"
+             "      signed:\n"
+             "        scheme: md5\n"
+             "        senders:\n"
+             "          - { client: t07, keys: [ \"short\" ] }\n"
+             "          - { client: t08, keys: [ \"k-0123456789abcdef\", \"k-1\", \"k-2\" ] }\n"
+             "          - { client: t09, keys: [ \"k-0123456789abcdef\" ] }\n"
+             "          - { client: t10, keys: [ \"k-aaaaaaaaaaaaaaaa\" ] }\n"
+             "          - { client: t11, keys: [ \"k-aaaaaaaaaaaaaaaa\" ] }\n");
+    INFO(dump(bad));
+    CHECK(hasProblem(bad, 6, 17, "'scheme'"));
+    CHECK(hasProblem(bad, 8, 36, "shorter than 16 characters"));
+    CHECK(hasProblem(bad, 9, 34, "must list one key, or two while a new one is rolled out"));
+    CHECK(hasProblem(bad, 12, 36, "is also a key of 't10'"));
+    // The secret itself never appears in a message.
+    CHECK(dump(bad).find("aaaaaaaa") == std::string::npos);
+}

@@ -59,7 +59,9 @@ TEST_CASE("Webhook signatures: the vector set, for HMAC-SHA256 and HMAC-SM3", "[
         INFO(security::schemeTag(scheme));
         ManualClock clock;
         security::WebhookVerifier v(scheme, 300, clock);
-        const std::vector<std::string> keys = {kOld, kNew}; // during a rotation
+        const std::vector<security::WebhookSender> keys = {
+            {"cib-terminal-03", {"terminal-03-key"}},
+            {"cib-terminal-07", {kOld, kNew}}}; // terminal 07 during a rotation
         const std::int64_t now = clock.now / 1000;
         int n = 0;
         auto fresh = [&](const std::string& key, std::int64_t ts) {
@@ -67,8 +69,10 @@ TEST_CASE("Webhook signatures: the vector set, for HMAC-SHA256 and HMAC-SM3", "[
         };
         auto check = [&](const Message& m) { return v.verify(m.headers(), m.body, keys); };
 
-        // Valid, with either key of the rotation, at the edges of the window.
-        CHECK(check(fresh(kOld, now)).ok);
+        // Valid, with either key of the rotation, at the edges of the window; the sender is
+        // the terminal whose key matched.
+        CHECK(check(fresh(kOld, now)).client == "cib-terminal-07");
+        CHECK(check(fresh("terminal-03-key", now)).client == "cib-terminal-03");
         CHECK(check(fresh(kNew, now)).ok);
         CHECK(check(fresh(kNew, now - 300)).ok);
         CHECK(check(fresh(kNew, now + 300)).ok);
@@ -167,7 +171,7 @@ TEST_CASE("Webhook signatures: the vector set, for HMAC-SHA256 and HMAC-SM3", "[
         CHECK(check(paid).status == 401);
 
         // After the rotation the old key is retired: only the new one is accepted.
-        const std::vector<std::string> rotated = {kNew};
+        const std::vector<security::WebhookSender> rotated = {{"cib-terminal-07", {kNew}}};
         const std::int64_t later = clock.now / 1000;
         auto byOld = fresh(kOld, later);
         CHECK(v.verify(byOld.headers(), byOld.body, rotated).status == 401);
