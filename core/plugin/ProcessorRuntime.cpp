@@ -26,9 +26,19 @@ constexpr std::int64_t TimerRetryMs = 1000; // after a Retry from onTimer withou
 // Collects the effects of one call. The call runs on the worker thread and the context lives
 // on that thread's stack until the call returns, however late (the SDK's contract: references
 // handed to a call are valid only during it).
+//
+// The context takes the instance's generation when the call starts, before its first read:
+// should a commit be refused while the call runs, the overlay it read from may hold writes
+// that never happen, and its own commit must be refused with the rest of that generation.
+// (Taking it at submission instead let such a commit through with the new generation, and a
+// count built on a refused write was committed: a double count, seen once in CI.)
 class ProcessorRuntime::Context final : public sdk::ProcessContext {
 public:
-    explicit Context(ProcessorRuntime& rt) : rt_(rt) {}
+    explicit Context(ProcessorRuntime& rt) : rt_(rt) {
+        std::lock_guard lock(rt.overlayMu_);
+        commit_.generation = rt.generation_;
+    }
+    [[nodiscard]] std::uint64_t generation() const { return commit_.generation; }
 
     std::optional<std::string> get(const std::string& key) override {
         auto own = commit_.state.find(key);
@@ -242,7 +252,7 @@ void ProcessorRuntime::submit(ProcessorCommit commit,
         std::lock_guard lock(overlayMu_);
         seq = ++nextSeq_;
         ++outstanding_;
-        commit.generation = generation_;
+        // commit.generation is the one the call started in (Context); see there.
         for (const auto& [key, value] : commit.state)
             stateOverlay_[key] = {value, seq};
         for (const auto& [name, _] : commit.timers)
@@ -451,6 +461,7 @@ void ProcessorRuntime::fireTimers(const std::vector<store::DueTimer>& due, std::
         callStarting();
         auto r = guarded([&] { return processor_->onTimer(t.name, t.payload, ctx); }, who_);
         ProcessorCommit commit;
+        commit.generation = ctx.generation();
         if (r.kind == sdk::Result::Kind::Retry) {
             std::lock_guard tl(timerMu_);
             timerNotBefore_[t.name] = now + r.retryAfterMs.value_or(TimerRetryMs);

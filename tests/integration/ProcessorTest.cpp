@@ -181,9 +181,18 @@ routes:
     auto [code, out] = hub.cli({"dlq", "list", "--json"});
     CHECK(code == 0);
     CHECK(nlohmann::json::parse(out).empty());
+    const double refused = hub.metric(
+        "onewindow_processor_commits_refused_total{plugin=\"test-good\",instance=\"ledger\"}");
+    const double retried =
+        hub.metric("onewindow_deliveries_total{output=\"ledger\",outcome=\"retry\"}");
     auto exit = hub.terminate();
     CHECK(exit.code == 0);
-    CHECK(itest::pluginNumber(hub, "ledger", "count") == N + 1);
+    const long count = itest::pluginNumber(hub, "ledger", "count");
+    // For the record (a double count was seen once in CI and not reproduced since).
+    std::cout << "processor-hang-test: events=" << N + 1 << " counted=" << count
+              << " dups=" << itest::pluginNumber(hub, "ledger", "dups")
+              << " commits_refused=" << refused << " retries=" << retried << std::endl;
+    CHECK(count == N + 1);
 }
 
 TEST_CASE("Processors: counts equal accepted events across SIGKILLs during processing",

@@ -1,0 +1,111 @@
+// The processor runtime's generation rule, driven call by call: a commit refused while a call
+// is under way must take that call's commit down with it, because the call may have read the
+// refused commit's writes from the overlay.
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/plugin/ProcessorRuntime.h"
+#include "core/store/Journal.h"
+#include "tests/support/TempDir.h"
+#include "tests/support/Wait.h"
+
+using namespace ow;
+namespace sdk = onewindow::sdk;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Counts events; the call for an event of type "test.slow" waits, after reading the count,
+// until the test lets it go on.
+class GatedCounter final : public sdk::Processor {
+public:
+    sdk::Result process(const sdk::Event& e, sdk::ProcessContext& ctx) override {
+        const long n = std::stol(ctx.get("count").value_or("0"));
+        if (e.type == "test.slow") {
+            std::unique_lock lock(mu);
+            readDone = true;
+            cv.notify_all();
+            cv.wait(lock, [&] { return go; });
+        }
+        ctx.put("count", std::to_string(n + 1));
+        return sdk::Result::ok();
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    bool readDone = false, go = false;
+};
+
+store::OutboxRow row(std::int64_t id, const std::string& type) {
+    store::OutboxRow r;
+    r.id = id;
+    r.eventSeq = id;
+    r.output = "ledger";
+    r.body =
+        std::make_shared<const std::string>(R"({"specversion":"1.0","id":"e)" + std::to_string(id) +
+                                            R"(","source":"/t","type":")" + type + R"("})");
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("ProcessorRuntime: a commit refused during a call refuses that call's commit too",
+          "[plugin][processor]") {
+    testkit::TempDir dir;
+    store::Journal journal(dir.path(), "full"); // the state tables the runtime reads
+    observability::Metrics metrics;
+    util::SystemClock clock;
+    auto processor = std::make_shared<GatedCounter>();
+    plugin::ProcessorRuntime::Settings settings;
+    settings.plugin = "test";
+    settings.component = "counter";
+    settings.output = "ledger";
+    settings.journalFile = store::Journal::fileName(dir.path());
+    auto rt = std::make_shared<plugin::ProcessorRuntime>(
+        settings,
+        std::make_unique<plugin::HostServices>("test", "ledger", sdk::Config{}, metrics, clock),
+        processor, metrics, clock);
+
+    // A committer that holds the commits until the test answers them.
+    std::mutex mu;
+    std::vector<std::pair<pipeline::ProcessorCommit, pipeline::CommitCallback>> held;
+    rt->setCommitter([&](pipeline::ProcessorCommit c, pipeline::CommitCallback done) {
+        std::lock_guard lock(mu);
+        held.emplace_back(std::move(c), std::move(done));
+    });
+    auto heldCount = [&] {
+        std::lock_guard lock(mu);
+        return held.size();
+    };
+    auto ignore = [](delivery::DeliveryResult) {};
+
+    rt->handle(row(1, "test.fast"), ignore); // count 0 -> 1, held
+    REQUIRE(testkit::waitUntil([&] { return heldCount() == 1; }, 10s));
+    rt->handle(row(2, "test.slow"), ignore); // reads count 1 from the overlay, then waits
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            std::lock_guard lock(processor->mu);
+            return processor->readDone;
+        },
+        10s));
+    // Meanwhile the writer refuses the first commit (its row was handled already).
+    {
+        std::lock_guard lock(mu);
+        held[0].second(pipeline::CommitOutcome::AlreadyHandled, "");
+    }
+    {
+        std::lock_guard lock(processor->mu);
+        processor->go = true;
+    }
+    processor->cv.notify_all();
+    REQUIRE(testkit::waitUntil([&] { return heldCount() == 2; }, 10s));
+    std::lock_guard lock(mu);
+    // The second commit wrote count 2 on the refused commit's count 1: it belongs to the
+    // refused generation, so the writer refuses it as well and the event is handled again.
+    CHECK(held[1].first.state.at("count") == std::optional<std::string>("2"));
+    CHECK(held[1].first.generation == held[0].first.generation);
+    held[1].second(pipeline::CommitOutcome::Failed, "refused with its generation");
+    rt->stop();
+}
