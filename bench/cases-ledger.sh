@@ -65,14 +65,6 @@ routes:
 YAML
 }
 
-metric() { # NAME -> value from /metrics (0 if absent)
-    curl -fsS --max-time 5 "http://127.0.0.1:$HUB_PORT/metrics" 2>/dev/null \
-        | awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) print 0 }'
-}
-hub_ready() {
-    kill -0 "$HUB_PID" 2>/dev/null || die "hub exited during startup"
-    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$HUB_PORT/readyz" 2>/dev/null
-}
 start_hub() { # CONFIG DATA_DIR
     free_port
     HUB_PORT=$FREE_PORT

@@ -76,6 +76,19 @@ free_port() {
     rm -f "$WORK/free.port"
 }
 
+# --- the hub under test ----------------------------------------------------------------------
+# Both read HUB_PORT (and hub_ready HUB_PID), set by the script that started the hub.
+
+# metric NAME: the sample's value from the hub's /metrics (0 if absent).
+metric() {
+    curl -fsS --max-time 5 "http://127.0.0.1:$HUB_PORT/metrics" 2>/dev/null \
+        | awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) print 0 }'
+}
+hub_ready() {
+    kill -0 "$HUB_PID" 2>/dev/null || die "hub exited during startup"
+    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$HUB_PORT/readyz" 2>/dev/null
+}
+
 # --- figures ---------------------------------------------------------------------------------
 # json_num FILE KEY: a number from the one-line JSON summaries the tools print (0 if absent).
 json_num() {

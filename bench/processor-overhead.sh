@@ -75,14 +75,6 @@ YAML
 write_config base "$WORK/base.yaml"
 write_config processor "$WORK/processor.yaml"
 
-metric() { # NAME -> value from /metrics (0 if absent)
-    curl -fsS --max-time 2 "http://127.0.0.1:$HUB_PORT/metrics" 2>/dev/null \
-        | awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) print 0 }'
-}
-hub_ready() {
-    kill -0 "$HUB_PID" 2>/dev/null || die "hub exited during startup"
-    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$HUB_PORT/readyz" 2>/dev/null
-}
 # Every event delivered to the receiver and (with the processor) none left to process.
 all_done() {
     (($(lines_in "$WORK/delivered.txt") >= $1)) || return 1

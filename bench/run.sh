@@ -49,10 +49,6 @@ start_receiver() {
     RECEIVER_PORT=$(<"$WORK/$name.port")
 }
 
-hub_ready() {
-    kill -0 "$HUB_PID" 2>/dev/null || die "hub exited during startup"
-    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$HUB_PORT/readyz" 2>/dev/null
-}
 
 # --- start the department system and the hub ---------------------------------------------------
 start_receiver rx --record "$WORK/delivered.txt"
