@@ -252,12 +252,16 @@ void ProcessorRuntime::submit(ProcessorCommit commit,
         std::lock_guard lock(overlayMu_);
         seq = ++nextSeq_;
         ++outstanding_;
-        // commit.generation is the one the call started in (Context); see there.
-        for (const auto& [key, value] : commit.state)
-            stateOverlay_[key] = {value, seq};
-        for (const auto& [name, _] : commit.timers)
-            timersPending_[name] = seq;
-        if (commit.fired) timersPending_[commit.fired->name] = seq;
+        // commit.generation is the one the call started in (Context); see there. A commit of
+        // a generation the instance has left will be refused: its writes must not reach the
+        // overlay, where later calls would read them as if they were on their way.
+        if (commit.generation == generation_) {
+            for (const auto& [key, value] : commit.state)
+                stateOverlay_[key] = {value, seq};
+            for (const auto& [name, _] : commit.timers)
+                timersPending_[name] = seq;
+            if (commit.fired) timersPending_[commit.fired->name] = seq;
+        }
     }
     const std::uint64_t generation = commit.generation;
     const std::size_t emitted = commit.emitted.size();

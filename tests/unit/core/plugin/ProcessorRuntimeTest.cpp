@@ -109,3 +109,61 @@ TEST_CASE("ProcessorRuntime: a commit refused during a call refuses that call's 
     held[1].second(pipeline::CommitOutcome::Failed, "refused with its generation");
     rt->stop();
 }
+
+TEST_CASE("ProcessorRuntime: the writes of a call that outlived its generation are not read",
+          "[plugin][processor]") {
+    testkit::TempDir dir;
+    store::Journal journal(dir.path(), "full");
+    observability::Metrics metrics;
+    util::SystemClock clock;
+    auto processor = std::make_shared<GatedCounter>();
+    plugin::ProcessorRuntime::Settings settings;
+    settings.plugin = "test";
+    settings.component = "counter";
+    settings.output = "ledger";
+    settings.journalFile = store::Journal::fileName(dir.path());
+    auto rt = std::make_shared<plugin::ProcessorRuntime>(
+        settings,
+        std::make_unique<plugin::HostServices>("test", "ledger", sdk::Config{}, metrics, clock),
+        processor, metrics, clock);
+    std::mutex mu;
+    std::vector<std::pair<pipeline::ProcessorCommit, pipeline::CommitCallback>> held;
+    rt->setCommitter([&](pipeline::ProcessorCommit c, pipeline::CommitCallback done) {
+        std::lock_guard lock(mu);
+        held.emplace_back(std::move(c), std::move(done));
+    });
+    auto heldCount = [&] {
+        std::lock_guard lock(mu);
+        return held.size();
+    };
+    auto ignore = [](delivery::DeliveryResult) {};
+
+    rt->handle(row(1, "test.fast"), ignore); // count 1, held
+    REQUIRE(testkit::waitUntil([&] { return heldCount() == 1; }, 10s));
+    rt->handle(row(2, "test.slow"), ignore); // reads count 1, waits
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            std::lock_guard lock(processor->mu);
+            return processor->readDone;
+        },
+        10s));
+    {
+        std::lock_guard lock(mu);
+        held[0].second(pipeline::CommitOutcome::AlreadyHandled, ""); // the generation ends
+    }
+    {
+        std::lock_guard lock(processor->mu);
+        processor->go = true;
+    }
+    processor->cv.notify_all();
+    REQUIRE(testkit::waitUntil([&] { return heldCount() == 2; }, 10s)); // count 2, stale
+    // The next call reads the journal (no count yet), not the stale call's count 2.
+    rt->handle(row(3, "test.fast"), ignore);
+    REQUIRE(testkit::waitUntil([&] { return heldCount() == 3; }, 10s));
+    std::lock_guard lock(mu);
+    CHECK(held[2].first.state.at("count") == std::optional<std::string>("1"));
+    CHECK(held[2].first.generation > held[1].first.generation);
+    held[1].second(pipeline::CommitOutcome::Failed, "refused with its generation");
+    held[2].second(pipeline::CommitOutcome::Committed, "");
+    rt->stop();
+}
