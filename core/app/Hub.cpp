@@ -73,10 +73,12 @@ template <class T, class Keep> std::vector<T> unpositioned(std::vector<T> items,
 Hub::Hub(config::HubConfig config) : config_(std::move(config)) {
     const auto& bc = config_.hub.businessClock;
     if (bc.startMs)
-        businessClock_ = std::make_unique<util::ScaledClock>(
+        scaledClock_ = std::make_unique<util::ScaledClock>(
             *bc.startMs, bc.anchorMs.value_or(clock_.nowMs()), bc.rate, clock_);
-    else
-        businessClock_ = std::make_unique<util::ScaledClock>(0, 0, 1.0, clock_);
+}
+
+const util::Clock& Hub::businessClock() const {
+    return scaledClock_ ? static_cast<const util::Clock&>(*scaledClock_) : clock_;
 }
 
 Hub::~Hub() {
@@ -103,7 +105,7 @@ void Hub::start() {
     // refused plugin stops the start with the same file:line:column messages as `check`.
     std::vector<config::ConfigProblem> pluginProblems;
     plugins_ = std::make_unique<plugin::PluginHost>(config_, pluginProblems, metrics_,
-                                                    *businessClock_, true);
+                                                    businessClock(), true);
     if (!pluginProblems.empty()) throw std::runtime_error(refusal(pluginProblems));
     // Deliveries left for outputs that are no longer configured would wait forever.
     deadLetterOrphans(*journal_);
@@ -280,7 +282,7 @@ std::string Hub::reload(config::HubConfig next) {
     // leaves the running configuration as it was.
     std::vector<config::ConfigProblem> problems;
     auto nextPlugins =
-        std::make_unique<plugin::PluginHost>(next, problems, metrics_, *businessClock_, true);
+        std::make_unique<plugin::PluginHost>(next, problems, metrics_, businessClock(), true);
     if (!problems.empty()) return refusal(problems);
     auto routes = routeTable(next);
 

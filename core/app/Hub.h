@@ -53,10 +53,12 @@ private:
     std::unique_ptr<delivery::Dispatcher> makeDispatcher();
     void deadLetterOrphans(store::Journal& journal);
     void startSources();
+    /// What plugins see: hub.business_clock when configured, else the wall clock.
+    [[nodiscard]] const util::Clock& businessClock() const;
 
     config::HubConfig config_;
     util::SystemClock clock_;
-    std::unique_ptr<util::Clock> businessClock_; // what plugins see (hub.business_clock)
+    std::unique_ptr<util::ScaledClock> scaledClock_; // hub.business_clock, when configured
     observability::Metrics metrics_;
     std::unique_ptr<store::Journal> journal_;
     std::unique_ptr<store::Checkpointer> checkpointer_;

@@ -125,8 +125,6 @@ EventIngress::EventIngress(config::InputSpec spec, const config::Limits& limits,
             a.scheme == "hmac-sm3" ? security::SignatureScheme::HmacSm3
                                    : security::SignatureScheme::HmacSha256,
             a.toleranceS, clock);
-        for (const auto& s : a.senders)
-            senders_.push_back({s.client, s.keys});
     }
 }
 
@@ -165,7 +163,7 @@ Response EventIngress::handle(const Request& req) {
     }
     if (signatures_) {
         // The signature covers the body as sent: checked before anything reads it.
-        auto check = signatures_->verify(req.headers, req.body, senders_);
+        auto check = signatures_->verify(req.headers, req.body, spec_.signedAuth->senders);
         if (!check.ok) {
             const char* slug = check.status == 409   ? "replayed"
                                : check.status == 400 ? "bad-signature-headers"

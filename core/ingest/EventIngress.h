@@ -42,7 +42,6 @@ private:
     pipeline::JournalWriter& writer_;
     security::TokenAuth auth_;
     std::unique_ptr<security::WebhookVerifier> signatures_; // auth.signed
-    std::vector<security::WebhookSender> senders_;
 
     std::mutex inFlightMu_;
     std::set<std::pair<std::string, std::string>> inFlight_; // (client, idempotency key)

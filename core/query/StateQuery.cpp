@@ -1,11 +1,11 @@
 #include "core/query/StateQuery.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/event/Encoding.h"
+#include "core/security/TokenAuth.h"
 #include "core/transport/http/Problem.h"
 
 namespace ow::query {
@@ -16,19 +16,6 @@ using transport::http::Response;
 namespace {
 
 constexpr std::size_t MaxKey = 64;
-
-std::string sha256Hex(const std::string& bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 15]);
-    }
-    return out;
-}
 
 bool validKey(const std::string& k) {
     if (k.empty() || k.size() > MaxKey) return false;
@@ -101,7 +88,7 @@ Response StateQuery::handle(const Request& req) {
         return problem(400, "password-required", "Bad Request",
                        "add the query password: " + spec_.path + "<number>?password=...");
     // Unknown, malformed or wrong: one answer, after the same work.
-    const std::string given = sha256Hex(key + ":" + *password);
+    const std::string given = security::sha256Hex(key + ":" + *password);
     auto notFound = [&] {
         return problem(404, "not-found", "Not Found", "no record with this number and password");
     };

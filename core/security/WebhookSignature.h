@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config/HubConfig.h"
 #include "core/transport/http/HttpMessage.h"
 #include "core/util/Clock.h"
 
@@ -35,11 +36,9 @@ const char* schemeTag(SignatureScheme s);
 std::string signWebhook(SignatureScheme scheme, std::string_view key, std::string_view id,
                         std::int64_t timestampS, std::string_view body);
 
-/// A terminal or counter and its current keys (two while a new key is rolled out).
-struct WebhookSender {
-    std::string client;
-    std::vector<std::string> keys;
-};
+/// A terminal or counter and its current keys (two while a new key is rolled out), as the
+/// input's auth.signed lists it.
+using WebhookSender = config::SignedAuth::Sender;
 
 struct SignatureCheck {
     bool ok = false;

@@ -53,18 +53,13 @@ public:
             static_cast<int>(c.get<std::int64_t>("reminder_percent", 0));
         settings.alerts.orderDays = static_cast<int>(c.get<std::int64_t>("order_days", 5));
         ledger_ = std::make_unique<CaseLedger>(catalog_, calendar_, settings);
-        int firstYear = 0, lastYear = 0;
-        for (int y = 2000; y <= 2100; ++y)
-            if (calendar_.covers(y)) {
-                if (!firstYear) firstYear = y;
-                lastYear = y;
-            }
-        s_.log.log(
-            sdk::LogLevel::Info, "case ledger ready",
-            {{"items", std::to_string(catalog_.items().size())},
-             {"units", std::to_string(catalog_.units().size())},
-             {"sample_catalog", catalog_.sampleData() ? "true" : "false"},
-             {"calendar_years", std::to_string(firstYear) + "-" + std::to_string(lastYear)}});
+        const auto years = calendar_.years();
+        s_.log.log(sdk::LogLevel::Info, "case ledger ready",
+                   {{"items", std::to_string(catalog_.items().size())},
+                    {"units", std::to_string(catalog_.units().size())},
+                    {"sample_catalog", catalog_.sampleData() ? "true" : "false"},
+                    {"calendar_years",
+                     std::to_string(years.front()) + "-" + std::to_string(years.back())}});
         return sdk::Result::ok();
     }
 

@@ -1,7 +1,6 @@
 #include "plugins/cases/calendar/CalendarFiles.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <optional>
 #include <regex>
 #include <vector>
@@ -10,7 +9,6 @@
 #include "plugins/cases/data/YamlReader.h"
 
 namespace ow::cases {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -117,16 +115,10 @@ int parseUtcOffset(const std::string& offset) {
 
 WorkCalendar loadCalendar(const std::string& dir, BusinessHours hours) {
     std::vector<DataProblem> problems;
-    std::vector<std::string> files;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (entry.is_regular_file() && entry.path().extension() == ".yaml")
-            files.push_back(entry.path().string());
-    if (ec) throw DataError({{dir, 0, 0, "cannot read the calendar folder: " + ec.message()}});
+    const auto files = yamlFilesIn(dir, "calendar folder");
     if (files.empty()) throw DataError({{dir, 0, 0, "no calendar year files (*.yaml)"}});
     if (hours.closeMinute <= hours.openMinute)
         throw DataError({{dir, 0, 0, "business hours close before they open"}});
-    std::sort(files.begin(), files.end());
     std::map<int, WorkCalendar::Year> years;
     std::map<int, std::string> yearFile;
     for (const auto& f : files)

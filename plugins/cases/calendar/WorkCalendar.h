@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace ow::cases {
 
@@ -44,6 +45,13 @@ public:
     [[nodiscard]] bool isWorkingDay(Day d) const;
     /// Whether the notice of `year` is loaded (a deadline in a year without one is a guess).
     [[nodiscard]] bool covers(int year) const { return years_.count(year) != 0; }
+    /// The years whose notice is loaded, in order.
+    [[nodiscard]] std::vector<int> years() const {
+        std::vector<int> out;
+        for (const auto& [y, _] : years_)
+            out.push_back(y);
+        return out;
+    }
     [[nodiscard]] const BusinessHours& hours() const { return hours_; }
 
     /// The local day of an instant.

@@ -14,19 +14,6 @@ namespace {
 
 constexpr std::int64_t MaxDays = 3650;
 
-std::vector<std::string> yamlFilesIn(const std::string& dir, const char* what) {
-    std::vector<std::string> files;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (entry.is_regular_file() && entry.path().extension() == ".yaml")
-            files.push_back(entry.path().string());
-    if (ec)
-        throw DataError(
-            {{dir, 0, 0, std::string("cannot read the ") + what + ": " + ec.message()}});
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
 class ItemReader {
 public:
     ItemReader(YamlReader& r, const Catalog& units, std::string department)

@@ -1,8 +1,22 @@
 #include "plugins/cases/data/YamlReader.h"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace ow::cases {
+
+std::vector<std::string> yamlFilesIn(const std::string& dir, const char* what) {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+            files.push_back(entry.path().string());
+    if (ec)
+        throw DataError(
+            {{dir, 0, 0, std::string("cannot read the ") + what + ": " + ec.message()}});
+    std::sort(files.begin(), files.end());
+    return files;
+}
 
 std::optional<YAML::Node> YamlReader::load() {
     try {

@@ -15,6 +15,10 @@
 
 namespace ow::cases {
 
+/// The `*.yaml` files of `dir`, in name order. Throws DataError naming `what` when the
+/// folder cannot be read.
+std::vector<std::string> yamlFilesIn(const std::string& dir, const char* what);
+
 class YamlReader {
 public:
     YamlReader(std::string file, std::vector<DataProblem>& problems)
