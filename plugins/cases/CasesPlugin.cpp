@@ -8,8 +8,7 @@
 #include <memory>
 #include <mutex>
 
-#include "plugins/cases/calendar/CalendarFiles.h"
-#include "plugins/cases/catalog/CatalogFiles.h"
+#include "plugins/cases/data/CaseDataConfig.h"
 #include "plugins/cases/data/DataProblem.h"
 #include "plugins/cases/ledger/CaseLedger.h"
 
@@ -30,13 +29,7 @@ public:
     sdk::Result start() override {
         const auto& c = s_.config;
         try {
-            BusinessHours hours;
-            hours.openMinute = parseClockTime(c.get<std::string>("open", "09:00"));
-            hours.closeMinute = parseClockTime(c.get<std::string>("close", "17:00"));
-            hours.utcOffsetMinutes = parseUtcOffset(c.get<std::string>("utc_offset", "+08:00"));
-            calendar_ = loadCalendar(c.get<std::string>("calendar_dir", "config/calendar"), hours);
-            catalog_ = loadCatalog(c.get<std::string>("catalog_dir", "config/catalog"),
-                                   c.get<std::string>("units_file", "config/units.yaml"));
+            loadCaseData(c, calendar_, catalog_);
         } catch (const std::exception& e) {
             return sdk::Result::retry(std::string("cannot load the case data:\n") + e.what());
         }
@@ -111,27 +104,14 @@ void registerComponents(sdk::Registry& r) {
     using sdk::Field;
     r.processor(
         {sdk::ComponentKind::Processor, "ledger",
-         sdk::ConfigSpec(
-             "Follows each case from its gov.case.* events (and gov.supervision.order_* for "
-             "supervision orders) and raises gov.supervision.alert / alert_cleared events when a "
-             "time limit of the case, a step, a joint sub-task, the acceptance, the forwarding "
-             "or the answer of a reported case is near or past, or a refusal lacks its reason.")
-             .field(Field::string("catalog_dir")
-                        .defaultsTo("config/catalog")
-                        .describe("Folder of the service catalog (<unit>.yaml files)"))
-             .field(Field::string("units_file")
-                        .defaultsTo("config/units.yaml")
-                        .describe("The units of the hall"))
-             .field(Field::string("calendar_dir")
-                        .defaultsTo("config/calendar")
-                        .describe("Folder of the working-day calendar (<year>.yaml files)"))
-             .field(Field::string("open").defaultsTo("09:00").describe("Business opens (HH:MM)"))
-             .field(Field::string("close").defaultsTo("17:00").describe(
-                 "Business closes (HH:MM): deadlines end then, later events count from the "
-                 "next working day"))
-             .field(Field::string("utc_offset")
-                        .defaultsTo("+08:00")
-                        .describe("The center's local time"))
+         withCaseDataFields(
+             sdk::ConfigSpec(
+                 "Follows each case from its gov.case.* events (and gov.supervision.order_* for "
+                 "supervision orders) and raises gov.supervision.alert / alert_cleared events when "
+                 "a "
+                 "time limit of the case, a step, a joint sub-task, the acceptance, the forwarding "
+                 "or the answer of a reported case is near or past, or a refusal lacks its "
+                 "reason."))
              .field(Field::oneOf("convention", {"quanzhou", "zhanjiang"})
                         .defaultsTo("quanzhou")
                         .describe("quanzhou: yellow near the limit, red past it; zhanjiang: "
