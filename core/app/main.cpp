@@ -1,4 +1,5 @@
-// onewindow: the hub binary. Subcommands: run, check, dlq; see `onewindow --help`.
+// onewindow: the hub binary. Subcommands: run, check, dlq, report, fees, plugin; see
+// `onewindow --help`.
 #include <algorithm>
 #include <cctype>
 #include <csignal>
@@ -14,11 +15,13 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/SSLManager.h>
 
+#include "core/app/FeeReconcile.h"
 #include "core/app/Hub.h"
 #include "core/app/MonthlyReport.h"
 #include "core/config/ConfigLoader.h"
 #include "core/observability/Log.h"
 #include "core/plugin/PluginHost.h"
+#include "core/security/TokenAuth.h"
 #include "core/store/Journal.h"
 #include "core/store/PluginState.h"
 #include "core/util/Clock.h"
@@ -50,18 +53,31 @@ Usage:
       alerts, average working days) as report-YYYY-MM.csv and .html in --out
       (default: the current folder). --instance is the processor output (default
       ledger). Works whether or not the hub is running.
+  onewindow fees reconcile --date YYYY-MM-DD --statement FILE -c FILE
+                   [--data-dir DIR] [--instance NAME] [--out DIR]
+      Compare the bank's statement of a day (CSV: notice_no, bank_serial, amount
+      or amount_fen, late_fee or late_fee_fen, channel, paid_at) with the payments
+      the fee book recorded: matched, missing on either side, amount mismatch,
+      duplicate. Writes reconciliation-DATE.csv and .txt in --out (default: the
+      current folder) and hands one gov.fee.reconciliation_mismatch per mismatch
+      and a gov.fee.reconciled to the hub's journal, routed like any event (by a
+      running hub within a second, else at its next start; a second run on the
+      same statement raises nothing twice). --instance is the fee book's output
+      (default: the one output running fees/book). Exits 3 when there are
+      mismatches.
   onewindow plugin inspect FILE
       Load a plugin library, check its ABI and toolchain like the hub does, and
       print its reference: name, version, components and each one's config keys.
   onewindow --version | --help
 
-Exit codes: 0 success, 1 invalid configuration or failed command, 2 usage error.
+Exit codes: 0 success, 1 invalid configuration or failed command, 2 usage error,
+3 a reconciliation found mismatches.
 )";
 
 struct Args {
     std::vector<std::string> positional;
     std::string config;
-    std::optional<std::string> dataDir, listen, output, month, instance, out;
+    std::optional<std::string> dataDir, listen, output, month, instance, out, date, statement;
     int limit = 100;
     bool all = false, json = false;
 };
@@ -93,6 +109,10 @@ Args parseArgs(int argc, char** argv, int from) {
             a.instance = value("--instance");
         else if (s == "--out")
             a.out = value("--out");
+        else if (s == "--date")
+            a.date = value("--date");
+        else if (s == "--statement")
+            a.statement = value("--statement");
         else if (s == "--limit") {
             std::string v = value("--limit");
             try {
@@ -267,15 +287,27 @@ nlohmann::json deadJson(const ow::store::DeadLetter& d, bool withBody) {
     return j;
 }
 
+// The journal file of a configured data dir, for the commands that read it; nullopt (with
+// the reason on stderr) when the hub never ran there.
+std::optional<std::string> existingJournal(const ow::config::HubConfig& cfg) {
+    const std::string file = ow::store::Journal::fileName(cfg.hub.dataDir);
+    if (std::filesystem::exists(file)) return file;
+    std::cerr << "onewindow: no journal in " << cfg.hub.dataDir
+              << " (has the hub run with this data dir?)\n";
+    return std::nullopt;
+}
+
+void writeFile(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream f(p, std::ios::binary);
+    f << text;
+    if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
 int cmdDlq(const Args& a) {
     if (a.positional.size() < 2) usageError("dlq needs list, show or replay");
     auto cfg = loadConfig(a);
     if (!cfg) return 1;
-    if (!std::filesystem::exists(ow::store::Journal::fileName(cfg->hub.dataDir))) {
-        std::cerr << "onewindow: no journal in " << cfg->hub.dataDir
-                  << " (has the hub run with this data dir?)\n";
-        return 1;
-    }
+    if (!existingJournal(*cfg)) return 1;
     ow::store::Journal journal(cfg->hub.dataDir, cfg->hub.journal.synchronous);
     const std::string& verb = a.positional[1];
     if (verb == "list") {
@@ -340,29 +372,98 @@ int cmdReport(const Args& a) {
     auto cfg = loadConfig(a);
     if (!cfg) return 1;
     const std::string instance = a.instance.value_or("ledger");
-    const std::string file = ow::store::Journal::fileName(cfg->hub.dataDir);
-    if (!std::filesystem::exists(file)) {
-        std::cerr << "onewindow: no journal in " << cfg->hub.dataDir
-                  << " (has the hub run with this data dir?)\n";
-        return 1;
-    }
-    ow::store::Database db(file, /*readOnly=*/true);
+    const auto file = existingJournal(*cfg);
+    if (!file) return 1;
+    ow::store::Database db(*file, /*readOnly=*/true);
     ow::store::PluginState state(db);
     const auto report = ow::app::readMonthlyReport(state, instance, m);
     const std::filesystem::path dir = a.out.value_or(".");
     std::filesystem::create_directories(dir);
     const auto csv = dir / ("report-" + m + ".csv");
     const auto html = dir / ("report-" + m + ".html");
-    auto write = [](const std::filesystem::path& p, const std::string& text) {
-        std::ofstream f(p, std::ios::binary);
-        f << text;
-        if (!f) throw std::runtime_error("cannot write " + p.string());
-    };
-    write(csv, ow::app::reportCsv(report));
-    write(html, ow::app::reportHtml(report));
+    writeFile(csv, ow::app::reportCsv(report));
+    writeFile(html, ow::app::reportHtml(report));
     std::cout << ow::app::reportSummary(report) << report.rows.size() << " row(s) for " << m << ": "
               << csv.string() << ", " << html.string() << "\n";
     return 0;
+}
+
+int cmdFees(const Args& a) {
+    if (a.positional.size() != 2 || a.positional[1] != "reconcile")
+        usageError("fees needs: reconcile --date YYYY-MM-DD --statement FILE");
+    if (!a.date) usageError("fees reconcile needs --date YYYY-MM-DD");
+    if (!a.statement) usageError("fees reconcile needs --statement FILE");
+    const std::string& d = *a.date;
+    const bool dateOk =
+        d.size() == 10 && d[4] == '-' && d[7] == '-' &&
+        std::all_of(d.begin(), d.end(),
+                    [](char c) { return c == '-' || std::isdigit(static_cast<unsigned char>(c)); }) &&
+        d.substr(5, 2) >= "01" && d.substr(5, 2) <= "12" && d.substr(8) >= "01" &&
+        d.substr(8) <= "31";
+    if (!dateOk) usageError("--date must be YYYY-MM-DD, got '" + d + "'");
+    auto cfg = loadConfig(a);
+    if (!cfg) return 1;
+    std::string instance;
+    if (a.instance) {
+        instance = *a.instance;
+    } else {
+        for (const auto& o : cfg->outputs)
+            if (o.kind == ow::config::OutputSpec::Kind::Processor && o.processor == "fees/book") {
+                if (!instance.empty())
+                    usageError("several outputs run fees/book; name one with --instance");
+                instance = o.name;
+            }
+        if (instance.empty()) {
+            std::cerr << "onewindow: no output of " << a.config
+                      << " runs the fee book (processor: fees/book); name it with --instance\n";
+            return 1;
+        }
+    }
+    std::ifstream in(*a.statement, std::ios::binary);
+    if (!in) {
+        std::cerr << "onewindow: cannot read the statement " << *a.statement << "\n";
+        return 1;
+    }
+    in.seekg(0, std::ios::end);
+    if (in.tellg() > 256LL * 1024 * 1024) {
+        std::cerr << "onewindow: " << *a.statement << " is larger than 256 MiB\n";
+        return 1;
+    }
+    in.seekg(0);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<ow::app::StatementRow> rows;
+    try {
+        rows = ow::app::parseStatement(text, *a.statement);
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << "\nonewindow: the statement was not reconciled\n";
+        return 1;
+    }
+    const auto file = existingJournal(*cfg);
+    if (!file) return 1;
+    std::vector<ow::app::RecordedPayment> recorded;
+    {
+        ow::store::Database db(*file, /*readOnly=*/true);
+        ow::store::PluginState state(db);
+        recorded = ow::app::readRecordedPayments(state, instance, d);
+    }
+    const auto result = ow::app::reconcile(d, rows, recorded);
+    const std::filesystem::path dir = a.out.value_or(".");
+    std::filesystem::create_directories(dir);
+    const auto csv = dir / ("reconciliation-" + d + ".csv");
+    const auto txt = dir / ("reconciliation-" + d + ".txt");
+    const std::string summary = ow::app::reconciliationSummary(result);
+    writeFile(csv, ow::app::reconciliationCsv(result));
+    writeFile(txt, summary);
+
+    ow::util::SystemClock clock;
+    const auto events = ow::app::reconciliationEvents(
+        result, ow::security::sha256Hex(text), ow::util::formatRfc3339Ms(clock.nowMs()));
+    ow::store::Journal journal(cfg->hub.dataDir, cfg->hub.journal.synchronous);
+    journal.submit(events, clock.nowMs());
+    std::cout << summary << "Report: " << csv.string() << ", " << txt.string() << "\n"
+              << events.size() - 1
+              << " mismatch alert(s) and the day's summary handed to the hub's journal\n";
+    return result.count(ow::app::Verdict::Matched) == static_cast<int>(result.lines.size()) ? 0 : 3;
 }
 
 int cmdPlugin(int argc, char** argv) {
@@ -391,11 +492,13 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (cmd == "plugin") return cmdPlugin(argc, argv);
-        Args a = parseArgs(argc, argv, cmd == "dlq" || cmd == "report" ? 1 : 2);
+        Args a = parseArgs(argc, argv,
+                           cmd == "dlq" || cmd == "report" || cmd == "fees" ? 1 : 2);
         if (cmd == "run") return cmdRun(a);
         if (cmd == "check") return cmdCheck(a);
         if (cmd == "dlq") return cmdDlq(a);
         if (cmd == "report") return cmdReport(a);
+        if (cmd == "fees") return cmdFees(a);
         usageError("unknown command '" + cmd + "'");
     } catch (const Poco::Exception& e) {
         std::cerr << "onewindow: " << e.displayText() << "\n";

@@ -310,8 +310,15 @@ void JournalWriter::run() {
             // writes and the removal of their row are one atomic transaction, so a power cut
             // loses both together and the event is processed again, with the same effects.
             // Emitted events leave the hub, so those commits are made durable.
+            // Once a second: anything in the inbox? Its events are answered to nobody, but
+            // the submitting command was told they are safe, so that commit is durable.
+            bool takeInbox = false;
+            if (now - lastInboxPollMs_ >= ReplayPollMs) {
+                lastInboxPollMs_ = now;
+                takeInbox = journal_.hasSubmitted();
+            }
             journal_.setRelaxedCommit(
-                batch.empty() &&
+                !takeInbox && batch.empty() &&
                 std::none_of(processed.begin(), processed.end(),
                              [](const Processed& p) { return !p.commit.emitted.empty(); }));
             journal_.begin();
@@ -346,6 +353,19 @@ void JournalWriter::run() {
                     auto [status, response] = req->idem->respond(req->outcomes);
                     journal_.putIdempotency(req->idem->client, req->idem->key,
                                             {req->idem->fingerprint, status, response, now});
+                }
+            }
+            // Events other processes submitted (onewindow fees reconcile): journaled like
+            // accepted ones, once (their source and id make a repeat a duplicate).
+            if (takeInbox) {
+                for (auto& sub : journal_.takeSubmitted(RouteChunk)) {
+                    std::int64_t seq = journal_.insertEvent(sub.source, sub.id, sub.type,
+                                                            sub.input, "", now, sub.body);
+                    if (seq == 0) continue;
+                    accepted.push_back({store::StoredEvent{
+                                            seq, sub.source, sub.id, sub.type, now,
+                                            std::make_shared<const std::string>(sub.body)},
+                                        nullptr});
                 }
             }
             // Processor effects: their emitted events are routed below like accepted ones.

@@ -149,6 +149,7 @@ private:
     std::map<std::string, std::uint64_t> refusedUpTo_;
     std::unique_ptr<store::PluginState> state_;
     std::int64_t lastReplayPollMs_ = 0;
+    std::int64_t lastInboxPollMs_ = 0;
     std::int64_t lastPruneMs_ = 0;
     std::atomic<std::int64_t> lastFailureMs_{0};
     std::atomic<std::int64_t> unrouted_{0};

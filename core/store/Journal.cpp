@@ -51,6 +51,14 @@ CREATE TABLE IF NOT EXISTS idempotency(
   created_at INTEGER NOT NULL,
   PRIMARY KEY(client, key));
 CREATE INDEX IF NOT EXISTS events_accepted ON events(accepted_at);
+CREATE TABLE IF NOT EXISTS inbox(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  source TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  input TEXT NOT NULL,
+  body TEXT NOT NULL,
+  submitted_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_at);
 )sql";
 
@@ -377,6 +385,46 @@ std::vector<OutboxRow> Journal::takeReplayRequests(std::int64_t nowMs) {
         u.run();
     }
     return out;
+}
+
+void Journal::submit(const std::vector<SubmittedEvent>& events, std::int64_t nowMs) {
+    db_.exec("BEGIN IMMEDIATE");
+    try {
+        Statement s(db_, "INSERT INTO inbox(source,event_id,type,input,body,submitted_at) "
+                         "VALUES(?1,?2,?3,?4,?5,?6)");
+        for (const auto& e : events) {
+            s.bind(1, e.source).bind(2, e.id).bind(3, e.type).bind(4, e.input);
+            s.bind(5, e.body).bind(6, nowMs);
+            s.run();
+            s.reset();
+        }
+        db_.exec("COMMIT");
+    } catch (...) {
+        db_.exec("ROLLBACK");
+        throw;
+    }
+}
+
+std::vector<SubmittedEvent> Journal::takeSubmitted(int limit) {
+    Statement s(db_, "SELECT id, source, event_id, type, input, body FROM inbox ORDER BY id LIMIT ?1");
+    s.bind(1, static_cast<std::int64_t>(limit));
+    std::vector<SubmittedEvent> out;
+    std::int64_t last = 0;
+    while (s.step()) {
+        last = s.int64(0);
+        out.push_back({s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)});
+    }
+    if (!out.empty()) {
+        Statement d(db_, "DELETE FROM inbox WHERE id<=?1");
+        d.bind(1, last);
+        d.run();
+    }
+    return out;
+}
+
+bool Journal::hasSubmitted() {
+    Statement s(db_, "SELECT EXISTS(SELECT 1 FROM inbox)");
+    return s.step() && s.int64(0) != 0;
 }
 
 std::int64_t Journal::countOutbox(int state) {

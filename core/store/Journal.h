@@ -77,6 +77,14 @@ public:
     std::vector<OutboxRow> takeReplayRequests(std::int64_t nowMs);
     std::int64_t countOutbox(int state);
 
+    // --- events submitted by other processes (CLI commands)
+    /// Adds events to the inbox in one transaction (safe while a hub runs: SQLite locks).
+    void submit(const std::vector<SubmittedEvent>& events, std::int64_t nowMs);
+    /// Takes up to `limit` inbox rows, oldest first, and removes them (inside the caller's
+    /// transaction, so they are removed exactly when they are journaled).
+    std::vector<SubmittedEvent> takeSubmitted(int limit);
+    [[nodiscard]] bool hasSubmitted();
+
     // --- dead letters (for the CLI)
     std::vector<DeadLetter> deadLetters(const std::string& output, int limit);
     std::optional<DeadLetter> deadLetter(std::int64_t id);

@@ -17,6 +17,16 @@ struct StoredEvent {
     std::shared_ptr<const std::string> body; ///< structured-mode JSON, shared with deliveries
 };
 
+/// An event handed to the journal by another process (a CLI command): the running hub (or
+/// the next one to start) takes it in like an accepted event.
+struct SubmittedEvent {
+    std::string source;
+    std::string id;
+    std::string type;
+    std::string input; ///< recorded as the event's input, e.g. "cli:fees-reconcile"
+    std::string body;  ///< structured-mode JSON
+};
+
 /// One (event, output) delivery.
 struct OutboxRow {
     std::int64_t id = 0;

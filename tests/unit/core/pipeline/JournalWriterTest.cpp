@@ -272,3 +272,35 @@ TEST_CASE("JournalWriter commits a processor's effects with the row, once", "[pi
     CHECK(journal.findEvent(fakes::makeEvent("x1").source, "x1"));
     CHECK_FALSE(journal.findEvent(fakes::makeEvent("x2").source, "x2"));
 }
+
+TEST_CASE("JournalWriter takes in events another process submitted, once, and routes them",
+          "[pipeline]") {
+    testkit::TempDir dir;
+    store::Journal journal(dir.path(), "full");
+    observability::Metrics metrics;
+    fakes::ManualClock clock;
+    RowRecorder rec;
+    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+    w.start();
+
+    // A CLI command's own connection to the same file, while the writer runs.
+    store::Journal other(dir.path(), "full");
+    auto submitted = [](const std::string& id) {
+        auto e = fakes::makeEvent(id, "gov.case.concluded", "C-9");
+        return store::SubmittedEvent{e.source, e.id, e.type, "cli:test", event::toStructured(e)};
+    };
+    other.submit({submitted("x1"), submitted("x2")}, 0);
+    // The same events submitted again (the command run twice): journaled once.
+    other.submit({submitted("x1")}, 0);
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            clock.advance(1000); // the inbox is looked at once a (hub) second
+            return rec.size() >= 2;
+        },
+        10s));
+    REQUIRE(testkit::waitUntil([&] { return !other.hasSubmitted(); }, 10s));
+    CHECK(rec.size() == 2);
+    CHECK(journal.lastSeq() == 2);
+    CHECK(journal.findEvent(submitted("x1").source, "x1").has_value());
+    w.stop();
+}
