@@ -69,8 +69,8 @@ std::vector<std::pair<int, std::vector<std::string>>> csvRecords(const std::stri
         if (quoted)
             throw std::runtime_error(file + ":" + std::to_string(start) +
                                      ": a quoted field is not closed");
-        const bool blank = fields.size() == 1 && fields[0].find_first_not_of(" \t") ==
-                                                     std::string::npos;
+        const bool blank =
+            fields.size() == 1 && fields[0].find_first_not_of(" \t") == std::string::npos;
         if (!blank) out.emplace_back(start, std::move(fields));
         if (out.size() > MaxRows + 1)
             throw std::runtime_error(file + ": more than " + std::to_string(MaxRows) + " rows");
@@ -105,9 +105,9 @@ std::optional<std::int64_t> yuanToFen(const std::string& s) {
 }
 
 std::optional<std::int64_t> wholeFen(const std::string& s) {
-    if (s.empty() || s.size() > 15 ||
-        !std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    if (s.empty() || s.size() > 15 || !std::all_of(s.begin(), s.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c));
+        }))
         return std::nullopt;
     return std::stoll(s);
 }
@@ -180,8 +180,7 @@ std::vector<StatementRow> parseStatement(const std::string& text, const std::str
         const auto& [line, f] = records[r];
         auto get = [&](const std::string& name) -> std::string {
             auto it = col.find(name);
-            return it == col.end() || it->second >= f.size() ? std::string()
-                                                             : trim(f[it->second]);
+            return it == col.end() || it->second >= f.size() ? std::string() : trim(f[it->second]);
         };
         if (f.size() != header.size()) {
             problems.push_back(where(line) + std::to_string(f.size()) + " fields, the header has " +
@@ -204,12 +203,14 @@ std::vector<StatementRow> parseStatement(const std::string& text, const std::str
                               : (lateFen ? wholeFen(late) : yuanToFen(late));
         if (!a)
             problems.push_back(where(line) + "amount '" + amount + "' is not " +
-                               (amountFen ? "a whole number of fen" : "yuan with at most two "
-                                                                      "decimals, like 120.50"));
+                               (amountFen ? "a whole number of fen"
+                                          : "yuan with at most two "
+                                            "decimals, like 120.50"));
         if (!l)
             problems.push_back(where(line) + "late fee '" + late + "' is not " +
-                               (lateFen ? "a whole number of fen" : "yuan with at most two "
-                                                                    "decimals"));
+                               (lateFen ? "a whole number of fen"
+                                        : "yuan with at most two "
+                                          "decimals"));
         if (a && l && *l > *a)
             problems.push_back(where(line) + "the late fee is more than the amount");
         row.amountFen = a.value_or(0);
@@ -380,12 +381,9 @@ std::vector<store::SubmittedEvent> reconciliationEvents(const Reconciliation& r,
     std::vector<store::SubmittedEvent> out;
     auto add = [&](const std::string& type, const std::string& id, const std::string& subject,
                    json data) {
-        json ce = {{"specversion", "1.0"},
-                   {"id", id},
-                   {"source", source},
-                   {"type", type},
-                   {"time", nowRfc3339},
-                   {"datacontenttype", "application/json"},
+        json ce = {{"specversion", "1.0"},   {"id", id},
+                   {"source", source},       {"type", type},
+                   {"time", nowRfc3339},     {"datacontenttype", "application/json"},
                    {"data", std::move(data)}};
         if (!subject.empty()) ce["subject"] = subject;
         // Validated as any accepted event is, so the router reads it back.

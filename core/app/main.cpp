@@ -134,10 +134,19 @@ Args parseArgs(int argc, char** argv, int from) {
 
 // Loads and validates, with the command line's overrides; prints problems to stderr (or, with
 // `problems`, appends them there). nullopt when invalid.
+// `offline`: the command only reads the data dir (dlq, report, fees), so a secret the
+// hub needs (${NAME} unset in this shell) does not stop it; it stands in as a placeholder.
 std::optional<ow::config::HubConfig> loadConfig(const Args& a,
-                                                std::vector<std::string>* problems = nullptr) {
+                                                std::vector<std::string>* problems = nullptr,
+                                                bool offline = false) {
     if (a.config.empty()) usageError("missing -c FILE");
-    auto result = ow::config::loadConfigFile(a.config);
+    auto env = ow::config::processEnvironment();
+    if (offline)
+        env = [real = env](const std::string& name) -> std::optional<std::string> {
+            if (auto v = real(name)) return v;
+            return "unset-for-this-command:" + name;
+        };
+    auto result = ow::config::loadConfigFile(a.config, env);
     for (const auto& p : result.problems) {
         if (problems)
             problems->push_back(ow::config::formatProblem(p));
@@ -305,7 +314,7 @@ void writeFile(const std::filesystem::path& p, const std::string& text) {
 
 int cmdDlq(const Args& a) {
     if (a.positional.size() < 2) usageError("dlq needs list, show or replay");
-    auto cfg = loadConfig(a);
+    auto cfg = loadConfig(a, nullptr, /*offline=*/true);
     if (!cfg) return 1;
     if (!existingJournal(*cfg)) return 1;
     ow::store::Journal journal(cfg->hub.dataDir, cfg->hub.journal.synchronous);
@@ -369,7 +378,7 @@ int cmdReport(const Args& a) {
                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) != 6 ||
         m.substr(5) < "01" || m.substr(5) > "12")
         usageError("--month must be YYYY-MM, got '" + m + "'");
-    auto cfg = loadConfig(a);
+    auto cfg = loadConfig(a, nullptr, /*offline=*/true);
     if (!cfg) return 1;
     const std::string instance = a.instance.value_or("ledger");
     const auto file = existingJournal(*cfg);
@@ -396,12 +405,13 @@ int cmdFees(const Args& a) {
     const std::string& d = *a.date;
     const bool dateOk =
         d.size() == 10 && d[4] == '-' && d[7] == '-' &&
-        std::all_of(d.begin(), d.end(),
-                    [](char c) { return c == '-' || std::isdigit(static_cast<unsigned char>(c)); }) &&
+        std::all_of(
+            d.begin(), d.end(),
+            [](char c) { return c == '-' || std::isdigit(static_cast<unsigned char>(c)); }) &&
         d.substr(5, 2) >= "01" && d.substr(5, 2) <= "12" && d.substr(8) >= "01" &&
         d.substr(8) <= "31";
     if (!dateOk) usageError("--date must be YYYY-MM-DD, got '" + d + "'");
-    auto cfg = loadConfig(a);
+    auto cfg = loadConfig(a, nullptr, /*offline=*/true);
     if (!cfg) return 1;
     std::string instance;
     if (a.instance) {
@@ -456,8 +466,8 @@ int cmdFees(const Args& a) {
     writeFile(txt, summary);
 
     ow::util::SystemClock clock;
-    const auto events = ow::app::reconciliationEvents(
-        result, ow::security::sha256Hex(text), ow::util::formatRfc3339Ms(clock.nowMs()));
+    const auto events = ow::app::reconciliationEvents(result, ow::security::sha256Hex(text),
+                                                      ow::util::formatRfc3339Ms(clock.nowMs()));
     ow::store::Journal journal(cfg->hub.dataDir, cfg->hub.journal.synchronous);
     journal.submit(events, clock.nowMs());
     std::cout << summary << "Report: " << csv.string() << ", " << txt.string() << "\n"
@@ -492,8 +502,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (cmd == "plugin") return cmdPlugin(argc, argv);
-        Args a = parseArgs(argc, argv,
-                           cmd == "dlq" || cmd == "report" || cmd == "fees" ? 1 : 2);
+        Args a = parseArgs(argc, argv, cmd == "dlq" || cmd == "report" || cmd == "fees" ? 1 : 2);
         if (cmd == "run") return cmdRun(a);
         if (cmd == "check") return cmdCheck(a);
         if (cmd == "dlq") return cmdDlq(a);

@@ -359,13 +359,13 @@ void JournalWriter::run() {
             // accepted ones, once (their source and id make a repeat a duplicate).
             if (takeInbox) {
                 for (auto& sub : journal_.takeSubmitted(RouteChunk)) {
-                    std::int64_t seq = journal_.insertEvent(sub.source, sub.id, sub.type,
-                                                            sub.input, "", now, sub.body);
+                    std::int64_t seq = journal_.insertEvent(sub.source, sub.id, sub.type, sub.input,
+                                                            "", now, sub.body);
                     if (seq == 0) continue;
-                    accepted.push_back({store::StoredEvent{
-                                            seq, sub.source, sub.id, sub.type, now,
+                    accepted.push_back(
+                        {store::StoredEvent{seq, sub.source, sub.id, sub.type, now,
                                             std::make_shared<const std::string>(sub.body)},
-                                        nullptr});
+                         nullptr});
                 }
             }
             // Processor effects: their emitted events are routed below like accepted ones.

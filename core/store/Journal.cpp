@@ -406,7 +406,8 @@ void Journal::submit(const std::vector<SubmittedEvent>& events, std::int64_t now
 }
 
 std::vector<SubmittedEvent> Journal::takeSubmitted(int limit) {
-    Statement s(db_, "SELECT id, source, event_id, type, input, body FROM inbox ORDER BY id LIMIT ?1");
+    Statement s(db_,
+                "SELECT id, source, event_id, type, input, body FROM inbox ORDER BY id LIMIT ?1");
     s.bind(1, static_cast<std::int64_t>(limit));
     std::vector<SubmittedEvent> out;
     std::int64_t last = 0;

@@ -44,18 +44,6 @@ cases::Instant businessAt(unsigned m, unsigned d, int hh, int mm) {
            (hh * 60 + mm - 480) * 60000LL;
 }
 
-std::string casesPluginDir(const testkit::TempDir& dir) {
-    namespace fs = std::filesystem;
-    const std::string d = dir.file("plugins");
-    fs::create_directories(d);
-    ::chmod(d.c_str(), 0755);
-    const std::string to = d + "/cases.so";
-    fs::copy_file(std::string(OW_CASES_PLUGIN_DIR) + "/cases.so", to,
-                  fs::copy_options::overwrite_existing);
-    ::chmod(to.c_str(), 0644);
-    return d;
-}
-
 /// A hub whose business time starts at `start` when the wall clock reads `anchorWallMs`;
 /// alerts go to `rx` over HTTP and, with a broker, to MQTT topics per department.
 std::string ledgerConfig(const testkit::TempDir& dir, const testkit::Receiver& rx,
@@ -72,7 +60,7 @@ std::string ledgerConfig(const testkit::TempDir& dir, const testkit::Receiver& r
 hub:
   log_level: warn
   plugin_dirs: [ ")" +
-           casesPluginDir(dir) + R"(" ]
+           itest::firstPartyPluginDir(dir, {"cases.so"}) + R"(" ]
   business_clock:
     start: ")" +
            cases::formatRfc3339(start, 480) +

@@ -24,6 +24,21 @@ inline long eventsFrom(const Hub& hub, const std::string& input) {
     return s.step() ? static_cast<long>(s.int64(0)) : -1;
 }
 
+/// Events of `type` and `source` in the journal.
+inline long eventsOfType(const Hub& hub, const std::string& type, const std::string& source) {
+    store::Database db(store::Journal::fileName(hub.dataDir()), /*readOnly=*/true);
+    store::Statement s(db, "SELECT count(*) FROM events WHERE type=?1 AND source=?2");
+    s.bind(1, type).bind(2, source);
+    return s.step() ? static_cast<long>(s.int64(0)) : -1;
+}
+
+/// Events submitted by CLI commands that the hub has not taken in yet.
+inline long inboxRows(const Hub& hub) {
+    store::Database db(store::Journal::fileName(hub.dataDir()), /*readOnly=*/true);
+    store::Statement s(db, "SELECT count(*) FROM inbox");
+    return s.step() ? static_cast<long>(s.int64(0)) : -1;
+}
+
 /// A processor instance's state value.
 inline std::optional<std::string> pluginState(const Hub& hub, const std::string& instance,
                                               const std::string& key) {
@@ -47,6 +62,22 @@ inline std::string pluginDir(const testkit::TempDir& dir, const std::vector<std:
     for (const auto& b : builds) {
         std::string to = d + "/" + b + ".so";
         fs::copy_file(std::string(OW_TEST_PLUGIN_DIR) + "/" + b + ".so", to,
+                      fs::copy_options::overwrite_existing);
+        ::chmod(to.c_str(), 0644);
+    }
+    return d;
+}
+
+/// `plugins/` in `dir` holding the first-party plugins (`cases.so`, `fees.so`) of this build.
+inline std::string firstPartyPluginDir(const testkit::TempDir& dir,
+                                       const std::vector<std::string>& files) {
+    namespace fs = std::filesystem;
+    const std::string d = dir.file("plugins");
+    fs::create_directories(d);
+    ::chmod(d.c_str(), 0755);
+    for (const auto& f : files) {
+        const std::string to = d + "/" + f;
+        fs::copy_file(std::string(OW_CASES_PLUGIN_DIR) + "/" + f, to,
                       fs::copy_options::overwrite_existing);
         ::chmod(to.c_str(), 0644);
     }

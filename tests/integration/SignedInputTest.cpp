@@ -3,9 +3,7 @@
 // never twice; the terminal is the client its idempotency keys belong to. The signatures here
 // are made with OpenSSL directly, not with the hub's code.
 #include "tests/integration/JournalPeek.h"
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "tests/integration/WebhookSigning.h"
 
 #include <atomic>
 #include <chrono>
@@ -15,38 +13,14 @@
 
 using namespace ow;
 using namespace std::chrono_literals;
+using itest::nowS;
+using itest::signedHeaders;
 
 namespace {
 
 const std::string kT07a = "terminal-07-key-2026-january";
 const std::string kT07b = "terminal-07-key-2026-november";
 const std::string kT03 = "terminal-03-key-2026-november";
-
-std::string base64(const unsigned char* data, unsigned int n) {
-    std::string out(4 * ((n + 2) / 3), '\0');
-    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-    return out;
-}
-
-std::int64_t nowS() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-/// The Standard Webhooks headers for `body`, signed with `key` at `ts`.
-testkit::Headers signedHeaders(const std::string& key, const std::string& id, std::int64_t ts,
-                               const std::string& body) {
-    const std::string content = id + "." + std::to_string(ts) + "." + body;
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &n);
-    return {{"Content-Type", "application/cloudevents+json"},
-            {"webhook-id", id},
-            {"webhook-timestamp", std::to_string(ts)},
-            {"webhook-signature", "v1," + base64(mac, n)}};
-}
 
 std::string payment(const std::string& id, long amountFen) {
     return R"({"specversion":"1.0","id":")" + id +

@@ -46,11 +46,11 @@ std::map<std::string, std::string> verdicts(const Reconciliation& r) {
 TEST_CASE("fees reconcile: a day with a planted mismatch of every kind is found exactly") {
     const std::string csv = "\xEF\xBB\xBF"
                             "notice_no,bank_serial,amount,late_fee,channel,paid_at\r\n"
-                            "N1,S1,120.00,0,card,2026-03-02T10:00:00+08:00\r\n" // matched
+                            "N1,S1,120.00,0,card,2026-03-02T10:00:00+08:00\r\n"   // matched
                             "N2,S2,80.00,0.00,cash,2026-03-02T10:05:00+08:00\r\n" // amount
-                            "N3,S3,15.00,0,card,2026-03-02T10:10:00+08:00\r\n"   // matched
-                            "N3,S3b,15.00,0,card,2026-03-02T10:11:00+08:00\r\n"  // 2nd payment
-                            "N1,S1,120.00,0,card,2026-03-02T10:00:00+08:00\r\n"  // repeated row
+                            "N3,S3,15.00,0,card,2026-03-02T10:10:00+08:00\r\n"    // matched
+                            "N3,S3b,15.00,0,card,2026-03-02T10:11:00+08:00\r\n"   // 2nd payment
+                            "N1,S1,120.00,0,card,2026-03-02T10:00:00+08:00\r\n"   // repeated row
                             "N9,S9,\"1,0\",0,card,2026-03-02T11:00:00+08:00\r\n";
     // "1,0" is not yuan: refused with its line.
     CHECK_THROWS_WITH(parseStatement(csv, "stmt.csv"),
@@ -70,19 +70,18 @@ TEST_CASE("fees reconcile: a day with a planted mismatch of every kind is found 
     CHECK(rows[5].line == 7);
 
     const std::vector<RecordedPayment> recorded = {
-        rec("N1", "S1", 12000),         rec("N2", "S2", 8100),
-        rec("N3", "S3", 1500),          rec("N3", "S3b", 1500, "refused"),
-        rec("N4", "S4", 3000),                                           // not on the statement
-        rec("N5", "S5", 500, "reversed")};                               // reversed: not expected
+        rec("N1", "S1", 12000),          rec("N2", "S2", 8100),
+        rec("N3", "S3", 1500),           rec("N3", "S3b", 1500, "refused"),
+        rec("N4", "S4", 3000),             // not on the statement
+        rec("N5", "S5", 500, "reversed")}; // reversed: not expected
     const auto r = reconcile("2026-03-02", rows, recorded);
-    CHECK(verdicts(r) == std::map<std::string, std::string>{
-                             {"N1/S1@2", "matched"},
-                             {"N2/S2@3", "amount_mismatch"},
-                             {"N3/S3@4", "matched"},
-                             {"N3/S3b@5", "duplicate"},
-                             {"N1/S1@6", "duplicate"},
-                             {"N8/S8@7", "missing_in_onewindow"},
-                             {"N4/S4", "missing_in_statement"}});
+    CHECK(verdicts(r) == std::map<std::string, std::string>{{"N1/S1@2", "matched"},
+                                                            {"N2/S2@3", "amount_mismatch"},
+                                                            {"N3/S3@4", "matched"},
+                                                            {"N3/S3b@5", "duplicate"},
+                                                            {"N1/S1@6", "duplicate"},
+                                                            {"N8/S8@7", "missing_in_onewindow"},
+                                                            {"N4/S4", "missing_in_statement"}});
     CHECK(r.count(Verdict::Matched) == 2);
     CHECK(r.statementTotalFen == 12000 + 8000 + 1500 + 1500 + 12000 + 2550);
     CHECK(r.recordedTotalFen == 12000 + 8100 + 1500 + 3000);
@@ -111,7 +110,8 @@ TEST_CASE("fees reconcile: a day with a planted mismatch of every kind is found 
                                               {"duplicate", 2},
                                               {"missing_in_onewindow", 1},
                                               {"missing_in_statement", 1}});
-    CHECK(reconciliationEvents(r, std::string(64, 'a'), "2026-03-04T08:00:00Z")[0].id == events[0].id);
+    CHECK(reconciliationEvents(r, std::string(64, 'a'), "2026-03-04T08:00:00Z")[0].id ==
+          events[0].id);
 }
 
 TEST_CASE("fees reconcile: statements in fen, yuan edge cases and malformed files") {
