@@ -4,6 +4,7 @@
 // supervision; `onewindow fees reconcile` finds a planted mismatch of every kind and hands its
 // alerts to the running hub. The crash test SIGKILLs the hub while terminals post payments.
 #include "tests/integration/JournalPeek.h"
+#include "tests/integration/MqttClients.h"
 #include "tests/integration/WebhookSigning.h"
 
 #include <atomic>
@@ -17,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/Mosquitto.h"
 #include "tests/support/Receiver.h"
 
 using namespace ow;
@@ -30,7 +32,15 @@ const std::string kJoint = "350581003785042N000109"; // planning-construction + 
 const std::string kKey1 = "terminal-01-key-2026-november";
 const std::string kKey2 = "terminal-02-key-2026-november";
 
-std::string feesConfig(const testkit::TempDir& dir, const testkit::Receiver& rx) {
+/// With `brokerUrl`, terminals may also publish payments to hall/terminals/<id>/payments.
+std::string feesConfig(const testkit::TempDir& dir, const testkit::Receiver& rx,
+                       const std::string& brokerUrl = "") {
+    const std::string mqtt =
+        brokerUrl.empty()
+            ? ""
+            : "  - { name: terminals-mqtt, mqtt: { broker: hall, topics: "
+              "[ \"hall/terminals/+/payments\" ], qos: 1 } }\nbrokers:\n  - { name: hall, url: \"" +
+                  brokerUrl + "\", client_id: hub-fees, mqtt_version: 5 }\n";
     return R"(
 hub:
   log_level: warn
@@ -47,7 +57,7 @@ inputs:
            kKey1 + R"(" ] }
           - { client: terminal-02, keys: [ ")" +
            kKey2 + R"(" ] }
-plugins:
+)" + mqtt + R"(plugins:
   - { name: fees, file: fees.so }
 outputs:
   - name: book
@@ -332,6 +342,55 @@ TEST_CASE("Fees: a joint case paid once at a signed terminal is split to its thr
                             hub.config(), "--data-dir", hub.dataDir()});
     CHECK(badCode == 1);
     CHECK(badText.find("bad.csv:2: amount '12O.00' is not yuan") != std::string::npos);
+}
+
+TEST_CASE("Fees: a payment over MQTT 5 is answered on its response topic after the commit",
+          "[integration][plugin][fees][mqtt]") {
+    testkit::TempDir dir;
+    testkit::Mosquitto broker(dir);
+    broker.start();
+    testkit::Receiver rx;
+    itest::Hub hub(dir, feesConfig(dir, rx, broker.url()));
+    hub.env = {{"OW_FEE_CHECK_KEY", "integration-test-check-code-key"}};
+    hub.start();
+    REQUIRE(testkit::waitUntil([&] { return hub.brokerConnected("hall"); }, 15s));
+    REQUIRE(testkit::postCloudEvent(
+                hub.url(), assessment("SS-M1", "post", "C-PO", {feeLine("YZ-F-001", 1500)}))
+                .status == 202);
+    REQUIRE(testkit::waitUntil([&] { return noticesByCase(rx).count("SS-M1") == 1; }, 30s));
+    const json notice = noticesByCase(rx)["SS-M1"];
+
+    auto terminal = itest::connectClient(broker.url(), "terminal-05", 5);
+    terminal->start_consuming();
+    REQUIRE(terminal->subscribe("hall/terminals/05/answers", 1)->wait_for(5s));
+    auto ask = [&](const std::string& payload, const std::string& correlation) {
+        auto msg = mqtt::make_message("hall/terminals/05/payments", payload, 1, false);
+        mqtt::properties props;
+        props.add({mqtt::property::RESPONSE_TOPIC, "hall/terminals/05/answers"});
+        props.add({mqtt::property::CORRELATION_DATA, mqtt::binary(correlation)});
+        msg->set_properties(props);
+        REQUIRE(terminal->publish(msg)->wait_for(5s));
+        mqtt::const_message_ptr answer;
+        REQUIRE(terminal->try_consume_message_for(&answer, 10s));
+        REQUIRE(answer);
+        CHECK(mqtt::get<std::string>(answer->get_properties(), mqtt::property::CORRELATION_DATA) ==
+              correlation);
+        return json::parse(answer->to_string());
+    };
+    const std::string body = paymentEvent("pay-m1", notice, 1500, "M-1", "terminal-05");
+    CHECK(ask(body, "c-1")["status"] == "accepted");
+    // The terminal heard nothing (say) and publishes again: the same payment, once.
+    CHECK(ask(body, "c-2")["status"] == "duplicate");
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            for (const auto& [_, e] : eventsAt(rx, "/departments"))
+                if (e["type"] == "gov.fee.paid" && e["data"]["department"] == "post") return true;
+            return false;
+        },
+        30s));
+    CHECK(eventsAt(rx, "/departments").size() == 1);
+    terminal->disconnect()->wait_for(5s);
+    CHECK(hub.terminate().success());
 }
 
 TEST_CASE("Fees: every payment answered 2xx is recorded and split exactly once across SIGKILLs",

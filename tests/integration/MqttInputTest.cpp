@@ -8,30 +8,13 @@
 #include <mqtt/async_client.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/integration/MqttClients.h"
 #include "tests/support/Mosquitto.h"
 #include "tests/support/Receiver.h"
 
 using namespace ow;
 using namespace std::chrono_literals;
-
-namespace {
-
-std::unique_ptr<mqtt::async_client> connectClient(const std::string& url, const std::string& id,
-                                                  int version) {
-    auto c =
-        version == 5
-            ? std::make_unique<mqtt::async_client>(url, id, mqtt::create_options(MQTTVERSION_5))
-            : std::make_unique<mqtt::async_client>(url, id);
-    auto b = mqtt::connect_options_builder().connect_timeout(5s);
-    if (version == 5)
-        b.mqtt_version(MQTTVERSION_5).clean_start(true);
-    else
-        b.mqtt_version(MQTTVERSION_3_1_1).clean_session(true);
-    REQUIRE(c->connect(b.finalize())->wait_for(10s));
-    return c;
-}
-
-} // namespace
+using itest::connectClient;
 
 TEST_CASE("MQTT input journals CloudEvents and JSON messages and answers on the response topic",
           "[integration][mqtt]") {
