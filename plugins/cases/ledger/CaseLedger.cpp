@@ -43,6 +43,7 @@ CaseLedger::CaseLedger(const Catalog& catalog, const WorkCalendar& calendar,
     : catalog_(catalog), cal_(calendar), s_(settings) {}
 
 sdk::Result CaseLedger::process(const sdk::Event& e, sdk::ProcessContext& ctx, Instant now) {
+    if (e.type.rfind("gov.fee.", 0) == 0) return feeEvent(e, ctx, now);
     auto read = readCaseEvent(e, now);
     if (std::holds_alternative<NotFollowed>(read)) return sdk::Result::ok();
     if (auto* why = std::get_if<std::string>(&read)) return sdk::Result::reject(*why);
@@ -54,6 +55,41 @@ sdk::Result CaseLedger::process(const sdk::Event& e, sdk::ProcessContext& ctx, I
         ctx.put(caseKey(caseNo), record.toJson().dump());
         return sdk::Result::ok();
     }
+    settle(record, ctx, now);
+    return sdk::Result::ok();
+}
+
+sdk::Result CaseLedger::feeEvent(const sdk::Event& e, sdk::ProcessContext& ctx, Instant now) {
+    // The fee book's notices and splits (plugins/fees): what the case waits for, and when it
+    // is paid. A terminal's own gov.fee.paid names only the notice and is not the ledger's.
+    const auto d = nlohmann::json::parse(e.data, nullptr, false);
+    if (!d.is_object() || !d.contains("case_no") || !d["case_no"].is_string() ||
+        !d.contains("notice_no"))
+        return sdk::Result::ok();
+    std::string status;
+    if (e.type == "gov.fee.notice_issued")
+        status = "awaiting_payment";
+    else if (e.type == "gov.fee.notice_cancelled")
+        status = "cancelled";
+    else if (e.type == "gov.fee.paid")
+        status = "paid";
+    else if (e.type == "gov.fee.payment_reversed")
+        status = "awaiting_payment";
+    else
+        return sdk::Result::ok();
+    const std::string caseNo = d["case_no"];
+    CaseRecord record = load(ctx, caseNo).value_or(CaseRecord{});
+    record.caseNo = caseNo;
+    auto& p = record.payment;
+    // A later revision of another notice does not undo a paid one; a newer notice replaces.
+    if (p.is_object() && p.value("status", "") == "paid" && p["notice_no"] == d["notice_no"] &&
+        status != "paid" && e.type != "gov.fee.payment_reversed")
+        return sdk::Result::ok();
+    p = {{"status", status}, {"notice_no", d["notice_no"]}};
+    if (d.contains("total_fen")) p["total_fen"] = d["total_fen"];
+    if (d.contains("notice_total_fen")) p["total_fen"] = d["notice_total_fen"];
+    if (d.contains("due_at")) p["due_at"] = d["due_at"];
+    if (d.contains("paid_at") && status == "paid") p["paid_at"] = d["paid_at"];
     settle(record, ctx, now);
     return sdk::Result::ok();
 }
@@ -112,7 +148,9 @@ void CaseLedger::settle(CaseRecord& record, sdk::ProcessContext& ctx, Instant no
         record.wake = decision.wake;
     }
     ctx.put(caseKey(record.caseNo), record.toJson().dump());
-    ctx.put(publicKey(record.caseNo), publicView(view, catalog_, cal_).dump());
+    auto pub = publicView(view, catalog_, cal_);
+    if (!record.payment.is_null()) pub["payment"] = record.payment;
+    ctx.put(publicKey(record.caseNo), pub.dump());
 }
 
 void CaseLedger::updateStats(const CaseView& view, CaseRecord& record, sdk::ProcessContext& ctx) {

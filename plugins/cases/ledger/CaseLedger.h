@@ -38,6 +38,10 @@ public:
     static std::string publicKey(const std::string& caseNo) { return "public/" + caseNo; }
 
 private:
+    /// gov.fee.notice_issued / notice_cancelled / paid / payment_reversed of the fee book:
+    /// the case's payment status (shown by the progress query).
+    onewindow::sdk::Result feeEvent(const onewindow::sdk::Event& e,
+                                    onewindow::sdk::ProcessContext& ctx, Instant now);
     /// Folds the case, raises and clears what is due, saves it and sets its timer.
     void settle(CaseRecord& record, onewindow::sdk::ProcessContext& ctx, Instant now);
     /// Applies the case's change to the monthly statistics rows.

@@ -32,6 +32,7 @@ nlohmann::json CaseRecord::toJson() const {
             al.push_back({level, at});
     }
     if (!contributed.empty()) j["c"] = contributed;
+    if (!payment.is_null()) j["p"] = payment;
     return j;
 }
 
@@ -58,6 +59,7 @@ CaseRecord CaseRecord::fromJson(const nlohmann::json& j) {
             c.alertLog.emplace_back(e.at(0).get<std::string>(), e.at(1).get<Instant>());
     if (auto cc = j.find("c"); cc != j.end())
         c.contributed = cc->get<std::map<std::string, std::map<std::string, std::int64_t>>>();
+    if (auto p = j.find("p"); p != j.end()) c.payment = *p;
     return c;
 }
 

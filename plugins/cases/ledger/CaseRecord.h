@@ -43,6 +43,10 @@ struct CaseRecord {
     /// What this case adds to each row of the monthly statistics ("2026-03/<dept>/<item>" ->
     /// metric -> count), as last written: a change is applied as the difference.
     std::map<std::string, std::map<std::string, std::int64_t>> contributed;
+    /// The case's payment as the fee book reports it (null: no fees): status awaiting_payment,
+    /// paid or cancelled, notice_no, total_fen, paid_at. A case waiting for its payment is
+    /// released by the book's gov.fee.paid.
+    nlohmann::json payment;
 
     [[nodiscard]] const Fact* fact(const std::string& key) const;
     [[nodiscard]] nlohmann::json toJson() const;

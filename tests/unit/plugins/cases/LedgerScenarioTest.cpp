@@ -493,6 +493,38 @@ TEST_CASE("Ledger: an event that breaks the state machine is kept and flagged, n
     CHECK(s.record().facts.size() == 3);
 }
 
+TEST_CASE("Ledger: the fee book's notice and split show the case waiting for, then released by, "
+          "its payment") {
+    Scenario s;
+    s.send("accepted", at(3, 2, 10, 0), {{"item_code", "PRO"}});
+    auto payment = [&] {
+        return json::parse(s.ctx().state().at(CaseLedger::publicKey("SS-1")))["payment"];
+    };
+    REQUIRE(s.send("gov.fee.notice_issued", at(3, 2, 10, 5),
+                   {{"case_no", "SS-1"}, {"notice_no", "N-1"}, {"total_fen", 12000}})
+                .kind == sdk::Result::Kind::Ok);
+    CHECK(payment()["status"] == "awaiting_payment");
+    CHECK(payment()["total_fen"] == 12000);
+    // A terminal's own payment names only the notice: not the ledger's.
+    REQUIRE(s.send("gov.fee.paid", at(3, 2, 11, 0), {{"notice_no", "N-1"}}).kind ==
+            sdk::Result::Kind::Ok);
+    CHECK(payment()["status"] == "awaiting_payment");
+    REQUIRE(s.send("gov.fee.paid", at(3, 2, 11, 0),
+                   {{"case_no", "SS-1"},
+                    {"notice_no", "N-1"},
+                    {"notice_total_fen", 12000},
+                    {"paid_at", "2026-03-02T11:00:00+08:00"}})
+                .kind == sdk::Result::Kind::Ok);
+    CHECK(payment()["status"] == "paid");
+    CHECK(payment()["paid_at"] == "2026-03-02T11:00:00+08:00");
+    // A late copy of the notice does not undo the payment.
+    REQUIRE(s.send("gov.fee.notice_issued", at(3, 2, 11, 5),
+                   {{"case_no", "SS-1"}, {"notice_no", "N-1"}, {"total_fen", 12000}})
+                .kind == sdk::Result::Kind::Ok);
+    CHECK(payment()["status"] == "paid");
+    CHECK(s.view().state == CaseState::Accepted); // the case's own facts are untouched
+}
+
 TEST_CASE("Ledger: events that cannot be a case's are refused with the reason") {
     Scenario s;
     CHECK(s.send("accepted", at(3, 2, 10, 0), {{"item_code", "PRO"}}, "").reason ==
