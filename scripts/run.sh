@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DOW_BUILD_TESTS=OFF >/dev/null
 # The hub, the first-party plugins (build-release/plugins/lib/) and the operators' tools.
-cmake --build build-release --target onewindow ow_plugin_cases ow-cases-check
+cmake --build build-release --target onewindow ow_plugin_cases ow_plugin_fees ow-cases-check \
+  ow-receiver
 exec build-release/core/onewindow run -c config/onewindow.yaml "$@"

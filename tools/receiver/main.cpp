@@ -11,6 +11,7 @@
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -23,7 +24,9 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: ow-receiver --port N (0 = pick) [--port-file FILE] [--record FILE] [--status 200]\n"
-    "                   [--quiet]\n";
+    "                   [--quiet] [--print]\n"
+    "  --print  write each request's path and body to stdout, one JSON line each (to watch\n"
+    "           what a hub delivers, e.g. the examples in plugins/*/README.md)\n";
 
 struct Arguments {
     int port = 0;
@@ -31,6 +34,7 @@ struct Arguments {
     std::string recordFile;
     int status = 200;
     bool quiet = false;
+    bool print = false;
 };
 
 [[noreturn]] void usageError(const std::string& message) {
@@ -72,6 +76,8 @@ Arguments parse(int argc, char** argv) {
             args.status = toInt(value(), option);
         } else if (option == "--quiet") {
             args.quiet = true;
+        } else if (option == "--print") {
+            args.print = true;
         } else if (option == "--help" || option == "-h") {
             std::cout << kUsage;
             std::exit(0);
@@ -126,6 +132,21 @@ int main(int argc, char** argv) {
         options.recordFile = args.recordFile;
         ow::testkit::Receiver receiver(options);
         receiver.always(args.status);
+        std::mutex printMu;
+        if (args.print) {
+            receiver.setReply([&, status = args.status](const ow::testkit::ReceivedRequest& q,
+                                                         int) {
+                nlohmann::ordered_json line;
+                line["path"] = q.path;
+                line["body"] = nlohmann::json::parse(q.body, nullptr, false);
+                if (line["body"].is_discarded()) line["body"] = q.body;
+                std::lock_guard lock(printMu);
+                std::cout << line.dump() << std::endl;
+                ow::testkit::Reply r;
+                r.status = status;
+                return r;
+            });
+        }
 
         if (!args.portFile.empty()) {
             writePortFile(args.portFile, receiver.port());

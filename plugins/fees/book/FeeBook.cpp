@@ -498,8 +498,9 @@ void FeeBook::paid(const sdk::Event& e, const json& d, Ctx& ctx, Instant now) {
     if (pay["amount_fen"].get<Fen>() != total + late) {
         refusePayment(pay, "amount_mismatch",
                       "amount " + yuan(pay["amount_fen"]) + " is not the notice total " +
-                          yuan(total) + (late ? " plus the late fee " + yuan(late) : "") + " = " +
-                          yuan(total + late),
+                          yuan(total) +
+                          (late ? " plus the late fee " + yuan(late) + " = " + yuan(total + late)
+                                : ""),
                       &n, ctx, now);
         return;
     }
