@@ -136,9 +136,8 @@ Args parseArgs(int argc, char** argv, int from) {
 // `problems`, appends them there). nullopt when invalid.
 // `offline`: the command only reads the data dir (dlq, report, fees), so a secret the
 // hub needs (${NAME} unset in this shell) does not stop it; it stands in as a placeholder.
-std::optional<ow::config::HubConfig> loadConfig(const Args& a,
-                                                std::vector<std::string>* problems = nullptr,
-                                                bool offline = false) {
+std::optional<ow::config::HubConfig>
+loadConfig(const Args& a, std::vector<std::string>* problems = nullptr, bool offline = false) {
     if (a.config.empty()) usageError("missing -c FILE");
     auto env = ow::config::processEnvironment();
     if (offline)

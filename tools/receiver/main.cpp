@@ -134,18 +134,18 @@ int main(int argc, char** argv) {
         receiver.always(args.status);
         std::mutex printMu;
         if (args.print) {
-            receiver.setReply([&, status = args.status](const ow::testkit::ReceivedRequest& q,
-                                                         int) {
-                nlohmann::ordered_json line;
-                line["path"] = q.path;
-                line["body"] = nlohmann::json::parse(q.body, nullptr, false);
-                if (line["body"].is_discarded()) line["body"] = q.body;
-                std::lock_guard lock(printMu);
-                std::cout << line.dump() << std::endl;
-                ow::testkit::Reply r;
-                r.status = status;
-                return r;
-            });
+            receiver.setReply(
+                [&, status = args.status](const ow::testkit::ReceivedRequest& q, int) {
+                    nlohmann::ordered_json line;
+                    line["path"] = q.path;
+                    line["body"] = nlohmann::json::parse(q.body, nullptr, false);
+                    if (line["body"].is_discarded()) line["body"] = q.body;
+                    std::lock_guard lock(printMu);
+                    std::cout << line.dump() << std::endl;
+                    ow::testkit::Reply r;
+                    r.status = status;
+                    return r;
+                });
         }
 
         if (!args.portFile.empty()) {

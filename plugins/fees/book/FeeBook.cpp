@@ -496,12 +496,11 @@ void FeeBook::paid(const sdk::Event& e, const json& d, Ctx& ctx, Instant now) {
         return;
     }
     if (pay["amount_fen"].get<Fen>() != total + late) {
-        refusePayment(pay, "amount_mismatch",
-                      "amount " + yuan(pay["amount_fen"]) + " is not the notice total " +
-                          yuan(total) +
-                          (late ? " plus the late fee " + yuan(late) + " = " + yuan(total + late)
-                                : ""),
-                      &n, ctx, now);
+        refusePayment(
+            pay, "amount_mismatch",
+            "amount " + yuan(pay["amount_fen"]) + " is not the notice total " + yuan(total) +
+                (late ? " plus the late fee " + yuan(late) + " = " + yuan(total + late) : ""),
+            &n, ctx, now);
         return;
     }
 
