@@ -301,7 +301,7 @@ TEST_CASE("fees: wrong amount, unknown notice and stale check code are refused a
     CHECK(Book::ofType(b.take(), "gov.fee.paid").size() == 2);
 }
 
-TEST_CASE("fees: a re-assessment replaces the charge; cancelling every charge cancels the notice") {
+TEST_CASE("fees: a re-assessment replaces the charge, cancelling every charge cancels the notice") {
     Book b;
     REQUIRE(b.assess("SS-4", "planning-construction", Transfer, "C1", {line("GJ-F-001", 1, 8000)})
                 .kind == sdk::Result::Kind::Ok);
