@@ -10,6 +10,7 @@
 
 #include "plugins/cases/data/CaseDataConfig.h"
 #include "plugins/cases/data/DataProblem.h"
+#include "plugins/cases/data/WatchedContext.h"
 #include "plugins/cases/ledger/CaseLedger.h"
 
 namespace sdk = onewindow::sdk;
@@ -57,7 +58,7 @@ public:
     }
 
     sdk::Result process(const sdk::Event& e, sdk::ProcessContext& ctx) override {
-        Counting counting(ctx, alertsRaised_);
+        WatchedContext counting(ctx, countAlerts());
         auto r = ledger_->process(e, counting, s_.clock.nowMs());
         if (r.kind == sdk::Result::Kind::Reject) refused_.add();
         return r;
@@ -65,32 +66,16 @@ public:
 
     sdk::Result onTimer(const std::string& name, const std::string&,
                         sdk::ProcessContext& ctx) override {
-        Counting counting(ctx, alertsRaised_);
+        WatchedContext counting(ctx, countAlerts());
         return ledger_->onTimer(name, counting, s_.clock.nowMs());
     }
 
 private:
-    // Counts the alerts a call raises. The count is a metric, not state: a call that is
-    // repeated after a crash counts again, which is what a rate of work should show.
-    class Counting final : public sdk::ProcessContext {
-    public:
-        Counting(sdk::ProcessContext& inner, sdk::Counter& raised) : in_(inner), raised_(raised) {}
-        std::optional<std::string> get(const std::string& k) override { return in_.get(k); }
-        void put(const std::string& k, const std::string& v) override { in_.put(k, v); }
-        void erase(const std::string& k) override { in_.erase(k); }
-        void emit(sdk::Event e) override {
-            if (e.type == "gov.supervision.alert") raised_.add();
-            in_.emit(std::move(e));
-        }
-        void setTimer(const std::string& n, std::int64_t at, std::string p) override {
-            in_.setTimer(n, at, std::move(p));
-        }
-        void cancelTimer(const std::string& n) override { in_.cancelTimer(n); }
-
-    private:
-        sdk::ProcessContext& in_;
-        sdk::Counter& raised_;
-    };
+    std::function<void(const sdk::Event&)> countAlerts() {
+        return [this](const sdk::Event& e) {
+            if (e.type == "gov.supervision.alert") alertsRaised_.add();
+        };
+    }
 
     sdk::Services& s_;
     sdk::Counter& alertsRaised_;

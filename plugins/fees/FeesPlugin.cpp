@@ -5,8 +5,10 @@
 #include <onewindow/sdk/Plugin.h>
 
 #include <memory>
+#include <utility>
 
 #include "plugins/cases/data/CaseDataConfig.h"
+#include "plugins/cases/data/WatchedContext.h"
 #include "plugins/fees/book/FeeBook.h"
 
 namespace sdk = onewindow::sdk;
@@ -59,7 +61,11 @@ public:
     }
 
     sdk::Result process(const sdk::Event& e, sdk::ProcessContext& ctx) override {
-        Counting counting(ctx, *this);
+        bool counted = false; // one payment, several shares
+        ow::cases::WatchedContext counting(ctx, [&](const sdk::Event& out) {
+            if (out.type == "gov.fee.payment_refused") paymentsRefused_.add();
+            if (out.type == "gov.fee.paid" && !std::exchange(counted, true)) payments_.add();
+        });
         auto r = book_->process(e, counting, s_.clock.nowMs());
         if (r.kind == sdk::Result::Kind::Reject) {
             refused_.add();
@@ -75,32 +81,6 @@ public:
     }
 
 private:
-    // Counts payments by what the book emits for them.
-    class Counting final : public sdk::ProcessContext {
-    public:
-        Counting(sdk::ProcessContext& inner, BookProcessor& p) : in_(inner), p_(p) {}
-        std::optional<std::string> get(const std::string& k) override { return in_.get(k); }
-        void put(const std::string& k, const std::string& v) override { in_.put(k, v); }
-        void erase(const std::string& k) override { in_.erase(k); }
-        void emit(sdk::Event e) override {
-            if (e.type == "gov.fee.payment_refused") p_.paymentsRefused_.add();
-            if (e.type == "gov.fee.paid" && !counted_) {
-                counted_ = true;
-                p_.payments_.add();
-            }
-            in_.emit(std::move(e));
-        }
-        void setTimer(const std::string& n, std::int64_t at, std::string p) override {
-            in_.setTimer(n, at, std::move(p));
-        }
-        void cancelTimer(const std::string& n) override { in_.cancelTimer(n); }
-
-    private:
-        sdk::ProcessContext& in_;
-        BookProcessor& p_;
-        bool counted_ = false;
-    };
-
     sdk::Services& s_;
     sdk::Counter& refused_;
     sdk::Counter& payments_;

@@ -80,14 +80,8 @@ outputs:
   - name: ledger
     processor: cases/ledger
     config:
-      catalog_dir: ")" +
-           kSource + R"(/config/catalog"
-      units_file: ")" +
-           kSource + R"(/config/units.yaml"
-      calendar_dir: ")" +
-           kSource + R"(/config/calendar"
-  - { name: supervision, url: ")" +
-           rx.url("/alerts") + R"(", concurrency: 4 }
+)" + itest::caseDataConfig() +
+           R"(  - { name: supervision, url: ")" + rx.url("/alerts") + R"(", concurrency: 4 }
 )" + mqttOutput +
            R"(routes:
   - { name: cases, match: { type: "gov.case.*" }, to: [ ledger ] }

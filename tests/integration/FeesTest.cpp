@@ -63,13 +63,8 @@ outputs:
   - name: book
     processor: fees/book
     config:
-      catalog_dir: ")" +
-           kSource + R"(/config/catalog"
-      units_file: ")" +
-           kSource + R"(/config/units.yaml"
-      calendar_dir: ")" +
-           kSource + R"(/config/calendar"
-      check_code_key: ${OW_FEE_CHECK_KEY}
+)" + itest::caseDataConfig() +
+           R"(      check_code_key: ${OW_FEE_CHECK_KEY}
   - { name: departments, url: ")" +
            rx.url("/departments") + R"(" }
   - { name: counters, url: ")" +

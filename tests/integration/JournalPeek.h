@@ -68,6 +68,14 @@ inline std::string pluginDir(const testkit::TempDir& dir, const std::vector<std:
     return d;
 }
 
+/// The `config` lines (indented for an output's config map) pointing a first-party plugin at
+/// the repository's catalog, units and calendar.
+inline std::string caseDataConfig() {
+    const std::string src = OW_SOURCE_DIR;
+    return "      catalog_dir: \"" + src + "/config/catalog\"\n      units_file: \"" + src +
+           "/config/units.yaml\"\n      calendar_dir: \"" + src + "/config/calendar\"\n";
+}
+
 /// `plugins/` in `dir` holding the first-party plugins (`cases.so`, `fees.so`) of this build.
 inline std::string firstPartyPluginDir(const testkit::TempDir& dir,
                                        const std::vector<std::string>& files) {
