@@ -125,6 +125,8 @@ EventIngress::EventIngress(config::InputSpec spec, const config::Limits& limits,
             a.scheme == "hmac-sm3" ? security::SignatureScheme::HmacSm3
                                    : security::SignatureScheme::HmacSha256,
             a.toleranceS, clock);
+        // Ids and signatures seen before a restart are still replays.
+        signatures_->preload(writer_.signedSeen(spec_.name, clock.nowMs() / 1000));
     }
 }
 
@@ -161,6 +163,7 @@ Response EventIngress::handle(const Request& req) {
         }
         client = *who;
     }
+    std::vector<store::SeenSignature> seenSignatures;
     if (signatures_) {
         // The signature covers the body as sent: checked before anything reads it.
         auto check = signatures_->verify(req.headers, req.body, spec_.signedAuth->senders);
@@ -175,6 +178,7 @@ Response EventIngress::handle(const Request& req) {
                           check.reason);
         }
         client = check.client;
+        seenSignatures = std::move(check.remembered);
     }
 
     // --- which mode, then parse
@@ -253,7 +257,8 @@ Response EventIngress::handle(const Request& req) {
 
     std::string fingerprint = idem ? idem->fingerprint : std::string();
     const std::size_t count = items.size();
-    auto result = writer_.accept(std::move(items), spec_.name, client, std::move(idem));
+    auto result = writer_.accept(std::move(items), spec_.name, client, std::move(idem),
+                                 std::move(seenSignatures));
 
     if (!result.ok) {
         auto r = reject(503, "store-unavailable", "store-unavailable", "Service Unavailable",

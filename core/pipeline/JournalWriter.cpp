@@ -77,8 +77,10 @@ void JournalWriter::stop() {
 
 AcceptResult JournalWriter::accept(std::vector<AcceptItem> items, const std::string& input,
                                    const std::string& client,
-                                   std::optional<IdempotencyBinding> idem) {
+                                   std::optional<IdempotencyBinding> idem,
+                                   std::vector<store::SeenSignature> signatures) {
     auto req = std::make_unique<Request>();
+    req->signatures = std::move(signatures);
     req->items = std::move(items);
     req->input = input;
     req->client = client;
@@ -327,6 +329,7 @@ void JournalWriter::run() {
             for (auto& req : batch) {
                 req->outcomes.clear();
                 req->previous.reset();
+                if (!req->signatures.empty()) journal_.rememberSigned(req->input, req->signatures);
                 if (req->idem) {
                     req->previous = journal_.findIdempotency(req->idem->client, req->idem->key);
                     if (req->previous) continue;
@@ -410,6 +413,7 @@ void JournalWriter::run() {
                 int removed = journal_.prune(now - eventRetentionMs, now - idempotencyRetentionMs,
                                              PruneChunk);
                 if (removed < PruneChunk) lastPruneMs_ = now;
+                journal_.pruneSigned(now / 1000);
                 if (removed) Log::debug("journal", "pruned", {{"rows", removed}});
             }
             journal_.commit();

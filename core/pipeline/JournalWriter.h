@@ -61,8 +61,15 @@ public:
     void stop();
 
     /// Blocks until the items are committed (or the commit failed). All-or-nothing.
+    /// `signatures`: the signed request's id and signature, remembered in the same
+    /// transaction, so a replay is refused after a restart too.
     AcceptResult accept(std::vector<AcceptItem> items, const std::string& input,
-                        const std::string& client, std::optional<IdempotencyBinding> idem = {});
+                        const std::string& client, std::optional<IdempotencyBinding> idem = {},
+                        std::vector<store::SeenSignature> signatures = {});
+    /// The signed requests of `input` still inside their window (call before start()).
+    std::vector<store::SeenSignature> signedSeen(const std::string& input, std::int64_t nowS) {
+        return journal_.signedSeen(input, nowS);
+    }
 
     /// Routes events with `routes` from the next transaction on; returns once the writer
     /// uses them (every event routed by the old table is committed then).
@@ -93,6 +100,7 @@ private:
         std::string input;
         std::string client;
         std::optional<IdempotencyBinding> idem;
+        std::vector<store::SeenSignature> signatures;
         std::promise<AcceptResult> done;
         std::vector<store::AcceptOutcome> outcomes;
         std::optional<store::IdempotencyRecord> previous;

@@ -45,7 +45,7 @@ std::optional<std::string> single(const transport::http::HeaderList& headers, st
 }
 
 SignatureCheck refuse(int status, std::string reason) {
-    return {false, status, std::move(reason), {}};
+    return {false, status, std::move(reason), {}, {}};
 }
 
 } // namespace
@@ -152,7 +152,13 @@ SignatureCheck WebhookVerifier::verify(const transport::http::HeaderList& header
     const std::int64_t forgetAfter = timestamp + toleranceS_ + 1;
     seen_[idKey] = std::max(forgetAfter, nowS + toleranceS_ + 1);
     seen_[sigKey] = seen_[idKey];
-    return {true, 200, {}, client};
+    return {true, 200, {}, client, {{idKey, seen_[idKey]}, {sigKey, seen_[idKey]}}};
+}
+
+void WebhookVerifier::preload(const std::vector<std::pair<std::string, std::int64_t>>& seen) {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, forgetAfter] : seen)
+        seen_[key] = std::max(seen_[key], forgetAfter);
 }
 
 } // namespace ow::security

@@ -2,7 +2,8 @@
 // (as Stripe and Svix sign theirs): the sender signs "<webhook-id>.<webhook-timestamp>.<body>"
 // with HMAC and sends
 //
-//   webhook-id: msg_2Kx...          a unique id per message (a retry of it keeps the id)
+//   webhook-id: msg_2Kx...          a unique id per message; a terminal that retries sends a
+//                                   new message (new id) with the same Idempotency-Key
 //   webhook-timestamp: 1795856400   Unix seconds when it was signed
 //   webhook-signature: v1,<base64>  one or more, space-separated (several during a rotation)
 //
@@ -45,6 +46,8 @@ struct SignatureCheck {
     int status = 401;   ///< 400 malformed headers, 401 bad signature or time, 409 replay
     std::string reason; ///< for the problem response; never echoes a key or a signature
     std::string client; ///< on success: the sender whose key matched
+    /// On success: what was remembered (to be made durable with the accepted request).
+    std::vector<std::pair<std::string, std::int64_t>> remembered;
 };
 
 class WebhookVerifier {
@@ -57,6 +60,9 @@ public:
     /// same message is refused next.
     SignatureCheck verify(const transport::http::HeaderList& headers, std::string_view body,
                           const std::vector<WebhookSender>& senders);
+
+    /// Remembers ids and signatures seen before a restart (from the journal).
+    void preload(const std::vector<std::pair<std::string, std::int64_t>>& seen);
 
 private:
     void forgetExpired(std::int64_t nowS);

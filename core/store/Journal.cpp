@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS idempotency(
   created_at INTEGER NOT NULL,
   PRIMARY KEY(client, key));
 CREATE INDEX IF NOT EXISTS events_accepted ON events(accepted_at);
+CREATE TABLE IF NOT EXISTS signed_seen(
+  input TEXT NOT NULL,
+  key TEXT NOT NULL,
+  forget_after INTEGER NOT NULL,
+  PRIMARY KEY(input, key));
 CREATE TABLE IF NOT EXISTS inbox(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   source TEXT NOT NULL,
@@ -421,6 +426,31 @@ std::vector<SubmittedEvent> Journal::takeSubmitted(int limit) {
         d.run();
     }
     return out;
+}
+
+void Journal::rememberSigned(const std::string& input, const std::vector<SeenSignature>& seen) {
+    Statement s(db_, "INSERT OR REPLACE INTO signed_seen(input,key,forget_after) VALUES(?1,?2,?3)");
+    for (const auto& [key, forgetAfterS] : seen) {
+        s.bind(1, input).bind(2, key).bind(3, forgetAfterS);
+        s.run();
+        s.reset();
+    }
+}
+
+std::vector<SeenSignature> Journal::signedSeen(const std::string& input, std::int64_t nowS) {
+    Statement s(db_,
+                "SELECT key, forget_after FROM signed_seen WHERE input=?1 AND forget_after>=?2");
+    s.bind(1, input).bind(2, nowS);
+    std::vector<SeenSignature> out;
+    while (s.step())
+        out.emplace_back(s.text(0), s.int64(1));
+    return out;
+}
+
+void Journal::pruneSigned(std::int64_t nowS) {
+    Statement s(db_, "DELETE FROM signed_seen WHERE forget_after < ?1");
+    s.bind(1, nowS);
+    s.run();
 }
 
 bool Journal::hasSubmitted() {

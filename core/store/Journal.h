@@ -77,6 +77,12 @@ public:
     std::vector<OutboxRow> takeReplayRequests(std::int64_t nowMs);
     std::int64_t countOutbox(int state);
 
+    // --- signed requests seen (replay protection that survives a restart)
+    void rememberSigned(const std::string& input, const std::vector<SeenSignature>& seen);
+    /// Those of `input` still inside their window at `nowS`.
+    std::vector<SeenSignature> signedSeen(const std::string& input, std::int64_t nowS);
+    void pruneSigned(std::int64_t nowS);
+
     // --- events submitted by other processes (CLI commands)
     /// Adds events to the inbox in one transaction (safe while a hub runs: SQLite locks).
     void submit(const std::vector<SubmittedEvent>& events, std::int64_t nowMs);

@@ -17,6 +17,10 @@ struct StoredEvent {
     std::shared_ptr<const std::string> body; ///< structured-mode JSON, shared with deliveries
 };
 
+/// A signed request's id or signature ("id:<id>", "sig:<sig>") and the Unix second after which
+/// its timestamp is outside the window anyway, so it need not be remembered.
+using SeenSignature = std::pair<std::string, std::int64_t>;
+
 /// An event handed to the journal by another process (a CLI command): the running hub (or
 /// the next one to start) takes it in like an accepted event.
 struct SubmittedEvent {

@@ -115,3 +115,38 @@ routes:
     CHECK(rx.deliveredCount() == 4);
     CHECK(hub.terminate().code == 0);
 }
+
+TEST_CASE("Signed input: a replay is refused after the hub was killed and restarted too",
+          "[integration][security]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    itest::Hub hub(dir, R"(
+inputs:
+  - name: terminals
+    path: /v1/payments
+    auth:
+      signed:
+        senders:
+          - { client: cib-terminal-07, keys: [ ")" +
+                            kT07a + R"(" ] }
+outputs:
+  - { name: finance, url: ")" +
+                            rx.url("/events") + R"(" }
+routes:
+  - { name: all, to: [ finance ] }
+)");
+    hub.start();
+    auto post = [&](const std::string& body, const testkit::Headers& h) {
+        return testkit::httpRequest("POST", hub.url("/v1/payments"), body, h).status;
+    };
+    const std::string body = payment("pay-r1", 12800);
+    const auto headers = signedHeaders(kT07a, "msg_r1", nowS(), body);
+    REQUIRE(post(body, headers) == 202);
+    hub.kill();
+    hub.restart();
+    // The very same request (inside its 5-minute window), and its id re-signed: refused.
+    CHECK(post(body, headers) == 409);
+    CHECK(post(body, signedHeaders(kT07a, "msg_r1", nowS() + 1, body)) == 409);
+    CHECK(post(payment("pay-r2", 1),
+               signedHeaders(kT07a, "msg_r2", nowS(), payment("pay-r2", 1))) == 202);
+}
