@@ -144,6 +144,80 @@ const char* toString(Verdict v) {
     return "?";
 }
 
+namespace {
+
+enum class MoneyUnit { Fen, Yuan, Either };
+
+/// "12050" is fen, "120.50" yuan (a bank prints yuan with a decimal point; OneWindow counts
+/// fen): exact either way.
+std::optional<std::int64_t> money(const std::string& s, MoneyUnit unit) {
+    switch (unit) {
+    case MoneyUnit::Fen:
+        return wholeFen(s);
+    case MoneyUnit::Yuan:
+        return yuanToFen(s);
+    case MoneyUnit::Either:
+        return s.find('.') == std::string::npos ? wholeFen(s) : yuanToFen(s);
+    }
+    return std::nullopt;
+}
+
+const char* moneyHelp(MoneyUnit unit) {
+    switch (unit) {
+    case MoneyUnit::Fen:
+        return "a whole number of fen, like 12050";
+    case MoneyUnit::Yuan:
+        return "yuan with at most two decimals, like 120.50";
+    case MoneyUnit::Either:
+        return "a whole number of fen (12050) or yuan with a decimal point (120.50)";
+    }
+    return "";
+}
+
+/// The header names a column may have: ours, and those of banks' reconciliation files
+/// (DOMAIN §7.2), case-insensitive.
+struct ColumnName {
+    const char* name;
+    MoneyUnit unit;
+};
+const std::vector<ColumnName> NoticeNames = {{"notice_no", MoneyUnit::Either},
+                                             {"notice_number", MoneyUnit::Either},
+                                             {"paynoteno", MoneyUnit::Either},
+                                             {"paysno", MoneyUnit::Either}};
+const std::vector<ColumnName> SerialNames = {{"bank_serial", MoneyUnit::Either},
+                                             {"serial", MoneyUnit::Either},
+                                             {"payserial", MoneyUnit::Either},
+                                             {"chargeflowno", MoneyUnit::Either}};
+const std::vector<ColumnName> BankNames = {{"bank_code", MoneyUnit::Either},
+                                           {"agentbankcode", MoneyUnit::Either}};
+const std::vector<ColumnName> ChannelNames = {{"channel", MoneyUnit::Either},
+                                              {"paychannel", MoneyUnit::Either}};
+const std::vector<ColumnName> PaidAtNames = {{"paid_at", MoneyUnit::Either},
+                                             {"paid_time", MoneyUnit::Either}};
+const std::vector<ColumnName> AmountNames = {{"amount_fen", MoneyUnit::Fen},
+                                             {"amount_yuan", MoneyUnit::Yuan},
+                                             {"amount", MoneyUnit::Either},
+                                             {"amt", MoneyUnit::Either}};
+const std::vector<ColumnName> LateNames = {{"late_fee_fen", MoneyUnit::Fen},
+                                           {"late_fee_yuan", MoneyUnit::Yuan},
+                                           {"late_fee", MoneyUnit::Either},
+                                           {"latefee", MoneyUnit::Either},
+                                           {"pnoverdueamt", MoneyUnit::Either}};
+
+struct Column {
+    std::optional<std::size_t> index;
+    MoneyUnit unit = MoneyUnit::Either;
+};
+
+Column find(const std::map<std::string, std::size_t>& header,
+            const std::vector<ColumnName>& names) {
+    for (const auto& n : names)
+        if (auto it = header.find(n.name); it != header.end()) return {it->second, n.unit};
+    return {};
+}
+
+} // namespace
+
 std::vector<StatementRow> parseStatement(const std::string& text, const std::string& file) {
     auto records = csvRecords(text, file);
     if (records.empty()) throw std::runtime_error(file + ": empty (a header line is needed)");
@@ -153,22 +227,21 @@ std::vector<StatementRow> parseStatement(const std::string& text, const std::str
         std::string h = trim(header[i]);
         std::transform(h.begin(), h.end(), h.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        col[h] = i;
+        col.emplace(h, i);
     }
+    const Column notice = find(col, NoticeNames), serial = find(col, SerialNames),
+                 bank = find(col, BankNames), channel = find(col, ChannelNames),
+                 paidAt = find(col, PaidAtNames), amount = find(col, AmountNames),
+                 late = find(col, LateNames);
     std::vector<std::string> problems;
     auto where = [&](int line) { return file + ":" + std::to_string(line) + ": "; };
-    for (const char* need : {"notice_no", "bank_serial", "channel", "paid_at"})
-        if (!col.count(need))
-            problems.push_back(where(records.front().first) + "the header has no " + need +
-                               " column");
-    const bool amountFen = col.count("amount_fen") != 0;
-    const bool lateFen = col.count("late_fee_fen") != 0;
-    if (!amountFen && !col.count("amount"))
-        problems.push_back(where(records.front().first) +
-                           "the header has no amount (yuan) or amount_fen column");
-    if (!lateFen && !col.count("late_fee"))
-        problems.push_back(where(records.front().first) +
-                           "the header has no late_fee (yuan) or late_fee_fen column");
+    const int headerLine = records.front().first;
+    if (!notice.index) problems.push_back(where(headerLine) + "the header has no notice_no column");
+    if (!serial.index)
+        problems.push_back(where(headerLine) + "the header has no bank_serial column");
+    if (!amount.index)
+        problems.push_back(where(headerLine) +
+                           "the header has no amount (or amount_fen, amount_yuan) column");
     if (!problems.empty()) {
         std::string all;
         for (const auto& p : problems)
@@ -178,9 +251,8 @@ std::vector<StatementRow> parseStatement(const std::string& text, const std::str
     std::vector<StatementRow> rows;
     for (std::size_t r = 1; r < records.size(); ++r) {
         const auto& [line, f] = records[r];
-        auto get = [&](const std::string& name) -> std::string {
-            auto it = col.find(name);
-            return it == col.end() || it->second >= f.size() ? std::string() : trim(f[it->second]);
+        auto get = [&](const Column& c) -> std::string {
+            return !c.index || *c.index >= f.size() ? std::string() : trim(f[*c.index]);
         };
         if (f.size() != header.size()) {
             problems.push_back(where(line) + std::to_string(f.size()) + " fields, the header has " +
@@ -189,28 +261,22 @@ std::vector<StatementRow> parseStatement(const std::string& text, const std::str
         }
         StatementRow row;
         row.line = line;
-        row.noticeNo = get("notice_no");
-        row.bankSerial = get("bank_serial");
-        row.bankCode = get("bank_code");
-        row.channel = get("channel");
-        row.paidAt = get("paid_at");
+        row.noticeNo = get(notice);
+        row.bankSerial = get(serial);
+        row.bankCode = get(bank);
+        row.channel = get(channel);
+        row.paidAt = get(paidAt);
         if (row.noticeNo.empty()) problems.push_back(where(line) + "notice_no is empty");
         if (row.bankSerial.empty()) problems.push_back(where(line) + "bank_serial is empty");
-        const std::string amount = get(amountFen ? "amount_fen" : "amount");
-        const std::string late = get(lateFen ? "late_fee_fen" : "late_fee");
-        auto a = amountFen ? wholeFen(amount) : yuanToFen(amount);
-        auto l = late.empty() ? std::optional<std::int64_t>(0)
-                              : (lateFen ? wholeFen(late) : yuanToFen(late));
+        const std::string amountText = get(amount), lateText = get(late);
+        auto a = money(amountText, amount.unit);
+        auto l = lateText.empty() ? std::optional<std::int64_t>(0) : money(lateText, late.unit);
         if (!a)
-            problems.push_back(where(line) + "amount '" + amount + "' is not " +
-                               (amountFen ? "a whole number of fen"
-                                          : "yuan with at most two "
-                                            "decimals, like 120.50"));
+            problems.push_back(where(line) + "amount '" + amountText + "' is not " +
+                               moneyHelp(amount.unit));
         if (!l)
-            problems.push_back(where(line) + "late fee '" + late + "' is not " +
-                               (lateFen ? "a whole number of fen"
-                                        : "yuan with at most two "
-                                          "decimals"));
+            problems.push_back(where(line) + "late fee '" + lateText + "' is not " +
+                               moneyHelp(late.unit));
         if (a && l && *l > *a)
             problems.push_back(where(line) + "the late fee is more than the amount");
         row.amountFen = a.value_or(0);

@@ -22,11 +22,13 @@ struct StatementRow {
     std::int64_t lateFeeFen = 0; ///< of which late fee
 };
 
-/// The statement CSV (UTF-8, optional BOM, RFC 4180 quoting): a header naming the columns
-/// notice_no, bank_serial, amount or amount_fen, late_fee or late_fee_fen, channel, paid_at
-/// (bank_code optional; other columns are ignored). `amount` and `late_fee` are yuan with at
-/// most two decimals, `*_fen` whole fen. Throws std::runtime_error listing every problem as
-/// "FILE:LINE: message".
+/// The statement CSV (UTF-8, optional BOM, RFC 4180 quoting) with a header line naming its
+/// columns, case-insensitive: notice_no (or notice_number, PAYNOTENO), bank_serial (serial,
+/// PAYSERIAL), amount (amount_fen, amount_yuan, AMT), and optionally late_fee (late_fee_fen,
+/// late_fee_yuan, PNOVERDUEAMT), channel (PAYCHANNEL), paid_at (paid_time), bank_code; other
+/// columns are ignored. `amount` and `late_fee` hold either whole fen ("12050") or yuan with
+/// a decimal point ("120.50"); the *_fen and *_yuan columns only that unit. Throws
+/// std::runtime_error listing every problem as "FILE:LINE: message".
 std::vector<StatementRow> parseStatement(const std::string& text, const std::string& file);
 
 struct RecordedPayment {

@@ -55,8 +55,9 @@ Usage:
       ledger). Works whether or not the hub is running.
   onewindow fees reconcile --date YYYY-MM-DD --statement FILE -c FILE
                    [--data-dir DIR] [--instance NAME] [--out DIR]
-      Compare the bank's statement of a day (CSV: notice_no, bank_serial, amount
-      or amount_fen, late_fee or late_fee_fen, channel, paid_at) with the payments
+      Compare the bank's statement of a day (CSV with a header: notice_no,
+      bank_serial, amount, late_fee, channel, paid_at; amounts in whole fen, or
+      yuan with a decimal point) with the payments
       the fee book recorded: matched, missing on either side, amount mismatch,
       duplicate. Writes reconciliation-DATE.csv and .txt in --out (default: the
       current folder) and hands one gov.fee.reconciliation_mismatch per mismatch

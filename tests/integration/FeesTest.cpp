@@ -336,7 +336,8 @@ TEST_CASE("Fees: a joint case paid once at a signed terminal is split to its thr
         itest::runCli(dir, {"fees", "reconcile", "--date", today, "--statement", bad, "-c",
                             hub.config(), "--data-dir", hub.dataDir()});
     CHECK(badCode == 1);
-    CHECK(badText.find("bad.csv:2: amount '12O.00' is not yuan") != std::string::npos);
+    CHECK(badText.find("bad.csv:2: amount '12O.00' is not a whole number of fen") !=
+          std::string::npos);
 }
 
 TEST_CASE("Fees: a payment over MQTT 5 is answered on its response topic after the commit",

@@ -53,8 +53,10 @@ TEST_CASE("fees reconcile: a day with a planted mismatch of every kind is found 
                             "N1,S1,120.00,0,card,2026-03-02T10:00:00+08:00\r\n"   // repeated row
                             "N9,S9,\"1,0\",0,card,2026-03-02T11:00:00+08:00\r\n";
     // "1,0" is not yuan: refused with its line.
-    CHECK_THROWS_WITH(parseStatement(csv, "stmt.csv"),
-                      Catch::Contains("stmt.csv:7: amount '1,0' is not yuan"));
+    CHECK_THROWS_WITH(
+        parseStatement(csv, "stmt.csv"),
+        Catch::Contains("stmt.csv:7: amount '1,0' is not a whole number of fen (12050) "
+                        "or yuan with a decimal point (120.50)"));
 
     const std::string good = "notice_no,bank_serial,amount,late_fee,channel,paid_at\n"
                              "N1,S1,120.00,0,card,t\n"
@@ -124,6 +126,21 @@ TEST_CASE("fees reconcile: statements in fen, yuan edge cases and malformed file
                          "N1,S1,0.1,,card,t\n",
                          "f.csv")[0]
               .amountFen == 10);
+    // A whole number in `amount` is fen, as everywhere in OneWindow; with a point it is yuan.
+    rows = parseStatement("notice_no,bank_serial,amount,late_fee\nN1,S1,12050,50\nN2,S2,1.5,0\n",
+                          "f.csv");
+    CHECK(rows[0].amountFen == 12050);
+    CHECK(rows[0].lateFeeFen == 50);
+    CHECK(rows[1].amountFen == 150);
+    // A bank's own column names (DOMAIN §7.2), in any case; channel and time are optional.
+    rows = parseStatement("PAYNOTENO,PAYSERIAL,AMT,PNOVERDUEAMT,PAYCHANNEL\nN1,S1,120.00,0.00,2\n",
+                          "f.csv");
+    CHECK(rows[0].noticeNo == "N1");
+    CHECK(rows[0].bankSerial == "S1");
+    CHECK(rows[0].amountFen == 12000);
+    CHECK(rows[0].channel == "2");
+    CHECK_THROWS_WITH(parseStatement("notice_no,bank_serial,amount_yuan\nN1,S1,12.345\n", "f.csv"),
+                      Catch::Contains("f.csv:2: amount '12.345' is not yuan with at most two"));
     CHECK_THROWS_WITH(parseStatement("", "f.csv"), Catch::Contains("f.csv: empty"));
     CHECK_THROWS_WITH(parseStatement("notice_no,amount\n", "f.csv"),
                       Catch::Contains("f.csv:1: the header has no bank_serial column"));
