@@ -1,0 +1,209 @@
+// ow-supervision-sim: a stand-in for the efficiency office's e-supervision system (效能办 电子
+// 监察) as the e-supervision adapter talks to it: HTTP POSTs whose body is one exchange object
+// (DOMAIN §1.2: SPTYPE, SBLSH, ... ; binary-mode CloudEvents, the id in ce-id). It answers like
+// the real receivers do (Shandong's: {"code":"200"} on success) and refuses what they refuse:
+//
+//   - an object without SPTYPE / SBLSH / XZQHDM / VERSION, or without its type's own fields
+//     (办结 with BJJGDM 0 needs SFJE; 受理 not accepted needs BSLYY);
+//   - anything of a case before its basic information (申办 / 预受理 / 受理): 400;
+//   - a step, special node or supplement after the case's conclusion: 400.
+//
+// A repeated ce-id is answered 200 and not recorded twice. --fail-every N answers every N-th
+// request 500 (before looking at it), --slow-ms M delays every answer: the hub must retry and
+// keep each case's order. --record FILE appends every accepted object as a JSON line
+// {"id":..., "object":{...}}; on SIGTERM/SIGINT a summary line goes to stdout.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/Receiver.h"
+
+using nlohmann::json;
+
+namespace {
+
+struct Arguments {
+    int port = 0;
+    std::string portFile, recordFile;
+    int failEvery = 0;
+    int slowMs = 0;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+    std::cerr << "ow-supervision-sim: " << why
+              << "\nusage: ow-supervision-sim --port N (0 = pick) [--port-file FILE] "
+                 "[--record FILE] [--fail-every N] [--slow-ms M]\n";
+    std::exit(2);
+}
+
+Arguments parse(int argc, char** argv) {
+    Arguments a;
+    for (int i = 1; i < argc; ++i) {
+        const std::string o = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(o + " needs a value");
+            return argv[++i];
+        };
+        auto number = [&]() {
+            const std::string v = value();
+            try {
+                return std::stoi(v);
+            } catch (...) {
+                usage(o + " needs a number, got '" + v + "'");
+            }
+        };
+        if (o == "--port")
+            a.port = number();
+        else if (o == "--port-file")
+            a.portFile = value();
+        else if (o == "--record")
+            a.recordFile = value();
+        else if (o == "--fail-every")
+            a.failEvery = number();
+        else if (o == "--slow-ms")
+            a.slowMs = number();
+        else
+            usage("unknown option '" + o + "'");
+    }
+    return a;
+}
+
+// The fields each object type must carry besides the common ones.
+const std::map<std::string, std::vector<const char*>> Required = {
+    {"0", {"SBSJ"}},           {"1", {"YSLZTDM", "YSLSJ"}},
+    {"2", {"SLZTDM", "SLSJ"}}, {"3", {"SPHJDM", "SPHJMC", "SPSJ"}},
+    {"4", {"BJJGDM", "BJSJ"}}, {"5", {"TBCXZL", "TBCXKSRQ", "TBCXSXDW"}},
+    {"6", {"TBCXJSRQ"}},       {"7", {"BZGZSJ"}},
+    {"8", {"BZSJ"}},           {"9", {"LQSJ"}},
+    {"YJ", {"YJJB"}},          {"YJJC", {}}};
+
+class Supervision {
+public:
+    explicit Supervision(const Arguments& a) : a_(a) {
+        if (!a.recordFile.empty()) record_.open(a.recordFile, std::ios::app);
+    }
+
+    ow::testkit::Reply answer(const ow::testkit::ReceivedRequest& q) {
+        ow::testkit::Reply r;
+        r.delay = std::chrono::milliseconds(a_.slowMs);
+        r.headers.emplace_back("Content-Type", "application/json");
+        std::lock_guard lock(mu_);
+        ++requests_;
+        if (a_.failEvery > 0 && requests_ % a_.failEvery == 0) {
+            ++failed_;
+            r.status = 500;
+            r.body = R"({"code":"500","msg":"exchange platform busy"})";
+            return r;
+        }
+        std::string id;
+        for (const auto& [k, v] : q.headers)
+            if (k.size() == 5 && (k[0] | 0x20) == 'c' && (k[1] | 0x20) == 'e' && k[2] == '-' &&
+                (k[3] | 0x20) == 'i' && (k[4] | 0x20) == 'd')
+                id = v;
+        auto refuse = [&](const std::string& why) {
+            ++refused_;
+            r.status = 400;
+            r.body = json{{"code", "400"}, {"msg", why}}.dump();
+            return r;
+        };
+        const json o = json::parse(q.body, nullptr, false);
+        if (!o.is_object()) return refuse("the body is not a JSON object");
+        for (const char* f : {"SPTYPE", "SBLSH", "XZQHDM", "VERSION"})
+            if (!o.contains(f)) return refuse(std::string("missing ") + f);
+        const std::string type = o["SPTYPE"].is_string() ? o["SPTYPE"].get<std::string>() : "";
+        auto req = Required.find(type);
+        if (req == Required.end()) return refuse("unknown SPTYPE " + o["SPTYPE"].dump());
+        for (const char* f : req->second)
+            if (!o.contains(f)) return refuse("SPTYPE " + type + " needs " + f);
+        if (type == "4" && o["BJJGDM"] == "0" && !o.contains("SFJE"))
+            return refuse("办结 with BJJGDM 0 needs SFJE");
+        if (type == "2" && o["SLZTDM"] != "1" && !o.contains("BSLYY"))
+            return refuse("受理 not accepted needs BSLYY (the reason)");
+        if (!id.empty() && seen_.count(id)) {
+            r.body = R"({"code":"200","msg":"already received"})";
+            return r;
+        }
+        const std::string caseNo = o["SBLSH"].get<std::string>();
+        auto& c = cases_[caseNo];
+        const bool basic = type == "0" || type == "1" || type == "2";
+        const bool alert = type == "YJ" || type == "YJJC";
+        if (!basic && !alert && !c.basic)
+            return refuse("case " + caseNo + ": SPTYPE " + type +
+                          " before its basic information (申办/受理)");
+        if (!basic && !alert && type != "4" && type != "9" && c.concluded)
+            return refuse("case " + caseNo + ": SPTYPE " + type + " after its conclusion (办结)");
+        c.basic = c.basic || basic;
+        c.concluded = c.concluded || type == "4";
+        if (!id.empty()) seen_.insert(id);
+        ++accepted_;
+        if (record_) record_ << json{{"id", id}, {"object", o}}.dump() << std::endl;
+        r.body = R"({"code":"200","msg":"ok"})";
+        return r;
+    }
+
+    json summary() {
+        std::lock_guard lock(mu_);
+        return {{"requests", requests_},
+                {"accepted", accepted_},
+                {"refused", refused_},
+                {"failed", failed_},
+                {"cases", cases_.size()}};
+    }
+
+private:
+    struct Case {
+        bool basic = false;
+        bool concluded = false;
+    };
+    const Arguments& a_;
+    std::mutex mu_;
+    std::ofstream record_;
+    std::map<std::string, Case> cases_;
+    std::set<std::string> seen_;
+    long requests_ = 0, accepted_ = 0, refused_ = 0, failed_ = 0;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const Arguments args = parse(argc, argv);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    try {
+        Supervision sim(args);
+        ow::testkit::ReceiverOptions options;
+        options.port = static_cast<std::uint16_t>(args.port);
+        options.keepRequests = false;
+        ow::testkit::Receiver receiver(options);
+        receiver.setReply(
+            [&](const ow::testkit::ReceivedRequest& q, int) { return sim.answer(q); });
+        if (!args.portFile.empty()) {
+            std::ofstream f(args.portFile + ".tmp");
+            f << receiver.port() << "\n";
+            f.close();
+            std::rename((args.portFile + ".tmp").c_str(), args.portFile.c_str());
+        }
+        std::cerr << "ow-supervision-sim: listening on " << receiver.url("/") << std::endl;
+        int signal = 0;
+        sigwait(&stop, &signal);
+        receiver.stop();
+        std::cout << sim.summary().dump() << std::endl;
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "ow-supervision-sim: " << e.what() << "\n";
+        return 1;
+    }
+}
