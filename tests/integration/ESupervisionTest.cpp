@@ -6,9 +6,13 @@
 #include "tests/integration/JournalPeek.h"
 
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "tests/support/Mosquitto.h"
+#include "tests/support/MqttSubscriber.h"
 
 using namespace ow;
 using namespace std::chrono_literals;
@@ -28,9 +32,12 @@ std::string caseEvent(const std::string& id, const std::string& type, const std:
 
 } // namespace
 
-TEST_CASE("e-supervision: every case's objects reach the simulator once and in order",
+TEST_CASE("e-supervision: every case's objects reach the simulator and the MQTT topic in order",
           "[integration][adapter]") {
     testkit::TempDir dir;
+    testkit::Mosquitto broker(dir);
+    broker.start();
+    testkit::MqttSubscriber topic(broker.url(), "supervision/exchange");
     const std::string record = dir.file("supervision.ndjson");
     const std::string portFile = dir.file("sim.port");
     auto sim =
@@ -48,6 +55,9 @@ hub:
                             R"(" ]
 inputs:
   - { name: hall, path: /v1/events }
+brokers:
+  - { name: hall, url: ")" + broker.url() +
+                            R"(", client_id: hub-esup, mqtt_version: 5 }
 plugins:
   - { name: e-supervision, file: e-supervision.so }
 outputs:
@@ -57,9 +67,10 @@ outputs:
     mode: binary
     retry: { initial_delay_ms: 20, max_delay_ms: 200, max_attempts: 50 }
     circuit: { failure_threshold: 1000 }
+  - { name: supervision-mqtt, mqtt: { broker: hall, topic: supervision/exchange, qos: 1 } }
 routes:
   - { name: milestones, match: { type: [ "gov.case.*", "gov.supervision.alert*" ] }, to: [ esup ] }
-  - { name: exchange, match: { type: gov.supervision.exchange }, to: [ supervision ] }
+  - { name: exchange, match: { type: gov.supervision.exchange }, to: [ supervision, supervision-mqtt ] }
 )");
     hub.start();
     constexpr int Cases = 20;
@@ -109,6 +120,29 @@ routes:
         },
         60s));
     for (const auto& [c, types] : recorded()) {
+        INFO(c);
+        CHECK(types == std::vector<std::string>{"2", "3", "3", "4"});
+    }
+    // The same objects on the MQTT topic (structured CloudEvents), each case's in order.
+    auto published = [&] {
+        std::map<std::string, std::vector<std::string>> byCase;
+        std::set<std::string> ids;
+        for (const auto& m : topic.messages()) {
+            auto e = json::parse(m->to_string(), nullptr, false);
+            if (!e.is_object() || !ids.insert(e["id"].get<std::string>()).second) continue;
+            byCase[e["subject"]].push_back(e["data"]["SPTYPE"].get<std::string>());
+        }
+        return byCase;
+    };
+    REQUIRE(testkit::waitUntil([&] { return published().size() == Cases; }, 30s));
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            for (const auto& [_, v] : published())
+                if (v.size() != 4) return false;
+            return true;
+        },
+        30s));
+    for (const auto& [c, types] : published()) {
         INFO(c);
         CHECK(types == std::vector<std::string>{"2", "3", "3", "4"});
     }
