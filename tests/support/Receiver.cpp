@@ -92,7 +92,7 @@ public:
         request.wallTime = std::chrono::system_clock::now();
         request.method = in.getMethod();
         request.path = in.getURI();
-        if (receiver_.options_.keepRequests) {
+        if (receiver_.options_.keepRequests || receiver_.options_.keepHeaders) {
             for (const auto& [name, value] : in) {
                 request.headers.emplace_back(name, value);
             }

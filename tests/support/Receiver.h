@@ -69,6 +69,7 @@ using ReplyFunction = std::function<Reply(const ReceivedRequest& request, int se
 struct ReceiverOptions {
     std::uint16_t port = 0;   ///< 0: pick a free one (see port())
     bool keepRequests = true; ///< store every request for snapshot()/countFor()
+    bool keepHeaders = false; ///< without keepRequests: still give reply functions the headers
     bool parseEvents = true;  ///< extract event identities; off: a bare HTTP server
     int maxThreads = 128;     ///< each keep-alive connection holds one thread
     std::string recordFile;   ///< append every 2xx-answered id as a line ("" = off)

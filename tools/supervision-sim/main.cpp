@@ -187,6 +187,7 @@ int main(int argc, char** argv) {
         ow::testkit::ReceiverOptions options;
         options.port = static_cast<std::uint16_t>(args.port);
         options.keepRequests = false;
+        options.keepHeaders = true; // the token / ce-id are in them
         ow::testkit::Receiver receiver(options);
         receiver.setReply(
             [&](const ow::testkit::ReceivedRequest& q, int) { return sim.answer(q); });

@@ -1,0 +1,216 @@
+// 工商局 (industry and commerce): the reference adapter for a department with a REST/JSON API
+// of its own field names and codes (gongshang/Wire.h). Three components:
+//   applications (sink)   gov.case.accepted -> the department's application API
+//   updates (source)      polls the department's updates, journals them, then acknowledges
+//   mapper (processor)    update items -> canonical gov.case.* events, keeping the mapping
+//                         YWLSH (the department's serial) -> SBLSH (the center's) in state
+#include <onewindow/sdk/Plugin.h>
+
+#include <memory>
+
+#include "adapters/industry-commerce/gongshang/Wire.h"
+#include "plugins/cases/calendar/CalendarFiles.h"
+
+namespace sdk = onewindow::sdk;
+using nlohmann::json;
+using namespace ow::adapters::gongshang;
+
+namespace {
+
+struct Endpoint {
+    std::string baseUrl, token, region;
+    int utcOffset = 480;
+    std::int64_t timeoutMs = 10000;
+
+    explicit Endpoint(const sdk::Config& c)
+        : baseUrl(c.get<std::string>("base_url")), token(c.get<std::string>("api_key")),
+          region(c.get<std::string>("region_code", "350581")),
+          utcOffset(ow::cases::parseUtcOffset(c.get<std::string>("utc_offset", "+08:00"))),
+          timeoutMs(c.get<std::int64_t>("timeout_ms", 10000)) {
+        while (!baseUrl.empty() && baseUrl.back() == '/')
+            baseUrl.pop_back();
+    }
+    sdk::HttpResponse call(sdk::HttpClient& http, const std::string& method,
+                           const std::string& path, const std::string& body = {}) const {
+        sdk::HttpRequest r;
+        r.method = method;
+        r.url = baseUrl + path;
+        r.body = body;
+        r.timeoutMs = timeoutMs;
+        if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+        if (!token.empty()) r.headers.emplace_back("token", token);
+        return http.send(r);
+    }
+};
+
+class ApplicationSink final : public sdk::Sink {
+public:
+    explicit ApplicationSink(sdk::Services& s) : s_(s), ep_(s.config) {}
+    sdk::Result deliver(const sdk::Event& e) override {
+        if (e.type != "gov.case.accepted")
+            return sdk::Result::reject("only gov.case.accepted goes to the department's "
+                                       "application API, not " +
+                                       e.type);
+        std::string body;
+        try {
+            body = applicationBody(e, ep_.region, ep_.utcOffset).dump();
+        } catch (const std::exception& x) {
+            return sdk::Result::reject(x.what());
+        }
+        const auto r = ep_.call(s_.http, "POST", "/api/v1/applications", body);
+        const auto a = readAnswer(r.status, r.body);
+        if (a.verdict == Verdict::Done) return sdk::Result::ok();
+        if (a.verdict == Verdict::Refused) return sdk::Result::reject("工商局: " + a.message);
+        return sdk::Result::retry(a.message + (r.error.empty() ? "" : " (" + r.error + ")"));
+    }
+
+private:
+    sdk::Services& s_;
+    Endpoint ep_;
+};
+
+class UpdatesSource final : public sdk::Source {
+public:
+    explicit UpdatesSource(sdk::Services& s)
+        : s_(s), ep_(s.config), pollMs_(s.config.get<std::int64_t>("poll_ms", 1000)),
+          batch_(s.config.get<std::int64_t>("batch", 100)) {}
+
+    sdk::Result run(sdk::SourceContext& ctx) override {
+        while (!ctx.stopping()) {
+            const auto r =
+                ep_.call(s_.http, "GET", "/api/v1/updates?limit=" + std::to_string(batch_));
+            const auto a = readAnswer(r.status, r.body);
+            if (a.verdict != Verdict::Done || !a.data.is_array()) {
+                s_.log.log(sdk::LogLevel::Warn, "cannot read the department's updates",
+                           {{"reason", a.message.empty() ? "data is not a list" : a.message}});
+                ctx.waitFor(pollMs_);
+                continue;
+            }
+            if (a.data.empty()) {
+                ctx.waitFor(pollMs_);
+                continue;
+            }
+            std::vector<sdk::Event> events;
+            long long last = 0;
+            for (const auto& item : a.data) {
+                if (!item.is_object() || !item.contains("XH") || !item["XH"].is_number_integer())
+                    continue; // cannot be acknowledged or told apart; the department is told
+                last = std::max(last, item["XH"].get<long long>());
+                sdk::Event e;
+                e.type = "dept.industry-commerce.update";
+                e.source = "dept:industry-commerce";
+                e.id = "gongshang-update-" + std::to_string(item["XH"].get<long long>());
+                e.dataContentType = "application/json";
+                e.data = item.dump();
+                events.push_back(std::move(e));
+            }
+            // Acknowledged only once journaled: a crash in between fetches them again, and
+            // their ids make the repeats duplicates.
+            if (events.empty() || !ctx.emit(events)) {
+                ctx.waitFor(pollMs_);
+                continue;
+            }
+            const auto ack =
+                ep_.call(s_.http, "POST", "/api/v1/updates/ack", json{{"XH", last}}.dump());
+            if (readAnswer(ack.status, ack.body).verdict != Verdict::Done) ctx.waitFor(pollMs_);
+        }
+        return sdk::Result::ok();
+    }
+
+private:
+    sdk::Services& s_;
+    Endpoint ep_;
+    std::int64_t pollMs_, batch_;
+};
+
+class Mapper final : public sdk::Processor {
+public:
+    explicit Mapper(sdk::Services& s)
+        : offset_(ow::cases::parseUtcOffset(s.config.get<std::string>("utc_offset", "+08:00"))) {}
+
+    sdk::Result process(const sdk::Event& e, sdk::ProcessContext& ctx) override {
+        if (e.type != "dept.industry-commerce.update") return sdk::Result::ok();
+        const json item = json::parse(e.data, nullptr, false);
+        if (!item.is_object()) return sdk::Result::reject("the update is not a JSON object");
+        const std::string kind = item.value("LX", ""), ywlsh = item.value("YWLSH", "");
+        if (ywlsh.empty()) return sdk::Result::reject("update without YWLSH");
+        try {
+            if (kind == "DJ") {
+                const std::string sblsh = item.value("SBLSH", "");
+                if (sblsh.empty()) return sdk::Result::reject("registration (DJ) without SBLSH");
+                ctx.put("ywlsh/" + ywlsh, sblsh);
+                ctx.put("sblsh/" + sblsh, ywlsh);
+                return sdk::Result::ok();
+            }
+            const auto sblsh = ctx.get("ywlsh/" + ywlsh);
+            if (!sblsh)
+                return sdk::Result::retry("YWLSH " + ywlsh + " is not registered (DJ) yet", 2000);
+            const std::string counter = "count/" + *sblsh + "/" + kind;
+            const int n = std::stoi(ctx.get(counter).value_or("0")) + 1;
+            auto ev = canonicalEvent(item, *sblsh, n, offset_);
+            if (!ev) return sdk::Result::ok();
+            ctx.put(counter, std::to_string(n));
+            ctx.emit(std::move(*ev));
+            return sdk::Result::ok();
+        } catch (const WireError& x) {
+            return sdk::Result::reject(x.what());
+        }
+    }
+
+private:
+    int offset_;
+};
+
+sdk::ConfigSpec endpointSpec(std::string summary) {
+    using sdk::Field;
+    return std::move(
+        sdk::ConfigSpec(std::move(summary))
+            .field(Field::string("base_url")
+                       .required()
+                       .describe(
+                           "The department's API, e.g. https://10.1.2.3:8443 (paths /api/v1/...)"))
+            .field(Field::secret("api_key").describe("Sent as the `token` header"))
+            .field(Field::string("region_code").defaultsTo("350581").describe("XZQHDM"))
+            .field(Field::string("utc_offset")
+                       .defaultsTo("+08:00")
+                       .describe("The department's local time (its wire times have no offset)"))
+            .field(Field::integer("timeout_ms")
+                       .defaultsTo(10000)
+                       .range(100, 120000)
+                       .describe("Per request")));
+}
+
+void registerComponents(sdk::Registry& r) {
+    using sdk::Field;
+    r.sink({sdk::ComponentKind::Sink, "applications",
+            endpointSpec("Sends gov.case.accepted to 工商局's application API with its field "
+                         "names (SBLSH, SXBM, SQRMC, SLSJ, ...); its business codes decide: 0 "
+                         "delivered, 9999 retry, others rejected with its message.")},
+           [](sdk::Services& s) { return std::make_unique<ApplicationSink>(s); });
+    r.source(
+        {sdk::ComponentKind::Source, "updates",
+         std::move(endpointSpec("Polls 工商局's updates (登记, 审批, 补正, 办结), journals each as "
+                                "dept.industry-commerce.update and only then acknowledges it.")
+                       .field(Field::integer("poll_ms")
+                                  .defaultsTo(1000)
+                                  .range(10, 600000)
+                                  .describe("Wait between polls when there is nothing new"))
+                       .field(Field::integer("batch").defaultsTo(100).range(1, 1000).describe(
+                           "Updates per poll")))},
+        [](sdk::Services& s) { return std::make_unique<UpdatesSource>(s); });
+    r.processor({sdk::ComponentKind::Processor, "mapper",
+                 sdk::ConfigSpec("Turns dept.industry-commerce.update into gov.case.step_completed "
+                                 "/ supplement_requested / concluded of the center's case, "
+                                 "keeping YWLSH <-> SBLSH from the registrations (DJ).")
+                     .field(Field::string("utc_offset")
+                                .defaultsTo("+08:00")
+                                .describe("The department's local time"))},
+                [](sdk::Services& s) { return std::make_unique<Mapper>(s); });
+}
+
+} // namespace
+
+ONEWINDOW_PLUGIN("industry-commerce", "1.0.0",
+                 "工商局 (industry and commerce): applications out, approval steps and conclusions "
+                 "back, in its own field names",
+                 registerComponents)

@@ -1,0 +1,163 @@
+// The industry-commerce adapter in the running hub against its simulator (ow-gongshang-sim):
+// accepted cases of 工商局's items go to its application API in its field names; its updates
+// (登记, 补正, 审批, 办结) are polled, journaled, acknowledged and mapped back to the center's case
+// numbers as canonical events for the intranet platform. The simulator answers every 7th
+// request 500, returns every 4th case and asks a supplement of every 5th; a case without a
+// number is refused into the dead-letter queue.
+#include "tests/integration/JournalPeek.h"
+
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/Receiver.h"
+
+using namespace ow;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+std::string accepted(const std::string& id, const std::string& caseNo, const std::string& item) {
+    json data = {{"item_code", item},
+                 {"item_name", "有限责任公司设立登记"},
+                 {"applicant", {{"type", "company"}, {"name", "石狮市某某贸易有限公司"}}},
+                 {"occurred_at", "2026-03-02T10:00:00+08:00"}};
+    if (!caseNo.empty()) data["case_no"] = caseNo;
+    json e = {{"specversion", "1.0"},
+              {"id", id},
+              {"source", "/window/3"},
+              {"type", "gov.case.accepted"},
+              {"datacontenttype", "application/json"},
+              {"data", data}};
+    if (!caseNo.empty()) e["subject"] = caseNo;
+    return e.dump();
+}
+
+} // namespace
+
+TEST_CASE("industry-commerce: applications out, steps and conclusions back under the center's "
+          "case numbers",
+          "[integration][adapter]") {
+    testkit::TempDir dir;
+    const std::string portFile = dir.file("gs.port");
+    auto sim = testkit::Process::spawn({itest::tool("gongshang-sim"), "--port", "0", "--port-file",
+                                        portFile, "--token", "gs-token-2026", "--step-ms", "20",
+                                        "--fail-every", "7", "--return-every", "4",
+                                        "--supplement-every", "5"},
+                                       {}, dir.file("gs.out"), dir.file("gs.err"));
+    REQUIRE(testkit::waitUntil([&] { return !testkit::readFile(portFile).empty(); }, 10s));
+    const std::string base =
+        "http://127.0.0.1:" + std::to_string(std::stoi(testkit::readFile(portFile)));
+    testkit::Receiver platform;
+    const std::string endpoint =
+        "{ base_url: \"" + base + "\", api_key: \"${GS_TOKEN}\", timeout_ms: 3000 }";
+    itest::Hub hub(dir, R"(
+hub:
+  log_level: warn
+  plugin_dirs: [ ")" + itest::firstPartyPluginDir(dir, {"industry-commerce.so"}) +
+                            R"(" ]
+plugins:
+  - { name: industry-commerce, file: industry-commerce.so }
+inputs:
+  - { name: hall, path: /v1/events }
+  - name: gongshang-updates
+    source: industry-commerce/updates
+    config: { base_url: ")" +
+                            base +
+                            R"(", api_key: "${GS_TOKEN}", poll_ms: 50 }
+outputs:
+  - name: gongshang
+    sink: industry-commerce/applications
+    config: )" + endpoint + R"(
+    retry: { initial_delay_ms: 20, max_delay_ms: 200, max_attempts: 50 }
+    circuit: { failure_threshold: 1000 }
+  - { name: gongshang-mapper, processor: industry-commerce/mapper }
+  - { name: platform, url: ")" +
+                            platform.url("/events") +
+                            R"(" }
+routes:
+  - name: to-gongshang
+    match: { type: gov.case.accepted, data: { "/item_code": "350581003785001*" } }
+    to: [ gongshang ]
+  - { name: updates, match: { type: dept.industry-commerce.update }, to: [ gongshang-mapper ] }
+  - name: back
+    match: { type: "gov.case.*", source: "dept:industry-commerce" }
+    to: [ platform ]
+)");
+    hub.env = {{"GS_TOKEN", "gs-token-2026"}};
+    hub.start();
+
+    constexpr int Cases = 12;
+    for (int i = 1; i <= Cases; ++i)
+        REQUIRE(testkit::postCloudEvent(hub.url(), accepted("a-" + std::to_string(i),
+                                                            "SS-G" + std::to_string(i),
+                                                            "350581003785001A000101"))
+                    .status == 202);
+    // Another department's item: not sent to 工商局. A case without a number: refused.
+    REQUIRE(testkit::postCloudEvent(hub.url(), accepted("other", "SS-O1", "350581003785114A000103"))
+                .status == 202);
+    REQUIRE(testkit::postCloudEvent(hub.url(), accepted("nonumber", "", "350581003785001A000101"))
+                .status == 202);
+
+    // What the platform got, per case: the canonical types in order, and the department's
+    // serial on each.
+    auto perCase = [&] {
+        std::map<std::string, std::vector<std::string>> out;
+        std::set<std::string> ids;
+        for (const auto& q : platform.snapshot()) {
+            auto e = json::parse(q.body, nullptr, false);
+            if (q.status != 200 || !e.is_object() || !ids.insert(e["id"].get<std::string>()).second)
+                continue;
+            const auto& d = e["data"];
+            std::string t = e["type"].get<std::string>().substr(9);
+            if (t == "step_completed") t += ":" + d["step_code"].get<std::string>();
+            if (t == "concluded") t += ":" + d["result_code"].get<std::string>();
+            CHECK(d["dept_case_no"].get<std::string>().rfind("GS2026", 0) == 0);
+            out[e["subject"]].push_back(t);
+        }
+        return out;
+    };
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            auto c = perCase();
+            if (c.size() != Cases) return false;
+            for (const auto& [_, v] : c)
+                if (v.empty() || v.back().rfind("concluded", 0) != 0) return false;
+            return true;
+        },
+        60s));
+    int returned = 0, supplemented = 0;
+    for (const auto& [c, v] : perCase()) {
+        INFO(c);
+        CHECK(c.rfind("SS-G", 0) == 0);
+        if (v.back() == "concluded:1") {
+            ++returned;
+            CHECK(v == std::vector<std::string>{"step_completed:undertake", "concluded:1"});
+            continue;
+        }
+        std::vector<std::string> expect = {"step_completed:undertake", "step_completed:review",
+                                           "step_completed:approve", "concluded:0"};
+        if (v.front() == "supplement_requested") {
+            ++supplemented;
+            expect.insert(expect.begin(), "supplement_requested");
+        }
+        CHECK(v == expect);
+    }
+    CHECK(returned == Cases / 4);
+    CHECK(supplemented >= 1);
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            auto [rc, out] = hub.cli({"dlq", "list", "--json"});
+            return rc == 0 && out.find("no case number") != std::string::npos;
+        },
+        30s));
+    CHECK(json::parse(hub.cli({"dlq", "list", "--json"}).second).size() == 1);
+    CHECK(hub.terminate().success());
+    sim.stop();
+    const auto summary = json::parse(testkit::readFile(dir.file("gs.out")));
+    CHECK(summary["applications"] == Cases); // the other department's item never went there
+    CHECK(summary["pending"] == 0);
+    CHECK(summary["acked"] == summary["updates"]); // everything it sent was acknowledged
+}

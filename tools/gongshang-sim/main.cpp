@@ -1,0 +1,282 @@
+// ow-gongshang-sim: a stand-in for 工商局's (industry and commerce) approval system, speaking
+// exactly the protocol of adapters/industry-commerce (gongshang/Wire.h):
+//
+//   POST /api/v1/applications   {SBLSH, SXBM, ...} -> {"code":"0","data":{"YWLSH":"GS..."}}
+//                               (the same SBLSH again: the same YWLSH; an item that is not
+//                               工商局's: code 1002; no or a wrong token: code 1003)
+//   GET  /api/v1/updates?limit=N  the updates not yet acknowledged, oldest first
+//   POST /api/v1/updates/ack    {"XH": n}: everything up to n is acknowledged
+//
+// Each application then takes its course, one step every --step-ms: 登记 (DJ), 承办, 审核,
+// 批准 (SP) and 办结 (BJ, a licence number); every --return-every-th case is refused at 承办
+// and returned (BJJGDM 1), every --supplement-every-th asks for a supplement (BZ) first.
+// --fail-every N answers every N-th request HTTP 500. On SIGTERM/SIGINT a summary line goes
+// to stdout.
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/Receiver.h"
+
+using nlohmann::json;
+
+namespace {
+
+struct Arguments {
+    int port = 0;
+    std::string portFile, token;
+    int stepMs = 30, failEvery = 0, returnEvery = 0, supplementEvery = 0;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+    std::cerr << "ow-gongshang-sim: " << why
+              << "\nusage: ow-gongshang-sim --port N [--port-file F] [--token T] [--step-ms M] "
+                 "[--fail-every N] [--return-every N] [--supplement-every N]\n";
+    std::exit(2);
+}
+
+Arguments parse(int argc, char** argv) {
+    Arguments a;
+    for (int i = 1; i < argc; ++i) {
+        const std::string o = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(o + " needs a value");
+            return argv[++i];
+        };
+        auto number = [&]() {
+            const std::string v = value();
+            try {
+                return std::stoi(v);
+            } catch (...) {
+                usage(o + " needs a number, got '" + v + "'");
+            }
+        };
+        if (o == "--port")
+            a.port = number();
+        else if (o == "--port-file")
+            a.portFile = value();
+        else if (o == "--token")
+            a.token = value();
+        else if (o == "--step-ms")
+            a.stepMs = number();
+        else if (o == "--fail-every")
+            a.failEvery = number();
+        else if (o == "--return-every")
+            a.returnEvery = number();
+        else if (o == "--supplement-every")
+            a.supplementEvery = number();
+        else
+            usage("unknown option '" + o + "'");
+    }
+    return a;
+}
+
+std::int64_t nowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string wallTime(int plusSeconds) {
+    std::time_t t = std::time(nullptr) + 8 * 3600 + plusSeconds;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[24];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+class Department {
+public:
+    explicit Department(const Arguments& a) : a_(a) {}
+
+    ow::testkit::Reply answer(const ow::testkit::ReceivedRequest& q) {
+        ow::testkit::Reply r;
+        r.headers.emplace_back("Content-Type", "application/json;charset=UTF-8");
+        std::lock_guard lock(mu_);
+        ++requests_;
+        if (a_.failEvery > 0 && requests_ % a_.failEvery == 0) {
+            r.status = 500;
+            r.body = "<html><body>500 Internal Server Error</body></html>";
+            return r;
+        }
+        auto reply = [&](json body) {
+            r.body = body.dump();
+            return r;
+        };
+        if (!a_.token.empty()) {
+            std::string token;
+            for (const auto& [k, v] : q.headers) {
+                std::string lower = k;
+                for (auto& c : lower)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                if (lower == "token") token = v;
+            }
+            if (token != a_.token) return reply({{"code", "1003"}, {"msg", "token 无效"}});
+        }
+        const std::string path = q.path.substr(0, q.path.find('?'));
+        if (q.method == "POST" && path == "/api/v1/applications") return reply(apply(q.body));
+        if (q.method == "GET" && path == "/api/v1/updates") {
+            int limit = 100;
+            if (auto p = q.path.find("limit="); p != std::string::npos)
+                limit = std::max(1, std::atoi(q.path.c_str() + p + 6));
+            return reply(updates(limit));
+        }
+        if (q.method == "POST" && path == "/api/v1/updates/ack") {
+            const json b = json::parse(q.body, nullptr, false);
+            if (!b.is_object() || !b.contains("XH") || !b["XH"].is_number_integer())
+                return reply({{"code", "1001"}, {"msg", "XH 必填"}});
+            const long long upTo = b["XH"].get<long long>();
+            acked_ = std::max(acked_, std::min(upTo, static_cast<long long>(released_.size())));
+            return reply({{"code", "0"}, {"msg", "成功"}});
+        }
+        r.status = 404;
+        return reply({{"code", "404"}, {"msg", "no such interface"}});
+    }
+
+    json summary() {
+        std::lock_guard lock(mu_);
+        return {{"requests", requests_},     {"applications", cases_.size()},
+                {"duplicates", duplicates_}, {"updates", released_.size()},
+                {"acked", acked_},           {"pending", pending_.size()}};
+    }
+
+private:
+    json apply(const std::string& body) {
+        const json b = json::parse(body, nullptr, false);
+        if (!b.is_object()) return {{"code", "1001"}, {"msg", "请求报文不是 JSON"}};
+        for (const char* f : {"SBLSH", "SXBM"})
+            if (!b.contains(f) || !b[f].is_string() || b[f].get<std::string>().empty())
+                return {{"code", "1001"}, {"msg", std::string("必填项缺失: ") + f}};
+        const std::string sblsh = b["SBLSH"], sxbm = b["SXBM"];
+        if (sxbm.rfind("350581003785001", 0) != 0)
+            return {{"code", "1002"}, {"msg", "事项编码 " + sxbm + " 不属于本部门"}};
+        if (auto it = cases_.find(sblsh); it != cases_.end()) {
+            ++duplicates_;
+            return {{"code", "0"}, {"msg", "已受理"}, {"data", {{"YWLSH", it->second}}}};
+        }
+        char ywlsh[24];
+        std::snprintf(ywlsh, sizeof ywlsh, "GS2026%06zu", cases_.size() + 1);
+        cases_[sblsh] = ywlsh;
+        const std::size_t n = cases_.size();
+        const bool refuse = a_.returnEvery > 0 && n % a_.returnEvery == 0;
+        const bool supplement = a_.supplementEvery > 0 && n % a_.supplementEvery == 0;
+        const std::int64_t t0 = nowMs();
+        int k = 0;
+        auto later = [&](json item) {
+            item["YWLSH"] = ywlsh;
+            pending_.push_back({t0 + static_cast<std::int64_t>(k++) * a_.stepMs, std::move(item)});
+        };
+        later({{"LX", "DJ"}, {"SBLSH", sblsh}});
+        if (supplement)
+            later({{"LX", "BZ"},
+                   {"BZYY", "股东会决议缺少签字"},
+                   {"BZCL", "股东会决议；章程修正案"},
+                   {"BZSJ", wallTime(0)}});
+        if (refuse) {
+            later({{"LX", "SP"},
+                   {"SPHJDM", "1"},
+                   {"SPHJMC", "承办"},
+                   {"SPRXM", "陈承办"},
+                   {"SPYJ", "经营范围涉及前置许可，材料不全"},
+                   {"SPJG", "0"},
+                   {"SPSJ", wallTime(1)}});
+            later({{"LX", "BJ"}, {"BJJGDM", "1"}, {"BJJGMS", "退回办结"}, {"BJSJ", wallTime(2)}});
+            return {{"code", "0"}, {"msg", "成功"}, {"data", {{"YWLSH", ywlsh}}}};
+        }
+        const char* names[] = {"承办", "审核", "批准"};
+        const char* people[] = {"陈承办", "林审核", "黄批准"};
+        for (int s = 1; s <= 3; ++s)
+            later({{"LX", "SP"},
+                   {"SPHJDM", std::to_string(s)},
+                   {"SPHJMC", names[s - 1]},
+                   {"SPRXM", people[s - 1]},
+                   {"SPYJ", "同意"},
+                   {"SPJG", "1"},
+                   {"SPSJ", wallTime(s)}});
+        later({{"LX", "BJ"},
+               {"BJJGDM", "0"},
+               {"BJJGMS", "准予设立登记"},
+               {"ZJBH", std::string("91350581MA") + (ywlsh + 6)},
+               {"ZJMC", "营业执照"},
+               {"BJSJ", wallTime(4)}});
+        return {{"code", "0"}, {"msg", "成功"}, {"data", {{"YWLSH", ywlsh}}}};
+    }
+
+    json updates(int limit) {
+        // Released in time order; XH numbers them as they are released.
+        const std::int64_t now = nowMs();
+        std::stable_sort(pending_.begin(), pending_.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        while (!pending_.empty() && pending_.front().first <= now) {
+            json item = std::move(pending_.front().second);
+            pending_.pop_front();
+            item["XH"] = static_cast<long long>(released_.size()) + 1;
+            released_.push_back(std::move(item));
+        }
+        json data = json::array();
+        for (long long i = acked_;
+             i < static_cast<long long>(released_.size()) && static_cast<int>(data.size()) < limit;
+             ++i)
+            data.push_back(released_[i]);
+        return {{"code", "0"}, {"msg", "成功"}, {"data", data}};
+    }
+
+    const Arguments& a_;
+    std::mutex mu_;
+    std::map<std::string, std::string> cases_;
+    std::deque<std::pair<std::int64_t, json>> pending_;
+    std::vector<json> released_;
+    long long acked_ = 0;
+    long requests_ = 0, duplicates_ = 0;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const Arguments args = parse(argc, argv);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    try {
+        Department dept(args);
+        ow::testkit::ReceiverOptions options;
+        options.port = static_cast<std::uint16_t>(args.port);
+        options.keepRequests = false;
+        options.keepHeaders = true; // the token / ce-id are in them
+        ow::testkit::Receiver receiver(options);
+        receiver.setReply(
+            [&](const ow::testkit::ReceivedRequest& q, int) { return dept.answer(q); });
+        if (!args.portFile.empty()) {
+            std::ofstream f(args.portFile + ".tmp");
+            f << receiver.port() << "\n";
+            f.close();
+            std::rename((args.portFile + ".tmp").c_str(), args.portFile.c_str());
+        }
+        std::cerr << "ow-gongshang-sim: listening on " << receiver.url("/") << std::endl;
+        int signal = 0;
+        sigwait(&stop, &signal);
+        receiver.stop();
+        std::cout << dept.summary().dump() << std::endl;
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "ow-gongshang-sim: " << e.what() << "\n";
+        return 1;
+    }
+}
