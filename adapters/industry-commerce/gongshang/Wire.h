@@ -20,20 +20,19 @@
 #include <nlohmann/json.hpp>
 #include <onewindow/sdk/Event.h>
 
+#include "adapters/common/DeptRecords.h"
+
 namespace ow::adapters::gongshang {
 
-class WireError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+using ow::adapters::canonicalFromRecord;
+using ow::adapters::DeptIdentity;
+using ow::adapters::fromWireTime;
+using ow::adapters::toWireTime;
+using ow::adapters::WireError;
 
 /// The department's application body for a gov.case.accepted event.
 nlohmann::json applicationBody(const onewindow::sdk::Event& accepted, const std::string& region,
                                int utcOffsetMinutes);
-
-/// RFC 3339 -> "2026-03-02 10:15:00" local; the other way, local -> "2026-03-02T10:15:00+08:00".
-std::string toWireTime(const std::string& rfc3339, int utcOffsetMinutes);
-std::string fromWireTime(const std::string& wire, int utcOffsetMinutes);
 
 /// What the department's answer means for a delivery.
 enum class Verdict { Done, TryAgain, Refused };
