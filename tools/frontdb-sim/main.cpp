@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
                 const std::string sblsh = app["SBLSH"];
                 taken.push_back(sblsh);
                 ++cases;
-                char ywlsh[24];
+                char ywlsh[48];
                 std::snprintf(ywlsh, sizeof ywlsh, "GT2026%06ld", cases);
                 const std::int64_t t0 = nowMs();
                 int k = 1;

@@ -168,7 +168,7 @@ private:
             ++duplicates_;
             return {{"code", "0"}, {"msg", "已受理"}, {"data", {{"YWLSH", it->second}}}};
         }
-        char ywlsh[24];
+        char ywlsh[48];
         std::snprintf(ywlsh, sizeof ywlsh, "GS2026%06zu", cases_.size() + 1);
         cases_[sblsh] = ywlsh;
         const std::size_t n = cases_.size();

@@ -111,7 +111,7 @@ std::string wireTime(const std::string& rfc3339, int utcOffsetMinutes) {
 }
 
 std::string wireYuan(long long fen) {
-    char buf[32];
+    char buf[48];
     std::snprintf(buf, sizeof buf, "%lld.%02lld", fen / 100, fen % 100);
     return buf;
 }

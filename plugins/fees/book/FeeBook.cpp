@@ -84,7 +84,7 @@ std::string FeeBook::localDate(Instant t) const {
     int y = 0;
     unsigned m = 0, d = 0;
     cases::WorkCalendar::civilFromDay(cal_.dayOf(t), y, m, d);
-    char buf[16];
+    char buf[32];
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
     return buf;
 }
@@ -99,7 +99,7 @@ std::string FeeBook::checkCode(const std::string& noticeNo, int revision, Fen to
     std::uint64_t v = 0;
     for (int i = 0; i < 8; ++i)
         v = (v << 8) | mac[i];
-    char buf[8];
+    char buf[16];
     std::snprintf(buf, sizeof buf, "%06u", static_cast<unsigned>(v % 1000000));
     return buf;
 }

@@ -29,7 +29,8 @@ private:
 };
 
 struct Adapter {
-    ExchangeOrder order{OrderSettings{}};
+    OrderSettings settings; // a named object: GCC 12 -O2 warns (wrongly) on a temporary
+    ExchangeOrder order{settings};
     Proc proc{order};
     sdk::testkit::FakeClock clock;
     sdk::testkit::TestProcessContext ctx{clock};
