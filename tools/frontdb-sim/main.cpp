@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/land-resources/frontdb/FrontDb.h"
+#include "tests/support/Simulator.h"
 
 using nlohmann::json;
 using ow::adapters::landres::FrontDb;
@@ -39,15 +40,6 @@ std::int64_t nowMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
-}
-
-std::string localTime() {
-    std::time_t t = std::time(nullptr) + 8 * 3600;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[24];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
 }
 
 struct Due {
@@ -78,11 +70,7 @@ int main(int argc, char** argv) {
             usage("unknown option '" + o + "'");
     }
     if (a.db.empty()) usage("--db is required");
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigprocmask(SIG_BLOCK, &stop, nullptr);
+    const sigset_t stop = ow::testkit::blockStopSignals();
     try {
         FrontDb db(a.db);
         std::cerr << "ow-frontdb-sim: handling " << a.db << std::endl;
@@ -135,15 +123,15 @@ int main(int argc, char** argv) {
                 Due d = std::move(due.front());
                 due.pop_front();
                 if (!d.correctOf.empty()) {
-                    db.correctRecord(
-                        firstRecord[d.correctOf],
-                        {{"SPYJ", "同意（更正：补录审批意见）"}, {"SPSJ", localTime()}});
+                    db.correctRecord(firstRecord[d.correctOf],
+                                     {{"SPYJ", "同意（更正：补录审批意见）"},
+                                      {"SPSJ", ow::testkit::chinaLocalTime()}});
                     ++corrections;
                     continue;
                 }
                 const std::string lx = d.record["LX"];
-                if (lx == "SP") d.record["SPSJ"] = localTime();
-                if (lx == "BJ") d.record["BJSJ"] = localTime();
+                if (lx == "SP") d.record["SPSJ"] = ow::testkit::chinaLocalTime();
+                if (lx == "BJ") d.record["BJSJ"] = ow::testkit::chinaLocalTime();
                 if (lx == "XX") ++poisons;
                 const auto xh = db.addRecord(d.record);
                 firstRecord.try_emplace(d.record["SBLSH"].get<std::string>(), xh);

@@ -29,7 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/Receiver.h"
+#include "tests/support/Simulator.h"
 
 using nlohmann::json;
 
@@ -88,15 +88,6 @@ std::int64_t nowMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
-}
-
-std::string wallTime(int plusSeconds) {
-    std::time_t t = std::time(nullptr) + 8 * 3600 + plusSeconds;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[24];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
 }
 
 class Department {
@@ -185,7 +176,7 @@ private:
             later({{"LX", "BZ"},
                    {"BZYY", "股东会决议缺少签字"},
                    {"BZCL", "股东会决议；章程修正案"},
-                   {"BZSJ", wallTime(0)}});
+                   {"BZSJ", ow::testkit::chinaLocalTime(0)}});
         if (refuse) {
             later({{"LX", "SP"},
                    {"SPHJDM", "1"},
@@ -193,8 +184,11 @@ private:
                    {"SPRXM", "陈承办"},
                    {"SPYJ", "经营范围涉及前置许可，材料不全"},
                    {"SPJG", "0"},
-                   {"SPSJ", wallTime(1)}});
-            later({{"LX", "BJ"}, {"BJJGDM", "1"}, {"BJJGMS", "退回办结"}, {"BJSJ", wallTime(2)}});
+                   {"SPSJ", ow::testkit::chinaLocalTime(1)}});
+            later({{"LX", "BJ"},
+                   {"BJJGDM", "1"},
+                   {"BJJGMS", "退回办结"},
+                   {"BJSJ", ow::testkit::chinaLocalTime(2)}});
             return {{"code", "0"}, {"msg", "成功"}, {"data", {{"YWLSH", ywlsh}}}};
         }
         const char* names[] = {"承办", "审核", "批准"};
@@ -206,13 +200,13 @@ private:
                    {"SPRXM", people[s - 1]},
                    {"SPYJ", "同意"},
                    {"SPJG", "1"},
-                   {"SPSJ", wallTime(s)}});
+                   {"SPSJ", ow::testkit::chinaLocalTime(s)}});
         later({{"LX", "BJ"},
                {"BJJGDM", "0"},
                {"BJJGMS", "准予设立登记"},
                {"ZJBH", std::string("91350581MA") + (ywlsh + 6)},
                {"ZJMC", "营业执照"},
-               {"BJSJ", wallTime(4)}});
+               {"BJSJ", ow::testkit::chinaLocalTime(4)}});
         return {{"code", "0"}, {"msg", "成功"}, {"data", {{"YWLSH", ywlsh}}}};
     }
 
@@ -248,35 +242,9 @@ private:
 
 int main(int argc, char** argv) {
     const Arguments args = parse(argc, argv);
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
-    try {
-        Department dept(args);
-        ow::testkit::ReceiverOptions options;
-        options.port = static_cast<std::uint16_t>(args.port);
-        options.keepRequests = false;
-        options.keepHeaders = true; // the token / ce-id are in them
-        ow::testkit::Receiver receiver(options);
-        receiver.setReply(
-            [&](const ow::testkit::ReceivedRequest& q, int) { return dept.answer(q); });
-        if (!args.portFile.empty()) {
-            std::ofstream f(args.portFile + ".tmp");
-            f << receiver.port() << "\n";
-            f.close();
-            std::rename((args.portFile + ".tmp").c_str(), args.portFile.c_str());
-        }
-        std::cerr << "ow-gongshang-sim: listening on " << receiver.url("/") << std::endl;
-        int signal = 0;
-        sigwait(&stop, &signal);
-        receiver.stop();
-        std::cout << dept.summary().dump() << std::endl;
-        return 0;
-    } catch (const std::exception& e) {
-        std::cerr << "ow-gongshang-sim: " << e.what() << "\n";
-        return 1;
-    }
+    Department dept(args);
+    return ow::testkit::serveSimulator(
+        "ow-gongshang-sim", args.port, args.portFile,
+        [&](const ow::testkit::ReceivedRequest& q, int) { return dept.answer(q); },
+        [&] { return dept.summary(); });
 }

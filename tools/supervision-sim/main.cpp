@@ -25,7 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/Receiver.h"
+#include "tests/support/Simulator.h"
 
 using nlohmann::json;
 
@@ -176,35 +176,9 @@ private:
 
 int main(int argc, char** argv) {
     const Arguments args = parse(argc, argv);
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
-    try {
-        Supervision sim(args);
-        ow::testkit::ReceiverOptions options;
-        options.port = static_cast<std::uint16_t>(args.port);
-        options.keepRequests = false;
-        options.keepHeaders = true; // the token / ce-id are in them
-        ow::testkit::Receiver receiver(options);
-        receiver.setReply(
-            [&](const ow::testkit::ReceivedRequest& q, int) { return sim.answer(q); });
-        if (!args.portFile.empty()) {
-            std::ofstream f(args.portFile + ".tmp");
-            f << receiver.port() << "\n";
-            f.close();
-            std::rename((args.portFile + ".tmp").c_str(), args.portFile.c_str());
-        }
-        std::cerr << "ow-supervision-sim: listening on " << receiver.url("/") << std::endl;
-        int signal = 0;
-        sigwait(&stop, &signal);
-        receiver.stop();
-        std::cout << sim.summary().dump() << std::endl;
-        return 0;
-    } catch (const std::exception& e) {
-        std::cerr << "ow-supervision-sim: " << e.what() << "\n";
-        return 1;
-    }
+    Supervision sim(args);
+    return ow::testkit::serveSimulator(
+        "ow-supervision-sim", args.port, args.portFile,
+        [&](const ow::testkit::ReceivedRequest& q, int) { return sim.answer(q); },
+        [&] { return sim.summary(); });
 }
