@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <functional>
@@ -18,6 +19,45 @@
 #include "tests/support/Receiver.h"
 
 namespace ow::testkit {
+
+/// Options "--name value" of a simulator's command line, each value taken as text or as a
+/// number; an unknown option or a missing or bad value exits 2 with the usage.
+class SimulatorOptions {
+public:
+    SimulatorOptions(std::string tool, std::string usage)
+        : tool_(std::move(tool)), usage_(std::move(usage)) {}
+    /// Calls `on(option)` for each option; `on` reads its value with text() or number() and
+    /// returns false for an option it does not know.
+    void parse(int argc, char** argv, const std::function<bool(const std::string&)>& on) {
+        argc_ = argc;
+        argv_ = argv;
+        for (i_ = 1; i_ < argc; ++i_) {
+            option_ = argv[i_];
+            if (!on(option_)) fail("unknown option '" + option_ + "'");
+        }
+    }
+    std::string text() {
+        if (i_ + 1 >= argc_) fail(option_ + " needs a value");
+        return argv_[++i_];
+    }
+    int number() {
+        const std::string v = text();
+        try {
+            return std::stoi(v);
+        } catch (...) {
+            fail(option_ + " needs a number, got '" + v + "'");
+        }
+    }
+    [[noreturn]] void fail(const std::string& why) const {
+        std::cerr << tool_ << ": " << why << "\nusage: " << usage_ << "\n";
+        std::exit(2);
+    }
+
+private:
+    std::string tool_, usage_, option_;
+    int argc_ = 0, i_ = 0;
+    char** argv_ = nullptr;
+};
 
 /// "2026-03-02 10:15:00", China Standard Time, `plusSeconds` from now.
 inline std::string chinaLocalTime(int plusSeconds = 0) {

@@ -29,13 +29,6 @@ struct Arguments {
     int stepMs = 30, correctEvery = 0, poisonEvery = 0;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-    std::cerr << "ow-frontdb-sim: " << why
-              << "\nusage: ow-frontdb-sim --db FILE [--step-ms M] [--correct-every N] "
-                 "[--poison-every N]\n";
-    std::exit(2);
-}
-
 std::int64_t nowMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
@@ -52,24 +45,23 @@ struct Due {
 
 int main(int argc, char** argv) {
     Arguments a;
-    for (int i = 1; i < argc; ++i) {
-        const std::string o = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage(o + " needs a value");
-            return argv[++i];
-        };
-        if (o == "--db")
-            a.db = value();
-        else if (o == "--step-ms")
-            a.stepMs = std::stoi(value());
-        else if (o == "--correct-every")
-            a.correctEvery = std::stoi(value());
-        else if (o == "--poison-every")
-            a.poisonEvery = std::stoi(value());
+    ow::testkit::SimulatorOptions o(
+        "ow-frontdb-sim",
+        "ow-frontdb-sim --db FILE [--step-ms M] [--correct-every N] [--poison-every N]");
+    o.parse(argc, argv, [&](const std::string& name) {
+        if (name == "--db")
+            a.db = o.text();
+        else if (name == "--step-ms")
+            a.stepMs = o.number();
+        else if (name == "--correct-every")
+            a.correctEvery = o.number();
+        else if (name == "--poison-every")
+            a.poisonEvery = o.number();
         else
-            usage("unknown option '" + o + "'");
-    }
-    if (a.db.empty()) usage("--db is required");
+            return false;
+        return true;
+    });
+    if (a.db.empty()) o.fail("--db is required");
     const sigset_t stop = ow::testkit::blockStopSignals();
     try {
         FrontDb db(a.db);

@@ -41,46 +41,30 @@ struct Arguments {
     int stepMs = 30, failEvery = 0, returnEvery = 0, supplementEvery = 0;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-    std::cerr << "ow-gongshang-sim: " << why
-              << "\nusage: ow-gongshang-sim --port N [--port-file F] [--token T] [--step-ms M] "
-                 "[--fail-every N] [--return-every N] [--supplement-every N]\n";
-    std::exit(2);
-}
-
 Arguments parse(int argc, char** argv) {
     Arguments a;
-    for (int i = 1; i < argc; ++i) {
-        const std::string o = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage(o + " needs a value");
-            return argv[++i];
-        };
-        auto number = [&]() {
-            const std::string v = value();
-            try {
-                return std::stoi(v);
-            } catch (...) {
-                usage(o + " needs a number, got '" + v + "'");
-            }
-        };
-        if (o == "--port")
-            a.port = number();
-        else if (o == "--port-file")
-            a.portFile = value();
-        else if (o == "--token")
-            a.token = value();
-        else if (o == "--step-ms")
-            a.stepMs = number();
-        else if (o == "--fail-every")
-            a.failEvery = number();
-        else if (o == "--return-every")
-            a.returnEvery = number();
-        else if (o == "--supplement-every")
-            a.supplementEvery = number();
+    ow::testkit::SimulatorOptions o(
+        "ow-gongshang-sim", "ow-gongshang-sim --port N [--port-file F] [--token T] [--step-ms M] "
+                            "[--fail-every N] [--return-every N] [--supplement-every N]");
+    o.parse(argc, argv, [&](const std::string& name) {
+        if (name == "--port")
+            a.port = o.number();
+        else if (name == "--port-file")
+            a.portFile = o.text();
+        else if (name == "--token")
+            a.token = o.text();
+        else if (name == "--step-ms")
+            a.stepMs = o.number();
+        else if (name == "--fail-every")
+            a.failEvery = o.number();
+        else if (name == "--return-every")
+            a.returnEvery = o.number();
+        else if (name == "--supplement-every")
+            a.supplementEvery = o.number();
         else
-            usage("unknown option '" + o + "'");
-    }
+            return false;
+        return true;
+    });
     return a;
 }
 

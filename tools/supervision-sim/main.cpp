@@ -38,42 +38,26 @@ struct Arguments {
     int slowMs = 0;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-    std::cerr << "ow-supervision-sim: " << why
-              << "\nusage: ow-supervision-sim --port N (0 = pick) [--port-file FILE] "
-                 "[--record FILE] [--fail-every N] [--slow-ms M]\n";
-    std::exit(2);
-}
-
 Arguments parse(int argc, char** argv) {
     Arguments a;
-    for (int i = 1; i < argc; ++i) {
-        const std::string o = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage(o + " needs a value");
-            return argv[++i];
-        };
-        auto number = [&]() {
-            const std::string v = value();
-            try {
-                return std::stoi(v);
-            } catch (...) {
-                usage(o + " needs a number, got '" + v + "'");
-            }
-        };
-        if (o == "--port")
-            a.port = number();
-        else if (o == "--port-file")
-            a.portFile = value();
-        else if (o == "--record")
-            a.recordFile = value();
-        else if (o == "--fail-every")
-            a.failEvery = number();
-        else if (o == "--slow-ms")
-            a.slowMs = number();
+    ow::testkit::SimulatorOptions o("ow-supervision-sim",
+                                    "ow-supervision-sim --port N (0 = pick) [--port-file FILE] "
+                                    "[--record FILE] [--fail-every N] [--slow-ms M]");
+    o.parse(argc, argv, [&](const std::string& name) {
+        if (name == "--port")
+            a.port = o.number();
+        else if (name == "--port-file")
+            a.portFile = o.text();
+        else if (name == "--record")
+            a.recordFile = o.text();
+        else if (name == "--fail-every")
+            a.failEvery = o.number();
+        else if (name == "--slow-ms")
+            a.slowMs = o.number();
         else
-            usage("unknown option '" + o + "'");
-    }
+            return false;
+        return true;
+    });
     return a;
 }
 
