@@ -10,12 +10,16 @@ namespace sdk = onewindow::sdk;
 
 namespace ow::adapters {
 
-namespace {
-
-std::string str(const json& d, const char* key) {
+std::string fieldText(const json& d, const char* key) {
     auto it = d.find(key);
     if (it == d.end() || it->is_null()) return {};
     return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+namespace {
+
+std::string str(const json& d, const char* key) {
+    return fieldText(d, key);
 }
 
 } // namespace

@@ -18,6 +18,10 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// A field of a department's JSON as text: strings as they are, numbers as written, "" when
+/// absent or null (department systems send "1" and 1 alike).
+std::string fieldText(const nlohmann::json& d, const char* key);
+
 /// RFC 3339 -> "2026-03-02 10:15:00" local; the other way, local -> "2026-03-02T10:15:00+08:00".
 std::string toWireTime(const std::string& rfc3339, int utcOffsetMinutes);
 std::string fromWireTime(const std::string& wire, int utcOffsetMinutes);

@@ -12,9 +12,7 @@ namespace ow::adapters::gongshang {
 namespace {
 
 std::string str(const json& d, const char* key) {
-    auto it = d.find(key);
-    if (it == d.end() || it->is_null()) return {};
-    return it->is_string() ? it->get<std::string>() : it->dump();
+    return fieldText(d, key);
 }
 
 } // namespace
