@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "adapters/common/HttpEndpoint.h"
 #include "adapters/industry-commerce/gongshang/Wire.h"
 #include "plugins/cases/calendar/CalendarFiles.h"
 
@@ -17,30 +18,13 @@ using namespace ow::adapters::gongshang;
 
 namespace {
 
-struct Endpoint {
-    std::string baseUrl, token, region;
+// 工商局's API takes the key in a `token` header (as Shandong's provincial interfaces do).
+struct Endpoint : ow::adapters::HttpEndpoint {
+    std::string region;
     int utcOffset = 480;
-    std::int64_t timeoutMs = 10000;
-
     explicit Endpoint(const sdk::Config& c)
-        : baseUrl(c.get<std::string>("base_url")), token(c.get<std::string>("api_key")),
-          region(c.get<std::string>("region_code", "350581")),
-          utcOffset(ow::cases::parseUtcOffset(c.get<std::string>("utc_offset", "+08:00"))),
-          timeoutMs(c.get<std::int64_t>("timeout_ms", 10000)) {
-        while (!baseUrl.empty() && baseUrl.back() == '/')
-            baseUrl.pop_back();
-    }
-    sdk::HttpResponse call(sdk::HttpClient& http, const std::string& method,
-                           const std::string& path, const std::string& body = {}) const {
-        sdk::HttpRequest r;
-        r.method = method;
-        r.url = baseUrl + path;
-        r.body = body;
-        r.timeoutMs = timeoutMs;
-        if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");
-        if (!token.empty()) r.headers.emplace_back("token", token);
-        return http.send(r);
-    }
+        : HttpEndpoint(c, "token"), region(c.get<std::string>("region_code", "350581")),
+          utcOffset(ow::cases::parseUtcOffset(c.get<std::string>("utc_offset", "+08:00"))) {}
 };
 
 class ApplicationSink final : public sdk::Sink {
