@@ -102,6 +102,7 @@ private:
 // deliveries, and a fresh connection never carries state between two departments' calls.
 class HostServices::Http final : public sdk::HttpClient {
 public:
+    explicit Http(config::TlsClientSettings tls) : settings_(std::move(tls)) {}
     sdk::HttpResponse send(const sdk::HttpRequest& req) override {
         sdk::HttpResponse out;
         try {
@@ -130,13 +131,14 @@ public:
     }
 
 private:
-    // One TLS context (system CA store, verification on) for all of this instance's calls:
-    // building one loads the CA store, too costly to repeat per request.
+    // One TLS context (the output's CA and client certificate, or the system CA store) for all
+    // of this instance's calls: building one loads the CA store, too costly per request.
     Poco::Net::Context::Ptr tlsContext() {
         std::call_once(tlsOnce_,
-                       [this] { tls_ = delivery::HttpOutputClient::makeClientContext({}); });
+                       [this] { tls_ = delivery::HttpOutputClient::makeClientContext(settings_); });
         return tls_;
     }
+    const config::TlsClientSettings settings_;
     std::once_flag tlsOnce_;
     Poco::Net::Context::Ptr tls_;
 };
@@ -151,10 +153,11 @@ public:
 };
 
 HostServices::HostServices(std::string plugin, std::string instance, sdk::Config config,
-                           observability::Metrics& metrics, const util::Clock& clock)
+                           observability::Metrics& metrics, const util::Clock& clock,
+                           config::TlsClientSettings tls)
     : log_(std::make_unique<Logger>(plugin, instance)),
       metrics_(std::make_unique<MetricsAdapter>(metrics, plugin, instance)),
-      clock_(std::make_unique<ClockAdapter>(clock)), http_(std::make_unique<Http>()),
+      clock_(std::make_unique<ClockAdapter>(clock)), http_(std::make_unique<Http>(std::move(tls))),
       secrets_(std::make_unique<Secrets>()),
       config_(std::move(config)), services_{*log_,     *metrics_, *clock_, *http_,
                                             *secrets_, config_,   instance} {}

@@ -1,5 +1,6 @@
 // The services the hub hands one plugin instance (sdk::Services): a logger and metrics that
-// carry the plugin and instance names, the hub's clock, an HTTP client, secrets from the
+// carry the plugin and instance names, the hub's clock, an HTTP client (with the output's TLS
+// settings), secrets from the
 // environment, and the instance's validated config.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/config/HubConfig.h"
 #include "core/observability/Metrics.h"
 #include "core/util/Clock.h"
 #include "onewindow/sdk/Components.h"
@@ -17,8 +19,12 @@ namespace ow::plugin {
 
 class HostServices {
 public:
+    /// `tls`: the output's `tls` settings (CA, client certificate for mutual TLS) that the
+    /// plugin's HTTP client uses for https:// URLs; default: the system CA store, no client
+    /// certificate.
     HostServices(std::string plugin, std::string instance, onewindow::sdk::Config config,
-                 observability::Metrics& metrics, const util::Clock& clock);
+                 observability::Metrics& metrics, const util::Clock& clock,
+                 config::TlsClientSettings tls = {});
     ~HostServices();
     onewindow::sdk::Services& services() { return services_; }
 

@@ -142,7 +142,7 @@ PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigP
         inst->output = o.name;
         inst->concurrent = r->component->info.concurrent;
         inst->services = std::make_unique<HostServices>(inst->plugin, o.name, std::move(r->config),
-                                                        metrics, clock);
+                                                        metrics, clock, o.tls);
         try {
             inst->sink = r->lib->createSink(inst->component, inst->services->services());
         } catch (const std::exception& e) {

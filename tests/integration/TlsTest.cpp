@@ -1,6 +1,6 @@
 // HTTPS inputs (server certificate, client-certificate verification, bearer tokens) and HTTPS
 // outputs (CA verification, client certificate), with a second real hub as the TLS peer.
-#include "tests/integration/HubFixture.h"
+#include "tests/integration/JournalPeek.h"
 
 #include <nlohmann/json.hpp>
 
@@ -119,4 +119,82 @@ routes:
     }
     CHECK(a.terminate().success());
     CHECK(b.terminate().success());
+}
+
+TEST_CASE("TLS: a plugin sink reaches a department over mutual TLS with its output's tls settings",
+          "[integration][tls][plugin]") {
+    testkit::TempDir dir;
+    itest::makeCertificates(dir, "gongshang-adapter");
+    testkit::Receiver rx;
+    // The department: HTTPS only, client certificates required.
+    itest::Hub dept(dir,
+                    R"(
+hub:
+  tls: { enabled: true, cert_file: server.crt, key_file: server.key, client_ca_file: ca.crt,
+         require_client_cert: true }
+inputs:
+  - { name: applications, path: /api/v1/applications }
+outputs:
+  - { name: rx, url: ")" +
+                        rx.url("/events") + R"(" }
+routes:
+  - { name: all, to: [ rx ] }
+)",
+                    "dept");
+    dept.tls = {dir.file("ca.crt"), dir.file("client.crt"), dir.file("client.key")};
+    dept.start();
+    // The hub: the same adapter sink twice, with and without the client certificate.
+    const std::string base = dept.url("");
+    itest::Hub hub(dir, R"(
+hub:
+  plugin_dirs: [ ")" + itest::firstPartyPluginDir(dir, {"industry-commerce.so"}) +
+                            R"(" ]
+plugins:
+  - { name: industry-commerce, file: industry-commerce.so }
+inputs:
+  - { name: hall, path: /v1/events }
+outputs:
+  - name: with-cert
+    sink: industry-commerce/applications
+    config: { base_url: ")" +
+                            base + R"(", timeout_ms: 3000 }
+    tls: { ca_file: )" + dir.file("ca.crt") +
+                            R"(, cert_file: )" + dir.file("client.crt") + R"(, key_file: )" +
+                            dir.file("client.key") + R"( }
+  - name: without-cert
+    sink: industry-commerce/applications
+    config: { base_url: ")" +
+                            base + R"(", timeout_ms: 3000 }
+    tls: { ca_file: )" + dir.file("ca.crt") +
+                            R"( }
+    retry: { initial_delay_ms: 100, max_delay_ms: 200 }
+routes:
+  - { name: both, match: { type: gov.case.accepted }, to: [ with-cert, without-cert ] }
+)");
+    hub.start();
+    const nlohmann::json accepted = {
+        {"specversion", "1.0"},  {"id", "acc-1"},
+        {"source", "/window/3"}, {"type", "gov.case.accepted"},
+        {"subject", "SS-T1"},    {"data", {{"item_code", "350581003785001A000101"}}}};
+    REQUIRE(testkit::postCloudEvent(hub.url(), accepted.dump()).status == 202);
+    // With the certificate the handshake succeeds and the department's answer (this stand-in
+    // takes CloudEvents only: 415) comes back and is final.
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            auto [rc, out] = hub.cli({"dlq", "list", "--json"});
+            return rc == 0 && out.find("HTTP 415") != std::string::npos;
+        },
+        30s));
+    const auto dead = nlohmann::json::parse(hub.cli({"dlq", "list", "--json"}).second);
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0]["output"] == "with-cert");
+    // Without it the department never answers: retried, not dead-lettered.
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            const auto m = testkit::httpRequest("GET", hub.url("/metrics")).body;
+            return m.find(
+                       "onewindow_deliveries_total{output=\"without-cert\",outcome=\"retry\"}") !=
+                   std::string::npos;
+        },
+        30s));
 }
