@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "adapters/common/AcknowledgedFeed.h"
 #include "adapters/common/HttpEndpoint.h"
 #include "adapters/industry-commerce/gongshang/Wire.h"
 #include "plugins/cases/calendar/CalendarFiles.h"
@@ -60,44 +61,30 @@ public:
           batch_(s.config.get<std::int64_t>("batch", 100)) {}
 
     sdk::Result run(sdk::SourceContext& ctx) override {
-        while (!ctx.stopping()) {
+        ow::adapters::AcknowledgedFeed feed;
+        feed.seqField = "XH";
+        feed.pollMs = pollMs_;
+        feed.read = [&] {
             const auto r =
                 ep_.call(s_.http, "GET", "/api/v1/updates?limit=" + std::to_string(batch_));
             const auto a = readAnswer(r.status, r.body);
-            if (a.verdict != Verdict::Done || !a.data.is_array()) {
-                s_.log.log(sdk::LogLevel::Warn, "cannot read the department's updates",
-                           {{"reason", a.message.empty() ? "data is not a list" : a.message}});
-                ctx.waitFor(pollMs_);
-                continue;
-            }
-            if (a.data.empty()) {
-                ctx.waitFor(pollMs_);
-                continue;
-            }
-            std::vector<sdk::Event> events;
-            long long last = 0;
-            for (const auto& item : a.data) {
-                if (!item.is_object() || !item.contains("XH") || !item["XH"].is_number_integer())
-                    continue; // cannot be acknowledged or told apart; the department is told
-                last = std::max(last, item["XH"].get<long long>());
-                sdk::Event e;
-                e.type = "dept.industry-commerce.update";
-                e.source = "dept:industry-commerce";
-                e.id = "gongshang-update-" + std::to_string(item["XH"].get<long long>());
-                e.dataContentType = "application/json";
-                e.data = item.dump();
-                events.push_back(std::move(e));
-            }
-            // Acknowledged only once journaled: a crash in between fetches them again, and
-            // their ids make the repeats duplicates.
-            if (events.empty() || !ctx.emit(events)) {
-                ctx.waitFor(pollMs_);
-                continue;
-            }
+            return ow::adapters::FeedPage{a.verdict == Verdict::Done, a.data, a.message};
+        };
+        feed.toEvent = [](const json& item, long long xh) {
+            sdk::Event e;
+            e.type = "dept.industry-commerce.update";
+            e.source = "dept:industry-commerce";
+            e.id = "gongshang-update-" + std::to_string(xh);
+            e.dataContentType = "application/json";
+            e.data = item.dump();
+            return e;
+        };
+        feed.acknowledge = [&](long long last) {
             const auto ack =
                 ep_.call(s_.http, "POST", "/api/v1/updates/ack", json{{"XH", last}}.dump());
-            if (readAnswer(ack.status, ack.body).verdict != Verdict::Done) ctx.waitFor(pollMs_);
-        }
+            return readAnswer(ack.status, ack.body).verdict == Verdict::Done;
+        };
+        feed.run(ctx, s_.log);
         return sdk::Result::ok();
     }
 

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/common/AcknowledgedFeed.h"
 #include "adapters/common/DeptRecords.h"
 #include "adapters/common/HttpEndpoint.h"
 #include "plugins/cases/calendar/CalendarFiles.h"
@@ -85,44 +86,32 @@ class TraceSource final : public sdk::Source {
 public:
     explicit TraceSource(sdk::Services& s) : s_(s), ep_(s.config, "apiKey") {}
     sdk::Result run(sdk::SourceContext& ctx) override {
-        const auto pollMs = s_.config.get<std::int64_t>("poll_ms", 1000);
         const auto batch = s_.config.get<std::int64_t>("batch", 100);
-        while (!ctx.stopping()) {
+        AcknowledgedFeed feed;
+        feed.pollMs = s_.config.get<std::int64_t>("poll_ms", 1000);
+        feed.read = [&] {
             json body;
             const auto [verdict, why] = readAnswer(
                 ep_.call(s_.http, "GET", "/ems/api/traces?limit=" + std::to_string(batch)), body);
-            if (verdict != Verdict::Done || !body.contains("traces") ||
-                !body["traces"].is_array() || body["traces"].empty()) {
-                if (verdict != Verdict::Done)
-                    s_.log.log(sdk::LogLevel::Warn, "cannot read EMS tracking", {{"reason", why}});
-                ctx.waitFor(pollMs);
-                continue;
-            }
-            std::vector<sdk::Event> events;
-            long long last = 0;
-            for (const auto& t : body["traces"]) {
-                if (!t.is_object() || !t.contains("seq") || !t["seq"].is_number_integer()) continue;
-                last = std::max(last, t["seq"].get<long long>());
-                sdk::Event e;
-                e.type = "dept.post.trace";
-                e.source = "dept:post";
-                e.id = "post-trace-" + std::to_string(t["seq"].get<long long>());
-                e.subject = fieldText(t, "orderNo");
-                e.data = t.dump();
-                events.push_back(std::move(e));
-            }
-            // Acknowledged only once journaled; repeats after a crash are duplicates by id.
-            if (events.empty() || !ctx.emit(events)) {
-                ctx.waitFor(pollMs);
-                continue;
-            }
+            return FeedPage{verdict == Verdict::Done, body.value("traces", json()), why};
+        };
+        feed.toEvent = [](const json& t, long long seq) {
+            sdk::Event e;
+            e.type = "dept.post.trace";
+            e.source = "dept:post";
+            e.id = "post-trace-" + std::to_string(seq);
+            e.subject = fieldText(t, "orderNo");
+            e.data = t.dump();
+            return e;
+        };
+        feed.acknowledge = [&](long long last) {
             json ack;
-            if (readAnswer(
-                    ep_.call(s_.http, "POST", "/ems/api/traces/ack", json{{"seq", last}}.dump()),
-                    ack)
-                    .first != Verdict::Done)
-                ctx.waitFor(pollMs);
-        }
+            return readAnswer(
+                       ep_.call(s_.http, "POST", "/ems/api/traces/ack", json{{"seq", last}}.dump()),
+                       ack)
+                       .first == Verdict::Done;
+        };
+        feed.run(ctx, s_.log);
         return sdk::Result::ok();
     }
 

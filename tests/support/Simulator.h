@@ -6,13 +6,17 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -58,6 +62,54 @@ private:
     int argc_ = 0, i_ = 0;
     char** argv_ = nullptr;
 };
+
+/// Records a simulated system releases over time and keeps until they are acknowledged (a
+/// department's update feed, EMS's tracking): numbered in release order under `seqField`.
+/// Not thread-safe: the simulator calls it under its own lock.
+class ReleasedFeed {
+public:
+    explicit ReleasedFeed(std::string seqField) : seqField_(std::move(seqField)) {}
+    /// `record` is released at `atMs` (steady-clock milliseconds).
+    void schedule(std::int64_t atMs, nlohmann::json record) {
+        pending_.push_back({atMs, std::move(record)});
+    }
+    /// Releases what is due at `nowMs`, then the oldest unacknowledged records, up to `limit`.
+    nlohmann::json page(std::size_t limit, std::int64_t nowMs) {
+        std::stable_sort(pending_.begin(), pending_.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        while (!pending_.empty() && pending_.front().first <= nowMs) {
+            nlohmann::json r = std::move(pending_.front().second);
+            pending_.pop_front();
+            r[seqField_] = static_cast<long long>(released_.size()) + 1;
+            released_.push_back(std::move(r));
+        }
+        nlohmann::json out = nlohmann::json::array();
+        for (std::size_t i = acked_; i < released_.size() && out.size() < limit; ++i)
+            out.push_back(released_[i]);
+        return out;
+    }
+    /// Everything up to `upTo` is acknowledged (never past what was released).
+    void acknowledge(long long upTo) {
+        if (upTo > 0)
+            acked_ = std::max(acked_, std::min(static_cast<std::size_t>(upTo), released_.size()));
+    }
+    [[nodiscard]] std::size_t released() const { return released_.size(); }
+    [[nodiscard]] std::size_t acked() const { return acked_; }
+    [[nodiscard]] std::size_t pending() const { return pending_.size(); }
+
+private:
+    std::string seqField_;
+    std::deque<std::pair<std::int64_t, nlohmann::json>> pending_;
+    std::vector<nlohmann::json> released_;
+    std::size_t acked_ = 0;
+};
+
+/// Steady-clock milliseconds (the simulators' schedules).
+inline std::int64_t steadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 /// "2026-03-02 10:15:00", China Standard Time, `plusSeconds` from now.
 inline std::string chinaLocalTime(int plusSeconds = 0) {

@@ -68,12 +68,6 @@ Arguments parse(int argc, char** argv) {
     return a;
 }
 
-std::int64_t nowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 class Department {
 public:
     explicit Department(const Arguments& a) : a_(a) {}
@@ -114,8 +108,7 @@ public:
             const json b = json::parse(q.body, nullptr, false);
             if (!b.is_object() || !b.contains("XH") || !b["XH"].is_number_integer())
                 return reply({{"code", "1001"}, {"msg", "XH 必填"}});
-            const long long upTo = b["XH"].get<long long>();
-            acked_ = std::max(acked_, std::min(upTo, static_cast<long long>(released_.size())));
+            feed_.acknowledge(b["XH"].get<long long>());
             return reply({{"code", "0"}, {"msg", "成功"}});
         }
         r.status = 404;
@@ -125,8 +118,8 @@ public:
     json summary() {
         std::lock_guard lock(mu_);
         return {{"requests", requests_},     {"applications", cases_.size()},
-                {"duplicates", duplicates_}, {"updates", released_.size()},
-                {"acked", acked_},           {"pending", pending_.size()}};
+                {"duplicates", duplicates_}, {"updates", feed_.released()},
+                {"acked", feed_.acked()},    {"pending", feed_.pending()}};
     }
 
 private:
@@ -149,11 +142,11 @@ private:
         const std::size_t n = cases_.size();
         const bool refuse = a_.returnEvery > 0 && n % a_.returnEvery == 0;
         const bool supplement = a_.supplementEvery > 0 && n % a_.supplementEvery == 0;
-        const std::int64_t t0 = nowMs();
+        const std::int64_t t0 = ow::testkit::steadyMs();
         int k = 0;
         auto later = [&](json item) {
             item["YWLSH"] = ywlsh;
-            pending_.push_back({t0 + static_cast<std::int64_t>(k++) * a_.stepMs, std::move(item)});
+            feed_.schedule(t0 + static_cast<std::int64_t>(k++) * a_.stepMs, std::move(item));
         };
         later({{"LX", "DJ"}, {"SBLSH", sblsh}});
         if (supplement)
@@ -195,30 +188,15 @@ private:
     }
 
     json updates(int limit) {
-        // Released in time order; XH numbers them as they are released.
-        const std::int64_t now = nowMs();
-        std::stable_sort(pending_.begin(), pending_.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
-        while (!pending_.empty() && pending_.front().first <= now) {
-            json item = std::move(pending_.front().second);
-            pending_.pop_front();
-            item["XH"] = static_cast<long long>(released_.size()) + 1;
-            released_.push_back(std::move(item));
-        }
-        json data = json::array();
-        for (long long i = acked_;
-             i < static_cast<long long>(released_.size()) && static_cast<int>(data.size()) < limit;
-             ++i)
-            data.push_back(released_[i]);
-        return {{"code", "0"}, {"msg", "成功"}, {"data", data}};
+        return {{"code", "0"},
+                {"msg", "成功"},
+                {"data", feed_.page(static_cast<std::size_t>(limit), ow::testkit::steadyMs())}};
     }
 
     const Arguments& a_;
     std::mutex mu_;
     std::map<std::string, std::string> cases_;
-    std::deque<std::pair<std::int64_t, json>> pending_;
-    std::vector<json> released_;
-    long long acked_ = 0;
+    ow::testkit::ReleasedFeed feed_{"XH"};
     long requests_ = 0, duplicates_ = 0;
 };
 

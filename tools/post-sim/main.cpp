@@ -52,12 +52,6 @@ Arguments parse(int argc, char** argv) {
     return a;
 }
 
-std::int64_t nowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 class Ems {
 public:
     explicit Ems(const Arguments& a) : a_(a) {}
@@ -96,8 +90,7 @@ public:
             const json b = json::parse(q.body, nullptr, false);
             if (!b.is_object() || !b.contains("seq") || !b["seq"].is_number_integer())
                 return reply({{"success", false}, {"errorCode", "B02"}, {"errorMsg", "seq 必填"}});
-            const long long upTo = b["seq"].get<long long>();
-            acked_ = std::max(acked_, std::min(upTo, static_cast<long long>(released_.size())));
+            feed_.acknowledge(b["seq"].get<long long>());
             return reply({{"success", true}});
         }
         r.status = 404;
@@ -106,9 +99,9 @@ public:
 
     json summary() {
         std::lock_guard lock(mu_);
-        return {{"requests", requests_}, {"orders", orders_.size()},
-                {"repeats", repeats_},   {"traces", released_.size()},
-                {"acked", acked_},       {"pending", pending_.size()}};
+        return {{"requests", requests_},  {"orders", orders_.size()},
+                {"repeats", repeats_},    {"traces", feed_.released()},
+                {"acked", feed_.acked()}, {"pending", feed_.pending()}};
     }
 
 private:
@@ -129,12 +122,13 @@ private:
         std::snprintf(mail, sizeof mail, "11%09zuCN", orders_.size() + 1);
         orders_[orderNo] = mail;
         const bool back = a_.undeliverableEvery > 0 && orders_.size() % a_.undeliverableEvery == 0;
-        const std::int64_t t0 = nowMs();
+        const std::int64_t t0 = ow::testkit::steadyMs();
         int k = 1;
         auto later = [&](const char* code, const char* name, const char* signer) {
             json t = {{"mailNo", mail}, {"orderNo", orderNo}, {"opCode", code}, {"opName", name}};
             if (signer) t["signer"] = signer;
-            pending_.push_back({t0 + static_cast<std::int64_t>(a_.stepMs) * k, k, std::move(t)});
+            t["opTime"] = ow::testkit::chinaLocalTime(k * 60);
+            feed_.schedule(t0 + static_cast<std::int64_t>(a_.stepMs) * k, std::move(t));
             ++k;
         };
         later("10", "收寄", nullptr);
@@ -147,36 +141,14 @@ private:
     }
 
     json traces(int limit) {
-        const std::int64_t now = nowMs();
-        std::stable_sort(pending_.begin(), pending_.end(),
-                         [](const auto& a, const auto& b) { return a.at < b.at; });
-        while (!pending_.empty() && pending_.front().at <= now) {
-            json t = std::move(pending_.front().trace);
-            const int step = pending_.front().step;
-            pending_.pop_front();
-            t["seq"] = static_cast<long long>(released_.size()) + 1;
-            t["opTime"] = ow::testkit::chinaLocalTime(step * 60);
-            released_.push_back(std::move(t));
-        }
-        json out = json::array();
-        for (long long i = acked_;
-             i < static_cast<long long>(released_.size()) && static_cast<int>(out.size()) < limit;
-             ++i)
-            out.push_back(released_[i]);
-        return {{"success", true}, {"traces", out}};
+        return {{"success", true},
+                {"traces", feed_.page(static_cast<std::size_t>(limit), ow::testkit::steadyMs())}};
     }
 
-    struct Pending {
-        std::int64_t at;
-        int step;
-        json trace;
-    };
     const Arguments& a_;
     std::mutex mu_;
     std::map<std::string, std::string> orders_;
-    std::deque<Pending> pending_;
-    std::vector<json> released_;
-    long long acked_ = 0;
+    ow::testkit::ReleasedFeed feed_{"seq"};
     long requests_ = 0, repeats_ = 0;
 };
 
