@@ -146,15 +146,7 @@ routes:
         INFO(c);
         CHECK(types == std::vector<std::string>{"2", "3", "3", "4"});
     }
-    REQUIRE(testkit::waitUntil(
-        [&] {
-            auto [rc, out] = hub.cli({"dlq", "list", "--json"});
-            return rc == 0 && out.find("result_code is missing") != std::string::npos;
-        },
-        30s));
-    auto [rc, dlq] = hub.cli({"dlq", "list", "--json"});
-    const auto dead = json::parse(dlq);
-    REQUIRE(dead.size() == 1);
+    const auto dead = itest::waitForDeadLetters(hub, 1, "result_code is missing");
     CHECK(dead[0]["output"] == "esup");
 
     CHECK(hub.terminate().success());

@@ -147,13 +147,7 @@ routes:
     }
     CHECK(returned == Cases / 4);
     CHECK(supplemented >= 1);
-    REQUIRE(testkit::waitUntil(
-        [&] {
-            auto [rc, out] = hub.cli({"dlq", "list", "--json"});
-            return rc == 0 && out.find("no case number") != std::string::npos;
-        },
-        30s));
-    CHECK(json::parse(hub.cli({"dlq", "list", "--json"}).second).size() == 1);
+    itest::waitForDeadLetters(hub, 1, "no case number");
     CHECK(hub.terminate().success());
     sim.stop();
     const auto summary = json::parse(testkit::readFile(dir.file("gs.out")));

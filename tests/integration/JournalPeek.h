@@ -3,10 +3,12 @@
 // tests load from.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include "core/store/Journal.h"
@@ -74,6 +76,26 @@ inline std::string caseDataConfig() {
     const std::string src = OW_SOURCE_DIR;
     return "      catalog_dir: \"" + src + "/config/catalog\"\n      units_file: \"" + src +
            "/config/units.yaml\"\n      calendar_dir: \"" + src + "/config/calendar\"\n";
+}
+
+/// The hub's dead letters (`onewindow dlq list --json`), once there are `count` of them and
+/// every one's error mentions `reason` (within 30 s; fails the test otherwise).
+inline nlohmann::json waitForDeadLetters(Hub& hub, std::size_t count, const std::string& reason) {
+    nlohmann::json dead;
+    const bool ok = testkit::waitUntil(
+        [&] {
+            auto [rc, out] = hub.cli({"dlq", "list", "--json"});
+            if (rc != 0) return false;
+            dead = nlohmann::json::parse(out, nullptr, false);
+            if (!dead.is_array() || dead.size() != count) return false;
+            return std::all_of(dead.begin(), dead.end(), [&](const nlohmann::json& d) {
+                return d.dump().find(reason) != std::string::npos;
+            });
+        },
+        std::chrono::seconds(30));
+    INFO(dead.dump(2));
+    REQUIRE(ok);
+    return dead;
 }
 
 /// `plugins/` in `dir` holding the first-party plugins (`cases.so`, `fees.so`) of this build.

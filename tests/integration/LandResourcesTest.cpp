@@ -117,13 +117,7 @@ routes:
         if (b.first.size() == 3) expect.erase(expect.begin()); // only the correction of step 1
         CHECK(b.first == expect);
     }
-    REQUIRE(testkit::waitUntil(
-        [&] {
-            auto [rc, out] = hub.cli({"dlq", "list", "--json"});
-            return rc == 0 && json::parse(out).size() == Cases / 5;
-        },
-        30s));
-    CHECK(hub.cli({"dlq", "list", "--json"}).second.find("unknown LX 'XX'") != std::string::npos);
+    itest::waitForDeadLetters(hub, Cases / 5, "unknown LX 'XX'");
     // Every record the department wrote was taken (REC_FLAG 1).
     REQUIRE(testkit::waitUntil(
         [&] { return adapters::landres::FrontDb(db).newRecords(1000).empty(); }, 30s));

@@ -122,13 +122,7 @@ routes:
         }
     }
     CHECK(returned == Cases / 4);
-    REQUIRE(testkit::waitUntil(
-        [&] {
-            auto [rc, out] = hub.cli({"dlq", "list", "--json"});
-            return rc == 0 && out.find("delivery.address is missing") != std::string::npos;
-        },
-        30s));
-    CHECK(json::parse(hub.cli({"dlq", "list", "--json"}).second).size() == 1);
+    itest::waitForDeadLetters(hub, 1, "delivery.address is missing");
     CHECK(hub.terminate().success());
     sim.stop();
     const auto summary = json::parse(testkit::readFile(dir.file("ems.out")));

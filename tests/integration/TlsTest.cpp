@@ -179,14 +179,7 @@ routes:
     REQUIRE(testkit::postCloudEvent(hub.url(), accepted.dump()).status == 202);
     // With the certificate the handshake succeeds and the department's answer (this stand-in
     // takes CloudEvents only: 415) comes back and is final.
-    REQUIRE(testkit::waitUntil(
-        [&] {
-            auto [rc, out] = hub.cli({"dlq", "list", "--json"});
-            return rc == 0 && out.find("HTTP 415") != std::string::npos;
-        },
-        30s));
-    const auto dead = nlohmann::json::parse(hub.cli({"dlq", "list", "--json"}).second);
-    REQUIRE(dead.size() == 1);
+    const auto dead = itest::waitForDeadLetters(hub, 1, "HTTP 415");
     CHECK(dead[0]["output"] == "with-cert");
     // Without it the department never answers: retried, not dead-lettered.
     REQUIRE(testkit::waitUntil(
