@@ -16,14 +16,6 @@ std::string fieldText(const json& d, const char* key) {
     return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-namespace {
-
-std::string str(const json& d, const char* key) {
-    return fieldText(d, key);
-}
-
-} // namespace
-
 std::string toWireTime(const std::string& rfc3339, int off) {
     auto t = ow::cases::parseRfc3339(rfc3339);
     if (!t) throw WireError("'" + rfc3339 + "' is not an RFC 3339 time");
@@ -47,8 +39,8 @@ std::string fromWireTime(const std::string& wire, int off) {
 
 std::optional<sdk::Event> canonicalFromRecord(const json& item, const std::string& caseNo,
                                               int sequence, int off, const DeptIdentity& who) {
-    const std::string kind = str(item, "LX");
-    const std::string xh = str(item, "XH");
+    const std::string kind = fieldText(item, "LX");
+    const std::string xh = fieldText(item, "XH");
     sdk::Event e;
     const int version = item.contains("VERSION") && item["VERSION"].is_number_integer()
                             ? item["VERSION"].get<int>()
@@ -57,33 +49,33 @@ std::optional<sdk::Event> canonicalFromRecord(const json& item, const std::strin
     e.source = who.source;
     e.subject = caseNo;
     e.extensions["department"] = who.department;
-    json d = {{"case_no", caseNo}, {"dept_case_no", str(item, "YWLSH")}};
+    json d = {{"case_no", caseNo}, {"dept_case_no", fieldText(item, "YWLSH")}};
     if (version > 1) d["data_version"] = version;
-    if (!str(item, "SPBZH").empty()) sequence = std::atoi(str(item, "SPBZH").c_str());
+    if (!fieldText(item, "SPBZH").empty()) sequence = std::atoi(fieldText(item, "SPBZH").c_str());
     auto when = [&](const char* key) {
-        const std::string t = str(item, key);
+        const std::string t = fieldText(item, key);
         if (t.empty()) throw WireError(std::string("update ") + xh + ": " + key + " is missing");
         return fromWireTime(t, off);
     };
     if (kind == "DJ") return std::nullopt;
     if (kind == "SP") {
         static const char* steps[] = {"", "undertake", "review", "approve"};
-        const std::string code = str(item, "SPHJDM");
+        const std::string code = fieldText(item, "SPHJDM");
         const int c = code.size() == 1 && code[0] >= '1' && code[0] <= '3' ? code[0] - '0' : 0;
         e.type = "gov.case.step_completed";
         d["step_code"] = c ? steps[c] : "dept-" + code;
-        d["step_name"] = str(item, "SPHJMC");
+        d["step_name"] = fieldText(item, "SPHJMC");
         d["sequence"] = sequence;
-        d["handler"] = str(item, "SPRXM");
-        d["opinion"] = str(item, "SPYJ");
-        d["decision"] = str(item, "SPJG") == "0" ? "disagree" : "agree";
+        d["handler"] = fieldText(item, "SPRXM");
+        d["opinion"] = fieldText(item, "SPYJ");
+        d["decision"] = fieldText(item, "SPJG") == "0" ? "disagree" : "agree";
         d["occurred_at"] = when("SPSJ");
     } else if (kind == "BZ") {
         e.type = "gov.case.supplement_requested";
         d["phase"] = "post";
-        d["reason"] = str(item, "BZYY");
+        d["reason"] = fieldText(item, "BZYY");
         json materials = json::array();
-        std::string list = str(item, "BZCL");
+        std::string list = fieldText(item, "BZCL");
         for (std::size_t p = 0; !list.empty();) {
             const auto q = list.find("；", p);
             materials.push_back(list.substr(p, q == std::string::npos ? std::string::npos : q - p));
@@ -95,12 +87,12 @@ std::optional<sdk::Event> canonicalFromRecord(const json& item, const std::strin
         d["occurred_at"] = when("BZSJ");
     } else if (kind == "BJ") {
         e.type = "gov.case.concluded";
-        const std::string result = str(item, "BJJGDM");
+        const std::string result = fieldText(item, "BJJGDM");
         if (result.empty()) throw WireError("update " + xh + ": BJJGDM is missing");
         d["result_code"] = result;
-        d["description"] = str(item, "BJJGMS");
-        if (!str(item, "ZJBH").empty())
-            d["certificate"] = {{"no", str(item, "ZJBH")}, {"name", str(item, "ZJMC")}};
+        d["description"] = fieldText(item, "BJJGMS");
+        if (!fieldText(item, "ZJBH").empty())
+            d["certificate"] = {{"no", fieldText(item, "ZJBH")}, {"name", fieldText(item, "ZJMC")}};
         d["occurred_at"] = when("BJSJ");
     } else {
         throw WireError("update " + xh + ": unknown LX '" + kind + "'");

@@ -4,6 +4,7 @@
 // although half the cases' steps reach the hub before their acceptance; a malformed
 // conclusion ends in the dead-letter queue with its reason.
 #include "tests/integration/JournalPeek.h"
+#include "tests/integration/Simulators.h"
 
 #include <map>
 #include <set>
@@ -39,14 +40,8 @@ TEST_CASE("e-supervision: every case's objects reach the simulator and the MQTT 
     broker.start();
     testkit::MqttSubscriber topic(broker.url(), "supervision/exchange");
     const std::string record = dir.file("supervision.ndjson");
-    const std::string portFile = dir.file("sim.port");
-    auto sim =
-        testkit::Process::spawn({itest::tool("supervision-sim"), "--port", "0", "--port-file",
-                                 portFile, "--record", record, "--fail-every", "4"},
-                                {}, dir.file("sim.out"), dir.file("sim.err"));
-    REQUIRE(testkit::waitUntil([&] { return !testkit::readFile(portFile).empty(); }, 10s));
-    const std::string simUrl =
-        "http://127.0.0.1:" + std::to_string(std::stoi(testkit::readFile(portFile))) + "/exchange";
+    itest::Simulator sim(dir, "supervision-sim", {"--record", record, "--fail-every", "4"});
+    const std::string simUrl = sim.url("/exchange");
 
     itest::Hub hub(dir, R"(
 hub:
@@ -150,8 +145,7 @@ routes:
     CHECK(dead[0]["output"] == "esup");
 
     CHECK(hub.terminate().success());
-    sim.stop();
-    const auto summary = json::parse(testkit::readFile(dir.file("sim.out")));
+    const auto summary = sim.stop();
     CHECK(summary["refused"] == 0);          // nothing out of order, nothing malformed
     CHECK(summary["failed"].get<int>() > 0); // its 500s were retried
     CHECK(summary["accepted"] == 4 * Cases);

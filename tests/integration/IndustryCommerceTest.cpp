@@ -5,6 +5,7 @@
 // request 500, returns every 4th case and asks a supplement of every 5th; a case without a
 // number is refused into the dead-letter queue.
 #include "tests/integration/JournalPeek.h"
+#include "tests/integration/Simulators.h"
 
 #include <map>
 #include <set>
@@ -41,15 +42,10 @@ TEST_CASE("industry-commerce: applications out, steps and conclusions back under
           "case numbers",
           "[integration][adapter]") {
     testkit::TempDir dir;
-    const std::string portFile = dir.file("gs.port");
-    auto sim = testkit::Process::spawn({itest::tool("gongshang-sim"), "--port", "0", "--port-file",
-                                        portFile, "--token", "gs-token-2026", "--step-ms", "20",
-                                        "--fail-every", "7", "--return-every", "4",
-                                        "--supplement-every", "5"},
-                                       {}, dir.file("gs.out"), dir.file("gs.err"));
-    REQUIRE(testkit::waitUntil([&] { return !testkit::readFile(portFile).empty(); }, 10s));
-    const std::string base =
-        "http://127.0.0.1:" + std::to_string(std::stoi(testkit::readFile(portFile)));
+    itest::Simulator sim(dir, "gongshang-sim",
+                         {"--token", "gs-token-2026", "--step-ms", "20", "--fail-every", "7",
+                          "--return-every", "4", "--supplement-every", "5"});
+    const std::string base = sim.url();
     testkit::Receiver platform;
     const std::string endpoint =
         "{ base_url: \"" + base + "\", api_key: \"${GS_TOKEN}\", timeout_ms: 3000 }";
@@ -149,8 +145,7 @@ routes:
     CHECK(supplemented >= 1);
     itest::waitForDeadLetters(hub, 1, "no case number");
     CHECK(hub.terminate().success());
-    sim.stop();
-    const auto summary = json::parse(testkit::readFile(dir.file("gs.out")));
+    const auto summary = sim.stop();
     CHECK(summary["applications"] == Cases); // the other department's item never went there
     CHECK(summary["pending"] == 0);
     CHECK(summary["acked"] == summary["updates"]); // everything it sent was acknowledged

@@ -4,6 +4,7 @@
 // order, a corrected record comes back again with its data_version, and a record of an unknown
 // kind ends in the dead-letter queue; every record is marked taken.
 #include "tests/integration/JournalPeek.h"
+#include "tests/integration/Simulators.h"
 
 #include <map>
 #include <set>
@@ -22,9 +23,10 @@ TEST_CASE("land-resources: cases out and records back through the front-end data
     testkit::TempDir dir;
     const std::string db = dir.file("qzk.db");
     { adapters::landres::FrontDb create(db); } // the department's DBA made it
-    auto sim = testkit::Process::spawn({itest::tool("frontdb-sim"), "--db", db, "--step-ms", "20",
-                                        "--correct-every", "3", "--poison-every", "5"},
-                                       {}, dir.file("sim.out"), dir.file("sim.err"));
+    itest::Simulator sim(
+        dir, "frontdb-sim",
+        {"--db", db, "--step-ms", "20", "--correct-every", "3", "--poison-every", "5"},
+        /*picksPort=*/false);
     testkit::Receiver platform;
     itest::Hub hub(dir, R"(
 hub:
@@ -122,8 +124,7 @@ routes:
     REQUIRE(testkit::waitUntil(
         [&] { return adapters::landres::FrontDb(db).newRecords(1000).empty(); }, 30s));
     CHECK(hub.terminate().success());
-    sim.stop();
-    const auto summary = json::parse(testkit::readFile(dir.file("sim.out")));
+    const auto summary = sim.stop();
     CHECK(summary["cases"] == Cases);
     CHECK(summary["pending"] == 0);
 }

@@ -3,6 +3,7 @@
 // the mail number, and 妥投 as gov.case.delivered; a parcel returned (退回) is tracked but not
 // delivered; a conclusion without an address is dead-lettered; EMS's 502s are retried.
 #include "tests/integration/JournalPeek.h"
+#include "tests/integration/Simulators.h"
 
 #include <map>
 #include <set>
@@ -17,14 +18,10 @@ using nlohmann::json;
 
 TEST_CASE("post: deliveries ordered, tracked and delivered back", "[integration][adapter]") {
     testkit::TempDir dir;
-    const std::string portFile = dir.file("ems.port");
-    auto sim = testkit::Process::spawn({itest::tool("post-sim"), "--port", "0", "--port-file",
-                                        portFile, "--api-key", "ems-key", "--step-ms", "20",
-                                        "--fail-every", "6", "--undeliverable-every", "4"},
-                                       {}, dir.file("ems.out"), dir.file("ems.err"));
-    REQUIRE(testkit::waitUntil([&] { return !testkit::readFile(portFile).empty(); }, 10s));
-    const std::string base =
-        "http://127.0.0.1:" + std::to_string(std::stoi(testkit::readFile(portFile)));
+    itest::Simulator sim(dir, "post-sim",
+                         {"--api-key", "ems-key", "--step-ms", "20", "--fail-every", "6",
+                          "--undeliverable-every", "4"});
+    const std::string base = sim.url();
     testkit::Receiver platform;
     itest::Hub hub(dir, R"(
 hub:
@@ -124,8 +121,7 @@ routes:
     CHECK(returned == Cases / 4);
     itest::waitForDeadLetters(hub, 1, "delivery.address is missing");
     CHECK(hub.terminate().success());
-    sim.stop();
-    const auto summary = json::parse(testkit::readFile(dir.file("ems.out")));
+    const auto summary = sim.stop();
     CHECK(summary["orders"] == Cases); // not the window's, not the one without an address
     CHECK(summary["pending"] == 0);
     CHECK(summary["acked"] == summary["traces"]);

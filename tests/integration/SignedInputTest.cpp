@@ -29,13 +29,10 @@ std::string payment(const std::string& id, long amountFen) {
            std::to_string(amountFen) + "}}";
 }
 
-} // namespace
-
-TEST_CASE("Signed input: only validly signed, fresh, first-seen requests are taken",
-          "[integration][security]") {
-    testkit::TempDir dir;
-    testkit::Receiver rx;
-    itest::Hub hub(dir, R"(
+/// Terminals 07 (two keys, mid-rotation) and 03 posting to /v1/payments; what is accepted goes
+/// to finance (`rx`).
+std::string terminalsConfig(const testkit::Receiver& rx) {
+    return R"(
 inputs:
   - name: terminals
     path: /v1/payments
@@ -44,15 +41,24 @@ inputs:
         scheme: hmac-sha256
         senders:
           - { client: cib-terminal-07, keys: [ ")" +
-                            kT07a + R"(", ")" + kT07b + R"(" ] }
+           kT07a + R"(", ")" + kT07b + R"(" ] }
           - { client: cib-terminal-03, keys: [ ")" +
-                            kT03 + R"(" ] }
+           kT03 + R"(" ] }
 outputs:
   - { name: finance, url: ")" +
-                            rx.url("/events") + R"(" }
+           rx.url("/events") + R"(" }
 routes:
   - { name: all, to: [ finance ] }
-)");
+)";
+}
+
+} // namespace
+
+TEST_CASE("Signed input: only validly signed, fresh, first-seen requests are taken",
+          "[integration][security]") {
+    testkit::TempDir dir;
+    testkit::Receiver rx;
+    itest::Hub hub(dir, terminalsConfig(rx));
     hub.start();
     const std::string url = "http://127.0.0.1:" + std::to_string(hub.port()) + "/v1/payments";
     auto post = [&](const std::string& body, const testkit::Headers& h) {
@@ -120,21 +126,7 @@ TEST_CASE("Signed input: a replay is refused after the hub was killed and restar
           "[integration][security]") {
     testkit::TempDir dir;
     testkit::Receiver rx;
-    itest::Hub hub(dir, R"(
-inputs:
-  - name: terminals
-    path: /v1/payments
-    auth:
-      signed:
-        senders:
-          - { client: cib-terminal-07, keys: [ ")" +
-                            kT07a + R"(" ] }
-outputs:
-  - { name: finance, url: ")" +
-                            rx.url("/events") + R"(" }
-routes:
-  - { name: all, to: [ finance ] }
-)");
+    itest::Hub hub(dir, terminalsConfig(rx));
     hub.start();
     auto post = [&](const std::string& body, const testkit::Headers& h) {
         return testkit::httpRequest("POST", hub.url("/v1/payments"), body, h).status;

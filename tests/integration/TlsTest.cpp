@@ -9,6 +9,27 @@
 using namespace ow;
 using namespace std::chrono_literals;
 
+namespace {
+
+/// A hub that takes HTTPS only, with client certificates required, on `inputs` (YAML list
+/// items), and hands what it accepts to `rx`.
+std::string mutualTlsConfig(const std::string& inputs, const testkit::Receiver& rx) {
+    return R"(
+hub:
+  tls: { enabled: true, cert_file: server.crt, key_file: server.key, client_ca_file: ca.crt,
+         require_client_cert: true }
+inputs:)" + inputs +
+           R"(
+outputs:
+  - { name: rx, url: ")" +
+           rx.url("/events") + R"(" }
+routes:
+  - { name: all, to: [ rx ] }
+)";
+}
+
+} // namespace
+
 TEST_CASE("TLS: hub to hub over mutual TLS with a bearer token, and refusals of bad peers",
           "[integration][tls]") {
     testkit::TempDir dir;
@@ -17,26 +38,13 @@ TEST_CASE("TLS: hub to hub over mutual TLS with a bearer token, and refusals of 
 
     // Hub B: the receiving side, HTTPS only, client certificates required, token required.
     itest::Hub b(dir,
-                 R"(
-hub:
-  tls:
-    enabled: true
-    cert_file: server.crt
-    key_file: server.key
-    client_ca_file: ca.crt
-    require_client_cert: true
-inputs:
+                 mutualTlsConfig(R"(
   - name: events
     path: /v1/events
     auth:
       bearer_tokens:
-        - { client: intranet-platform, token: "${B_TOKEN}" }
-outputs:
-  - { name: rx, url: ")" +
-                     rx.url("/events") + R"(" }
-routes:
-  - { name: all, to: [ rx ] }
-)",
+        - { client: intranet-platform, token: "${B_TOKEN}" })",
+                                 rx),
                  "b");
     b.env = {{"B_TOKEN", "tok-7f3a9c"}};
     b.tls = {dir.file("ca.crt"), dir.file("client.crt"), dir.file("client.key")};
@@ -128,18 +136,7 @@ TEST_CASE("TLS: a plugin sink reaches a department over mutual TLS with its outp
     testkit::Receiver rx;
     // The department: HTTPS only, client certificates required.
     itest::Hub dept(dir,
-                    R"(
-hub:
-  tls: { enabled: true, cert_file: server.crt, key_file: server.key, client_ca_file: ca.crt,
-         require_client_cert: true }
-inputs:
-  - { name: applications, path: /api/v1/applications }
-outputs:
-  - { name: rx, url: ")" +
-                        rx.url("/events") + R"(" }
-routes:
-  - { name: all, to: [ rx ] }
-)",
+                    mutualTlsConfig("\n  - { name: applications, path: /api/v1/applications }", rx),
                     "dept");
     dept.tls = {dir.file("ca.crt"), dir.file("client.crt"), dir.file("client.key")};
     dept.start();

@@ -3,6 +3,7 @@
 // input and refuses every 5th), and every chained case completes with its accounts; a returned
 // case and another department's licence start nothing.
 #include "tests/integration/JournalPeek.h"
+#include "tests/integration/Simulators.h"
 
 #include <map>
 #include <set>
@@ -45,10 +46,11 @@ routes:
     const int unitPort = testkit::freeLoopbackPort();
     hub.env = {{"UTILITY_URL", "http://127.0.0.1:" + std::to_string(unitPort)}};
     hub.start();
-    auto units =
-        testkit::Process::spawn({itest::tool("utility-sim"), "--port", std::to_string(unitPort),
-                                 "--hub-url", hub.url(), "--refuse-every", "5"},
-                                {}, dir.file("units.out"), dir.file("units.err"));
+    // On the port the hub was told; until it listens, the hub retries its deliveries.
+    itest::Simulator units(
+        dir, "utility-sim",
+        {"--port", std::to_string(unitPort), "--hub-url", hub.url(), "--refuse-every", "5"},
+        /*picksPort=*/false);
     constexpr int Cases = 6;
     auto post = [&](const std::string& id, const std::string& type, const std::string& c,
                     json data) {
@@ -94,8 +96,7 @@ routes:
     CHECK(opened + refused == 2 * Cases);
     CHECK(refused == 2 * Cases / 5);
     CHECK(hub.terminate().success());
-    units.stop();
-    const auto summary = json::parse(testkit::readFile(dir.file("units.out")));
+    const auto summary = units.stop();
     CHECK(summary["requests"] == 2 * Cases);
     CHECK(summary["pending"] == 0);
 }

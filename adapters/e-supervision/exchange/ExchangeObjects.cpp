@@ -3,24 +3,15 @@
 #include <cstdio>
 #include <map>
 
-#include "plugins/cases/data/Rfc3339.h"
-
 using nlohmann::json;
 
 namespace ow::adapters::esupervision {
 
 namespace {
 
-std::string str(const json& d, const char* key) {
-    auto it = d.find(key);
-    if (it == d.end() || it->is_null()) return {};
-    if (it->is_string()) return it->get<std::string>();
-    return it->dump();
-}
-
 std::string nested(const json& d, const char* object, const char* key) {
     auto it = d.find(object);
-    return it != d.end() && it->is_object() ? str(*it, key) : std::string();
+    return it != d.end() && it->is_object() ? fieldText(*it, key) : std::string();
 }
 
 /// Puts the non-empty values only: the receiver's optional fields are absent, not "".
@@ -100,14 +91,7 @@ Tier tierOf(ObjectType t) {
 }
 
 std::string wireTime(const std::string& rfc3339, int utcOffsetMinutes) {
-    if (rfc3339.empty()) return {};
-    auto t = cases::parseRfc3339(rfc3339);
-    if (!t) throw MappingError("'" + rfc3339 + "' is not an RFC 3339 time");
-    return cases::formatLocalMinute(*t, utcOffsetMinutes) + ":" + [&] {
-        char s[4];
-        std::snprintf(s, sizeof s, "%02d", static_cast<int>(((*t % 60000) + 60000) % 60000 / 1000));
-        return std::string(s);
-    }();
+    return rfc3339.empty() ? std::string() : ow::adapters::toWireTime(rfc3339, utcOffsetMinutes);
 }
 
 std::string wireYuan(long long fen) {
@@ -116,8 +100,7 @@ std::string wireYuan(long long fen) {
     return buf;
 }
 
-std::optional<ExchangeObject> toExchange(const onewindow::sdk::Event& e, const MappingSettings& s,
-                                         long long feeFen) {
+std::optional<ExchangeObject> toExchange(const onewindow::sdk::Event& e, const MappingSettings& s) {
     static const std::map<std::string, ObjectType> Types = {
         {"gov.case.submitted", ObjectType::ShenBan},
         {"gov.case.prereview_completed", ObjectType::YuShouLi},
@@ -141,24 +124,24 @@ std::optional<ExchangeObject> toExchange(const onewindow::sdk::Event& e, const M
 
     ExchangeObject o;
     o.type = it->second;
-    o.caseNo = str(d, "case_no");
+    o.caseNo = fieldText(d, "case_no");
     if (o.caseNo.empty()) o.caseNo = e.subject;
     if (o.caseNo.empty()) throw MappingError(e.type + ": no case number (subject or case_no)");
-    o.department = str(d, "department");
+    o.department = fieldText(d, "department");
     if (o.department.empty() && e.extensions.count("department"))
         o.department = e.extensions.at("department");
     o.version = d.value("data_version", 1);
     const int off = s.utcOffsetMinutes;
     const std::string at =
-        wireTime(str(d, "occurred_at").empty() ? e.time : str(d, "occurred_at"), off);
+        wireTime(fieldText(d, "occurred_at").empty() ? e.time : fieldText(d, "occurred_at"), off);
 
     json& f = o.fields;
     f["SPTYPE"] = code(o.type);
     f["SPTYPE_MC"] = pinyin(o.type);
     f["SBLSH"] = o.caseNo;
-    put(f, "SXBM", str(d, "item_code"));
-    put(f, "SXMC", str(d, "item_name"));
-    put(f, "YWLSH", str(d, "dept_case_no"));
+    put(f, "SXBM", fieldText(d, "item_code"));
+    put(f, "SXMC", fieldText(d, "item_name"));
+    put(f, "YWLSH", fieldText(d, "dept_case_no"));
     f["XZQHDM"] = s.regionCode;
     f["VERSION"] = o.version;
     const std::string actor = nested(d, "actor", "name");
@@ -172,15 +155,15 @@ std::optional<ExchangeObject> toExchange(const onewindow::sdk::Event& e, const M
         put(f, "SQRZJHM", nested(d, "applicant", "id_no"));
         put(f, "LXRXM", nested(d, "contact", "name"));
         put(f, "LXRSJ", nested(d, "contact", "mobile"));
-        put(f, "SBXMMC", str(d, "title"));
-        put(f, "TJFS", str(d, "channel"));
+        put(f, "SBXMMC", fieldText(d, "title"));
+        put(f, "TJFS", fieldText(d, "channel"));
         f["SBSJ"] = at;
         break;
     case ObjectType::YuShouLi: {
         o.factKey = "1";
-        const std::string r = str(d, "result");
+        const std::string r = fieldText(d, "result");
         f["YSLZTDM"] = r == "passed" ? "1" : r == "returned" ? "2" : "3";
-        put(f, "YSLYJ", str(d, "reason"));
+        put(f, "YSLYJ", fieldText(d, "reason"));
         f["YSLSJ"] = at;
         break;
     }
@@ -191,107 +174,109 @@ std::optional<ExchangeObject> toExchange(const onewindow::sdk::Event& e, const M
         } else {
             // 不受理 (not for this window) is 2, 不予受理 (refused under the law) 4.
             f["SLZTDM"] =
-                str(d, "kind") == "not_admissible" || str(d, "kind") == "不予受理" ? "4" : "2";
-            f["BSLYY"] = str(d, "reason");
+                fieldText(d, "kind") == "not_admissible" || fieldText(d, "kind") == "不予受理"
+                    ? "4"
+                    : "2";
+            f["BSLYY"] = fieldText(d, "reason");
         }
-        put(f, "SLBMMC", str(d, "department_name"));
-        put(f, "SLBMZZJGDM", str(d, "org_code"));
+        put(f, "SLBMMC", fieldText(d, "department_name"));
+        put(f, "SLBMZZJGDM", fieldText(d, "org_code"));
         put(f, "BLRXM", actor);
         put(f, "BLRGH", nested(d, "actor", "staff_no"));
-        put(f, "SLHZH", str(d, "receipt_no"));
+        put(f, "SLHZH", fieldText(d, "receipt_no"));
         f["SLSJ"] = at;
         break;
     case ObjectType::ShenPi: {
-        const std::string step = str(d, "step_code");
-        const std::string seq = str(d, "sequence");
+        const std::string step = fieldText(d, "step_code");
+        const std::string seq = fieldText(d, "sequence");
         o.factKey = "3/" + (seq.empty() ? step : seq);
         auto known = StepCodes.find(step);
         f["SPHJDM"] = known != StepCodes.end() ? known->second.first : "9";
-        const std::string name = str(d, "step_name");
+        const std::string name = fieldText(d, "step_name");
         f["SPHJMC"] = !name.empty() ? name : known != StepCodes.end() ? known->second.second : step;
-        put(f, "SPRXM", !str(d, "handler").empty() ? str(d, "handler") : actor);
-        put(f, "SPRZWMC", !str(d, "post").empty() ? str(d, "post") : nested(d, "actor", "post"));
-        put(f, "SPYJ", str(d, "opinion"));
-        const std::string decision = str(d, "decision");
+        put(f, "SPRXM", !fieldText(d, "handler").empty() ? fieldText(d, "handler") : actor);
+        put(f, "SPRZWMC",
+            !fieldText(d, "post").empty() ? fieldText(d, "post") : nested(d, "actor", "post"));
+        put(f, "SPYJ", fieldText(d, "opinion"));
+        const std::string decision = fieldText(d, "decision");
         f["SPHJZTDM"] = decision == "disagree" ? "0" : decision == "return" ? "7" : "1";
         put(f, "SPBZH", seq);
-        f["SPSJ"] = str(d, "ended_at").empty() ? at : wireTime(str(d, "ended_at"), off);
+        f["SPSJ"] = fieldText(d, "ended_at").empty() ? at : wireTime(fieldText(d, "ended_at"), off);
         break;
     }
     case ObjectType::BanJie: {
         o.factKey = "4";
-        std::string result = str(d, "result_code");
+        std::string result = fieldText(d, "result_code");
         if (e.type == "gov.case.withdrawn") result = "2";  // 作废办结
         if (e.type == "gov.case.terminated") result = "6"; // 办结 (other)
         if (result.empty()) throw MappingError(e.type + ": result_code is missing");
         f["BJJGDM"] = result;
-        put(f, "BJJGMS", str(d, "description"));
-        put(f, "ZFHTHYY", str(d, "reason"));
+        put(f, "BJJGMS", fieldText(d, "description"));
+        put(f, "ZFHTHYY", fieldText(d, "reason"));
         put(f, "ZJGZMC", nested(d, "certificate", "name"));
         put(f, "ZJBH", nested(d, "certificate", "no"));
         put(f, "ZJYXQX", nested(d, "certificate", "validity"));
         put(f, "FZGZDW", nested(d, "certificate", "issuer"));
-        // Mandatory when a licence is issued (BJJGDM 0): what was paid on the case, or what
-        // the event says, else 0.00 (no fee).
-        long long fee = feeFen;
+        // Mandatory when a licence is issued (BJJGDM 0): what the event says; without it,
+        // ExchangeOrder puts what was paid on the case.
         if (d.contains("fee_fen") && d["fee_fen"].is_number_integer())
-            fee = d["fee_fen"].get<long long>();
-        f["SFJE"] = wireYuan(fee);
+            f["SFJE"] = wireYuan(d["fee_fen"].get<long long>());
         f["JEDWDM"] = "CNY";
         f["BJSJ"] = at;
         break;
     }
     case ObjectType::TeBieChengXuQiDong:
-        o.factKey = "5/" + str(d, "sequence");
-        f["TBCXZL"] = str(d, "kind").empty() ? "A" : str(d, "kind");
+        o.factKey = "5/" + fieldText(d, "sequence");
+        f["TBCXZL"] = fieldText(d, "kind").empty() ? "A" : fieldText(d, "kind");
         f["TBCXKSRQ"] = at;
-        put(f, "TBCXPZR", str(d, "approver"));
-        put(f, "TBCXQDLY", str(d, "reason"));
-        put(f, "TBCXSX", str(d, "length"));
-        f["TBCXSXDW"] = str(d, "unit") == "calendar" || str(d, "unit") == "Z" ? "Z" : "G";
+        put(f, "TBCXPZR", fieldText(d, "approver"));
+        put(f, "TBCXQDLY", fieldText(d, "reason"));
+        put(f, "TBCXSX", fieldText(d, "length"));
+        f["TBCXSXDW"] =
+            fieldText(d, "unit") == "calendar" || fieldText(d, "unit") == "Z" ? "Z" : "G";
         break;
     case ObjectType::TeBieChengXuBanJie:
-        o.factKey = "6/" + str(d, "sequence");
-        put(f, "TBCXJG", str(d, "result"));
+        o.factKey = "6/" + fieldText(d, "sequence");
+        put(f, "TBCXJG", fieldText(d, "result"));
         f["TBCXJSRQ"] = at;
         if (d.contains("fee_fen") && d["fee_fen"].is_number_integer())
             f["TBCXSFJE"] = wireYuan(d["fee_fen"].get<long long>());
         break;
     case ObjectType::BuJiaoGaoZhi: {
-        o.factKey = "7/" + str(d, "round");
+        o.factKey = "7/" + fieldText(d, "round");
         put(f, "BZGZFCRXM", actor);
-        put(f, "BZGZYY", str(d, "reason"));
+        put(f, "BZGZYY", fieldText(d, "reason"));
         std::string materials;
         if (d.contains("materials") && d["materials"].is_array())
             for (const auto& m : d["materials"])
                 materials += (materials.empty() ? "" : "；") +
-                             (m.is_string() ? m.get<std::string>() : str(m, "name"));
+                             (m.is_string() ? m.get<std::string>() : fieldText(m, "name"));
         put(f, "BZCLQD", materials);
         f["BZGZSJ"] = at;
         break;
     }
     case ObjectType::BuJiaoShouLi:
-        o.factKey = "8/" + str(d, "round");
+        o.factKey = "8/" + fieldText(d, "round");
         f["BZSJ"] = at;
         break;
     case ObjectType::LingQuDengJi:
         o.factKey = "9";
-        put(f, "LQFS", str(d, "way"));
-        put(f, "LQRXM", str(d, "collected_by"));
-        put(f, "YJDH", str(d, "tracking_no"));
+        put(f, "LQFS", fieldText(d, "way"));
+        put(f, "LQRXM", fieldText(d, "collected_by"));
+        put(f, "YJDH", fieldText(d, "tracking_no"));
         f["LQSJ"] = at;
         break;
     case ObjectType::YuJing:
     case ObjectType::YuJingJieChu:
-        o.factKey = code(o.type) + "/" + str(d, "alert_id");
-        put(f, "YJID", str(d, "alert_id"));
-        put(f, "YJJB", str(d, "level"));
-        put(f, "YJLB", str(d, "category"));
-        put(f, "YJGZ", str(d, "rule"));
-        put(f, "YJNR", str(d, "message"));
+        o.factKey = code(o.type) + "/" + fieldText(d, "alert_id");
+        put(f, "YJID", fieldText(d, "alert_id"));
+        put(f, "YJJB", fieldText(d, "level"));
+        put(f, "YJLB", fieldText(d, "category"));
+        put(f, "YJGZ", fieldText(d, "rule"));
+        put(f, "YJNR", fieldText(d, "message"));
         put(f, "YJSJ",
-            wireTime(str(d, o.type == ObjectType::YuJing ? "raised_at" : "cleared_at"), off));
-        put(f, "JZSJ", wireTime(str(d, "due"), off));
+            wireTime(fieldText(d, o.type == ObjectType::YuJing ? "raised_at" : "cleared_at"), off));
+        put(f, "JZSJ", wireTime(fieldText(d, "due"), off));
         put(f, "BMDM", o.department);
         break;
     }

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <onewindow/sdk/Event.h>
 
+#include "adapters/common/DeptRecords.h"
+
 namespace ow::adapters::esupervision {
 
 /// SPTYPE codes (DS_XZSP.SPTYPE), plus OneWindow's own two for alerts, which the Guangdong set
@@ -58,15 +60,12 @@ struct MappingSettings {
 
 /// Thrown for an event that should map but cannot (no case number, data not an object, a
 /// time that is not RFC 3339): the event is refused with this message.
-class MappingError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+using MappingError = ow::adapters::WireError;
 
 /// The object for `e`, or nullopt for events e-supervision does not take (gov.case.received,
-/// evaluations, ...). `feeFen`: the fees paid on the case, for 办结's mandatory SFJE.
-std::optional<ExchangeObject> toExchange(const onewindow::sdk::Event& e, const MappingSettings& s,
-                                         long long feeFen);
+/// evaluations, ...). 办结 carries SFJE only when the event gives `fee_fen`; the fees paid on
+/// the case are ExchangeOrder's to fill in.
+std::optional<ExchangeObject> toExchange(const onewindow::sdk::Event& e, const MappingSettings& s);
 
 /// "2026-03-02 10:15:00" in the center's time, from an RFC 3339 text; empty stays empty.
 std::string wireTime(const std::string& rfc3339, int utcOffsetMinutes);

@@ -62,20 +62,18 @@ sdk::Result ExchangeOrder::process(const sdk::Event& e, sdk::ProcessContext& ctx
         return sdk::Result::ok();
     }
     std::optional<ExchangeObject> mapped;
-    json doc;
     try {
-        // The fee is looked up under the case the object turns out to be about.
-        mapped = toExchange(e, s_.mapping, 0);
-        if (!mapped) return sdk::Result::ok();
-        const std::string k = caseKey(mapped->caseNo);
-        doc = ctx.get(k) ? json::parse(*ctx.get(k)) : json::object();
-        if (mapped->type == ObjectType::BanJie)
-            mapped = toExchange(e, s_.mapping, doc.value("fee_fen", 0LL));
+        mapped = toExchange(e, s_.mapping);
     } catch (const std::exception& x) {
         return sdk::Result::reject(std::string("cannot map to an exchange object: ") + x.what());
     }
+    if (!mapped) return sdk::Result::ok();
     ExchangeObject& o = *mapped;
     const std::string k = caseKey(o.caseNo);
+    json doc = ctx.get(k) ? json::parse(*ctx.get(k)) : json::object();
+    // 办结 without a fee of its own reports what the fee book's shares paid on the case.
+    if (o.type == ObjectType::BanJie && !o.fields.contains("SFJE"))
+        o.fields["SFJE"] = wireYuan(doc.value("fee_fen", 0LL));
     auto& sent = doc["sent"];
     if (sent.is_null()) sent = json::object();
     auto& held = doc["held"];

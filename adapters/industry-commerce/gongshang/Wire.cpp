@@ -9,31 +9,24 @@ namespace sdk = onewindow::sdk;
 
 namespace ow::adapters::gongshang {
 
-namespace {
-
-std::string str(const json& d, const char* key) {
-    return fieldText(d, key);
-}
-
-} // namespace
-
 json applicationBody(const sdk::Event& e, const std::string& region, int off) {
     const json d = json::parse(e.data, nullptr, false);
     if (!d.is_object()) throw WireError("the data of " + e.type + " must be a JSON object");
-    std::string caseNo = str(d, "case_no");
+    std::string caseNo = fieldText(d, "case_no");
     if (caseNo.empty()) caseNo = e.subject;
     if (caseNo.empty()) throw WireError("no case number (subject or case_no)");
-    const std::string item = str(d, "item_code");
+    const std::string item = fieldText(d, "item_code");
     if (item.empty()) throw WireError("item_code is missing");
     json b = {{"SBLSH", caseNo}, {"SXBM", item}, {"XZQHDM", region}};
-    if (!str(d, "item_name").empty()) b["SXMC"] = str(d, "item_name");
+    if (!fieldText(d, "item_name").empty()) b["SXMC"] = fieldText(d, "item_name");
     if (d.contains("applicant") && d["applicant"].is_object()) {
         const auto& a = d["applicant"];
-        if (!str(a, "name").empty()) b["SQRMC"] = str(a, "name");
-        const std::string t = str(a, "type");
+        if (!fieldText(a, "name").empty()) b["SQRMC"] = fieldText(a, "name");
+        const std::string t = fieldText(a, "type");
         b["SQRLX"] = t == "person" ? "1" : t == "enterprise" || t == "company" ? "2" : "3";
     }
-    const std::string at = str(d, "occurred_at").empty() ? e.time : str(d, "occurred_at");
+    const std::string at =
+        fieldText(d, "occurred_at").empty() ? e.time : fieldText(d, "occurred_at");
     if (!at.empty()) b["SLSJ"] = toWireTime(at, off);
     return b;
 }
@@ -46,8 +39,8 @@ Answer readAnswer(int status, const std::string& body) {
         return a;
     }
     const json j = json::parse(body, nullptr, false);
-    const std::string code = j.is_object() ? str(j, "code") : "";
-    const std::string msg = j.is_object() ? str(j, "msg") : "";
+    const std::string code = j.is_object() ? fieldText(j, "code") : "";
+    const std::string msg = j.is_object() ? fieldText(j, "msg") : "";
     if (status >= 400 || !j.is_object() || code.empty()) {
         a.verdict = status >= 400 ? Verdict::Refused : Verdict::TryAgain;
         a.message =
