@@ -1,6 +1,7 @@
 #include "core/config/EnvSubstitution.h"
 
 #include <cctype>
+#include <optional>
 
 namespace ow::config {
 
@@ -41,12 +42,23 @@ std::vector<std::string> substituteEnv(std::string_view text, const EnvLookup& e
             out.append(text.substr(i));
             break;
         }
-        const std::string name(text.substr(i + 2, close - i - 2));
+        std::string name(text.substr(i + 2, close - i - 2));
+        // ${NAME:-default}: the default when NAME is unset or empty (as in the shell), so one
+        // file serves both the demo on loopback and an operator's environment.
+        std::optional<std::string> fallback;
+        if (const auto dash = name.find(":-"); dash != std::string::npos) {
+            fallback = name.substr(dash + 2);
+            name.resize(dash);
+        }
+        auto value = validName(name) && env ? env(name) : std::nullopt;
+        if (value && value->empty() && fallback) value.reset();
         if (!validName(name)) {
             problems.emplace_back("invalid environment variable name '" + name +
                                   "' (letters, digits and '_', not starting with a digit)");
-        } else if (auto value = env ? env(name) : std::nullopt) {
+        } else if (value) {
             out += *value;
+        } else if (fallback) {
+            out += *fallback;
         } else {
             problems.emplace_back("environment variable '" + name + "' is not set");
         }

@@ -9,7 +9,9 @@
 
 namespace ow::config {
 
-/// Replaces each ${NAME} in `text` with env(NAME) and each "$${" with a literal "${"; the
+/// Replaces each ${NAME} in `text` with env(NAME), each ${NAME:-default} with env(NAME) or,
+/// when that is unset or empty, `default` (which cannot contain '}'), and each "$${" with a
+/// literal "${"; the
 /// result goes to `out`. Returns one message per problem (unset variable, bad name,
 /// unterminated reference). Messages name variables but never contain their values, since
 /// those are often secrets. Substituted values are not expanded again.

@@ -469,6 +469,25 @@ TEST_CASE("ConfigLoader: ${ENV} substitution and its problems", "[config]") {
     CHECK(errors[0].find("invalid environment variable name '1X'") != std::string::npos);
 }
 
+TEST_CASE("ConfigLoader: ${NAME:-default} takes the default when NAME is unset or empty",
+          "[config]") {
+    std::string out;
+    CHECK(substituteEnv("${P:-http://127.0.0.1:9101}/x", kNoEnv, out).empty());
+    CHECK(out == "http://127.0.0.1:9101/x");
+    CHECK(substituteEnv("${P:-http://127.0.0.1:9101}/x", envOf({{"P", "https://10.1.2.3"}}), out)
+              .empty());
+    CHECK(out == "https://10.1.2.3/x");
+    CHECK(substituteEnv("${P:-d}", envOf({{"P", ""}}), out).empty());
+    CHECK(out == "d");
+    CHECK(substituteEnv("[${P}]", envOf({{"P", ""}}), out).empty()); // no default: empty stays
+    CHECK(out == "[]");
+    CHECK(substituteEnv("${P:-}", kNoEnv, out).empty()); // an empty default is a value
+    CHECK(out.empty());
+    const auto errors = substituteEnv("${1X:-d}", kNoEnv, out);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("invalid environment variable name '1X'") != std::string::npos);
+}
+
 TEST_CASE("ConfigLoader: a secret from the environment never appears in a message", "[config]") {
     TempDir dir("ow-config");
     // Bad in every way at once, so each validator gets to complain about it.
