@@ -1,12 +1,138 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds OneWindow (Release) and runs the hub on the default
-# configuration (config/onewindow.yaml: http://127.0.0.1:8080/v1/events). Extra arguments are
-# passed to `onewindow run`, e.g. --listen 127.0.0.1:9000 or --data-dir /tmp/ow.
+# Runs OneWindow. Installs what is missing and builds (Release) first.
+#
+#   scripts/run.sh               the demo: the whole center on this machine. A local mosquitto
+#                                on loopback, a simulator of every system the hub talks to, the
+#                                hub on config/demo.yaml (config/center/), and an accelerated
+#                                working day (ow-workday): applications across the departments
+#                                and the seven categories, fees paid at the terminal, complaints,
+#                                overdue backlog cases. Then the bank statement is reconciled
+#                                and the monthly report written. Ctrl-C stops everything.
+#   scripts/run.sh --hub-only    the hub alone on config/onewindow.yaml (the real systems'
+#                                addresses from OW_*_URL, secrets from the environment or
+#                                var/secrets.env). Extra arguments go to `onewindow run`.
+#
+# Demo settings (environment): OW_DEMO_CASES (300), OW_DEMO_DATE (2026-03-02, a Monday),
+# OW_DEMO_RATE (600: ten business minutes a second), OW_MQTT_PORT (1883).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
+mode=demo
+if [ "${1:-}" = "--hub-only" ]; then mode=hub; shift; fi
+
 scripts/install-deps.sh
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DOW_BUILD_TESTS=OFF >/dev/null
-# The hub, the first-party plugins (build-release/plugins/lib/) and the operators' tools.
-cmake --build build-release --target onewindow ow_plugin_cases ow_plugin_fees ow-cases-check \
-  ow-receiver
-exec build-release/core/onewindow run -c config/onewindow.yaml "$@"
+cmake --build build-release --target onewindow ow-receiver ow-workday ow-platform-sim \
+  ow-supervision-sim ow-gongshang-sim ow-gongan-sim ow-frontdb-sim ow-post-sim ow-utility-sim \
+  ow_plugin_cases ow_plugin_fees ow_adapter_platform_plugin ow_adapter_esupervision_plugin \
+  ow_adapter_gongshang_plugin ow_adapter_gongan_plugin ow_adapter_landres_plugin \
+  ow_adapter_post_plugin ow_adapter_utility_plugin
+bin=build-release/core/onewindow
+
+# Secrets: from the environment, else from var/secrets.env (random ones made on the first run).
+mkdir -p var
+if [ ! -f var/secrets.env ]; then
+  umask 077
+  for name in OW_PLATFORM_TOKEN OW_UNITS_TOKEN OW_TERMINAL_01_KEY OW_FEE_CHECK_KEY OW_GS_TOKEN \
+              OW_EMS_KEY; do
+    echo "$name=$(openssl rand -hex 24)"
+  done >var/secrets.env
+  echo "run.sh: made var/secrets.env (random secrets for this machine)"
+fi
+set -a; . var/secrets.env; set +a
+
+if [ "$mode" = hub ]; then
+  # 公安局's mutual TLS: the real CA and the hub's certificate (OW_GONGAN_CA, OW_GONGAN_CERT,
+  # OW_GONGAN_KEY), or var/tls/ as the demo made it.
+  exec "$bin" run -c config/onewindow.yaml "$@"
+fi
+
+# ---- the demo ----------------------------------------------------------------------------
+demo=var/demo
+rm -rf "$demo"
+mkdir -p "$demo/data" "$demo/qzk" "$demo/logs" "$demo/out"
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo; echo "run.sh: stopping"
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() { # port, what
+  for _ in $(seq 1 100); do port_free "$1" || return 0; sleep 0.1; done
+  echo "run.sh: $2 did not start (see $demo/logs)"; exit 1
+}
+start() { # name, port, command...
+  local name=$1 port=$2; shift 2
+  if [ "$port" != - ] && ! port_free "$port"; then
+    echo "run.sh: port $port (for $name) is in use; stop what uses it and run again"; exit 1
+  fi
+  "$@" >"$demo/logs/$name.out" 2>"$demo/logs/$name.log" &
+  pids+=($!)
+  [ "$port" = - ] || wait_port "$port" "$name"
+}
+
+# 公安局 wants mutual TLS: a throw-away PKI for its simulator and the hub (valid one day).
+mkdir -p var/tls "$demo/pki"
+bash tests/support/gen-certs.sh "$demo/pki" onewindow-hub
+cp "$demo/pki/ca.crt" var/tls/gongan-ca.crt
+cp "$demo/pki/client.crt" var/tls/hub-gongan.crt
+(umask 077; cp "$demo/pki/client.key" var/tls/hub-gongan.key)
+
+mqtt_port=${OW_MQTT_PORT:-1883}
+export OW_MQTT_URL="tcp://127.0.0.1:$mqtt_port" OW_HOME="$root" OW_FRONTDB="$root/$demo/qzk/land-resources.db"
+cat >"$demo/mosquitto.conf" <<CONF
+listener $mqtt_port 127.0.0.1
+allow_anonymous true
+persistence false
+CONF
+start mosquitto "$mqtt_port" mosquitto -c "$demo/mosquitto.conf"
+
+b=build-release/tools
+start platform-sim 9101 $b/ow-platform-sim --port 9101 --token "$OW_PLATFORM_TOKEN"
+start supervision-sim 9102 $b/ow-supervision-sim --port 9102 --record "$demo/out/supervision.ndjson"
+start gongshang-sim 9103 $b/ow-gongshang-sim --port 9103 --token "$OW_GS_TOKEN" --step-ms 3000 \
+  --fail-every 13 --return-every 9 --supplement-every 7
+start gongan-sim 9104 $b/ow-gongan-sim --port 9104 --cert "$demo/pki/server.crt" \
+  --key "$demo/pki/server.key" --client-ca "$demo/pki/ca.crt" --step-ms 2500 --fail-every 11 \
+  --return-every 8 --supplement-every 6
+start post-sim 9105 $b/ow-post-sim --port 9105 --api-key "$OW_EMS_KEY" --step-ms 2000
+start utility-sim 9106 $b/ow-utility-sim --port 9106 --hub-url http://127.0.0.1:8080/v1/units/events \
+  --token "$OW_UNITS_TOKEN" --step-ms 1500
+start departments 9107 $b/ow-receiver --port 9107 --quiet --record "$demo/out/departments.ids"
+start frontdb-sim - $b/ow-frontdb-sim --db "$OW_FRONTDB" --step-ms 2500 --correct-every 5
+
+export OW_DEMO_DATE=${OW_DEMO_DATE:-2026-03-02} OW_DEMO_RATE=${OW_DEMO_RATE:-600}
+at=$(( $(date +%s) + 3 ))
+export OW_DEMO_START="${OW_DEMO_DATE}T09:00:00+08:00" OW_DEMO_AT="$(date -u -d "@$at" +%Y-%m-%dT%H:%M:%SZ)"
+start hub 8080 "$bin" run -c config/demo.yaml
+
+cat <<TEXT
+
+The center is running (business day $OW_DEMO_DATE, $OW_DEMO_RATE× the wall clock). Look at:
+  live MQTT   mosquitto_sub -p $mqtt_port -t 'hall/#' -t 'supervision/#' -v
+  metrics     curl -s 127.0.0.1:8080/metrics | grep -E 'onewindow_(events|outbox|dead)'
+  a case      curl -s '127.0.0.1:8080/v1/cases/${OW_DEMO_DATE//-/}'    (see $demo/out/plan.json)
+  DLQ         $bin dlq list -c config/demo.yaml
+  logs        $demo/logs/
+The working day starts now; Ctrl-C stops everything.
+
+TEXT
+$b/ow-workday --hub http://127.0.0.1:8080 --token "$OW_PLATFORM_TOKEN" \
+  --terminal-key "$OW_TERMINAL_01_KEY" --cases "${OW_DEMO_CASES:-300}" --date "$OW_DEMO_DATE" \
+  --rate "$OW_DEMO_RATE" --at "$at" --port 9108 --out "$demo/out" 2>"$demo/logs/workday.log" \
+  | tee "$demo/out/workday.json"
+
+echo
+echo "run.sh: the day is over. Reconciling the bank's statement and writing the monthly report:"
+"$bin" fees reconcile --date "$OW_DEMO_DATE" --statement "$demo/out/statement-$OW_DEMO_DATE.csv" \
+  -c config/demo.yaml --out "$demo/out" || true
+"$bin" report monthly --month "${OW_DEMO_DATE:0:7}" -c config/demo.yaml --out "$demo/out" || true
+"$bin" dlq list -c config/demo.yaml || true
+echo
+echo "run.sh: reports in $demo/out/ (report-${OW_DEMO_DATE:0:7}.html, reconciliation-$OW_DEMO_DATE.txt)."
+echo "run.sh: the hub and the simulators keep running; Ctrl-C stops them."
+wait

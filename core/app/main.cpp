@@ -140,13 +140,12 @@ Args parseArgs(int argc, char** argv, int from) {
 std::optional<ow::config::HubConfig>
 loadConfig(const Args& a, std::vector<std::string>* problems = nullptr, bool offline = false) {
     if (a.config.empty()) usageError("missing -c FILE");
-    auto env = ow::config::processEnvironment();
+    ow::config::EnvLookup standIn;
     if (offline)
-        env = [real = env](const std::string& name) -> std::optional<std::string> {
-            if (auto v = real(name)) return v;
+        standIn = [](const std::string& name) -> std::optional<std::string> {
             return "unset-for-this-command:" + name;
         };
-    auto result = ow::config::loadConfigFile(a.config, env);
+    auto result = ow::config::loadConfigFile(a.config, ow::config::processEnvironment(), standIn);
     for (const auto& p : result.problems) {
         if (problems)
             problems->push_back(ow::config::formatProblem(p));

@@ -220,7 +220,8 @@ std::optional<std::string> readLimited(const fs::path& path, std::uintmax_t limi
 
 class Loader {
 public:
-    explicit Loader(const EnvLookup& env) : env_(env) {}
+    explicit Loader(const EnvLookup& env, const EnvLookup& unsetStandIn = {})
+        : env_(env), unsetStandIn_(unsetStandIn) {}
 
     LoadResult loadFile(const std::string& path) {
         FileCtx f = makeCtx(path, fs::path(path).parent_path(), path, true);
@@ -588,7 +589,7 @@ private:
         Value v;
         v.raw = n.Scalar();
         v.where = at(n);
-        auto errors = substituteEnv(v.raw, env_, v.text);
+        auto errors = substituteEnv(v.raw, env_, v.text, unsetStandIn_);
         for (auto& e : errors)
             problem(v.where, std::move(e));
         if (!errors.empty()) return std::nullopt;
@@ -946,7 +947,7 @@ private:
         InputSpec in;
         in.where = at(item);
         const std::string self = readName(item, "input", index, in.name, "_-", false, inputNames_);
-        checkKeys(item, {"name", "path", "auth", "mqtt", "source", "config"}, "in " + self);
+        checkKeys(item, {"name", "path", "auth", "mqtt", "source", "config", "tls"}, "in " + self);
 
         Value pv;
         if (item["config"].IsDefined() && !item["source"].IsDefined())
@@ -961,9 +962,16 @@ private:
                             self + " is a plugin source; '" + other + "' belongs to " +
                                 (std::string(other) == "mqtt" ? "MQTT" : "HTTP") + " inputs");
             readComponentRef(item, "source", self, in.source, in.sourceConfig);
+            if (auto found = subMap(item, "tls")) readTlsClient(*found, self, in.tls);
             config_.inputs.push_back(std::move(in));
             return;
         }
+        // An HTTP input's TLS is the listener's (hub.tls); an MQTT input's is its broker's.
+        if (item["tls"].IsDefined())
+            problem(at(item["tls"], item),
+                    "'tls' in " + self +
+                        " belongs to plugin sources (their calls out); HTTP inputs use "
+                        "'hub.tls', MQTT inputs their broker's 'tls'");
         if (item["mqtt"].IsDefined()) {
             in.kind = InputSpec::Kind::Mqtt;
             if (item["path"].IsDefined() || item["auth"].IsDefined())
@@ -1443,7 +1451,7 @@ private:
         }
     }
 
-    // The client side of TLS, for HTTP outputs and MQTT brokers alike.
+    // The client side of TLS, for HTTP outputs, plugin sources and MQTT brokers alike.
     void readTlsClient(const YAML::Node& m, const std::string& self, TlsClientSettings& t) {
         checkKeys(m, {"ca_file", "cert_file", "key_file", "verify"}, "in 'tls' of " + self);
         readPath(m, "ca_file", t.caFile, true);
@@ -1759,6 +1767,7 @@ private:
     }
 
     const EnvLookup& env_;
+    const EnvLookup& unsetStandIn_;
     HubConfig config_;
     std::vector<ConfigProblem> problems_;
     const FileCtx* cur_ = nullptr;
@@ -1823,9 +1832,10 @@ LoadResult internalError(const std::string& file, const std::exception& e) {
 
 } // namespace
 
-LoadResult loadConfigFile(const std::string& path, const EnvLookup& env) {
+LoadResult loadConfigFile(const std::string& path, const EnvLookup& env,
+                          const EnvLookup& unsetStandIn) {
     try {
-        return Loader(env).loadFile(path);
+        return Loader(env, unsetStandIn).loadFile(path);
     } catch (const std::exception& e) {
         // Every known failure is a problem already; this is the promise not to throw.
         return internalError(path, e);

@@ -31,7 +31,10 @@ struct LoadResult {
 /// Loads `path` and its includes. Never throws for bad input: every problem (unreadable
 /// file, YAML syntax, unknown key with a suggestion, wrong type, out-of-range value, missing
 /// ${ENV}, route naming an unknown output, duplicate names, ...) is returned.
-LoadResult loadConfigFile(const std::string& path, const EnvLookup& env = processEnvironment());
+/// `unsetStandIn`, when given, supplies the text for a ${NAME} that env leaves unset and that has
+/// no default (commands that never use the hub's secrets), instead of a problem.
+LoadResult loadConfigFile(const std::string& path, const EnvLookup& env = processEnvironment(),
+                          const EnvLookup& unsetStandIn = {});
 
 /// Same, from text (file name used only in messages; includes resolve against `baseDir`).
 LoadResult loadConfigText(const std::string& text, const std::string& fileName,

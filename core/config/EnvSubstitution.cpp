@@ -21,7 +21,7 @@ bool validName(std::string_view name) {
 } // namespace
 
 std::vector<std::string> substituteEnv(std::string_view text, const EnvLookup& env,
-                                       std::string& out) {
+                                       std::string& out, const EnvLookup& unsetStandIn) {
     std::vector<std::string> problems;
     out.clear();
     out.reserve(text.size());
@@ -52,6 +52,7 @@ std::vector<std::string> substituteEnv(std::string_view text, const EnvLookup& e
         }
         auto value = validName(name) && env ? env(name) : std::nullopt;
         if (value && value->empty() && fallback) value.reset();
+        if (!value && !fallback && unsetStandIn && validName(name)) value = unsetStandIn(name);
         if (!validName(name)) {
             problems.emplace_back("invalid environment variable name '" + name +
                                   "' (letters, digits and '_', not starting with a digit)");

@@ -15,7 +15,8 @@ namespace ow::config {
 /// result goes to `out`. Returns one message per problem (unset variable, bad name,
 /// unterminated reference). Messages name variables but never contain their values, since
 /// those are often secrets. Substituted values are not expanded again.
+/// With `unsetStandIn`, an unset NAME without a default takes unsetStandIn(NAME) instead.
 std::vector<std::string> substituteEnv(std::string_view text, const EnvLookup& env,
-                                       std::string& out);
+                                       std::string& out, const EnvLookup& unsetStandIn = {});
 
 } // namespace ow::config

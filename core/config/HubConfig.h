@@ -136,6 +136,14 @@ struct SignedAuth {
     friend bool operator==(const SignedAuth&, const SignedAuth&) = default;
 };
 
+struct TlsClientSettings {
+    std::string caFile;   ///< empty: the system's CA store
+    std::string certFile; ///< client certificate for mutual TLS
+    std::string keyFile;
+    bool verify = true;
+    friend bool operator==(const TlsClientSettings&, const TlsClientSettings&) = default;
+};
+
 struct InputSpec {
     enum class Kind { Http, Mqtt, Source };
     std::string name;
@@ -144,6 +152,7 @@ struct InputSpec {
     MqttSubscribeSettings mqtt;           ///< kind Mqtt
     std::string source;                   ///< kind Source: "<plugin>/<component>"
     ConfigTree sourceConfig;              ///< kind Source: the instance's `config`
+    TlsClientSettings tls;                ///< kind Source: its HTTP client's https:// calls
     std::vector<BearerToken> tokens;      ///< non-empty: a valid bearer token is required
     std::optional<SignedAuth> signedAuth; ///< set: every request must be signed
     SourceLocation where;
@@ -161,14 +170,6 @@ struct RetryPolicy {
 struct CircuitPolicy {
     int failureThreshold = 5;    ///< consecutive failures that open the circuit
     std::int64_t openMs = 10000; ///< how long it stays open before one probe
-};
-
-struct TlsClientSettings {
-    std::string caFile;   ///< empty: the system's CA store
-    std::string certFile; ///< client certificate for mutual TLS
-    std::string keyFile;
-    bool verify = true;
-    friend bool operator==(const TlsClientSettings&, const TlsClientSettings&) = default;
 };
 
 /// An MQTT broker the hub connects to (one client connection per broker).

@@ -1,7 +1,7 @@
 // The services the hub hands one plugin instance (sdk::Services): a logger and metrics that
-// carry the plugin and instance names, the hub's clock, an HTTP client (with the output's TLS
-// settings), secrets from the
-// environment, and the instance's validated config.
+// carry the plugin and instance names, the hub's clock, an HTTP client (with the TLS settings
+// of the sink's output or the source's input), secrets from the environment, and the
+// instance's validated config.
 #pragma once
 
 #include <cstdlib>
@@ -19,9 +19,9 @@ namespace ow::plugin {
 
 class HostServices {
 public:
-    /// `tls`: the output's `tls` settings (CA, client certificate for mutual TLS) that the
-    /// plugin's HTTP client uses for https:// URLs; default: the system CA store, no client
-    /// certificate.
+    /// `tls`: the output's (sink) or input's (source) `tls` settings (CA, client certificate for
+    /// mutual TLS) that the plugin's HTTP client uses for https:// URLs; default: the system CA
+    /// store, no client certificate.
     HostServices(std::string plugin, std::string instance, onewindow::sdk::Config config,
                  observability::Metrics& metrics, const util::Clock& clock,
                  config::TlsClientSettings tls = {});

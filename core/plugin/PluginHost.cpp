@@ -201,7 +201,7 @@ PluginHost::PluginHost(const config::HubConfig& cfg, std::vector<config::ConfigP
         inst->component = r->component->info.name;
         inst->input = in.name;
         inst->services = std::make_unique<HostServices>(inst->plugin, in.name, std::move(r->config),
-                                                        metrics, clock);
+                                                        metrics, clock, in.tls);
         try {
             inst->source = r->lib->createSource(inst->component, inst->services->services());
         } catch (const std::exception& e) {

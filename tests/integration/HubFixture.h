@@ -27,12 +27,13 @@ inline std::string tool(const std::string& name) {
 }
 
 /// Runs `onewindow ARGS...` to completion and returns (exit code, stdout+stderr).
-inline std::pair<int, std::string> runCli(const testkit::TempDir& dir,
-                                          std::vector<std::string> args) {
+inline std::pair<int, std::string>
+runCli(const testkit::TempDir& dir, std::vector<std::string> args,
+       const std::vector<std::pair<std::string, std::string>>& env = {}) {
     static int n = 0;
     std::string out = dir.file("cli-" + std::to_string(++n) + ".out");
     args.insert(args.begin(), binary());
-    auto p = testkit::Process::spawn(args, {}, out, out);
+    auto p = testkit::Process::spawn(args, env, out, out);
     auto info = p.waitExit(60s);
     REQUIRE(info);
     return {info->exited ? info->code : 128 + info->signal, testkit::readFile(out)};
@@ -142,10 +143,10 @@ public:
         return all;
     }
 
-    /// `onewindow SUBCOMMAND... -c CONFIG --data-dir DATA`
+    /// `onewindow SUBCOMMAND... -c CONFIG --data-dir DATA`, in the hub's environment.
     std::pair<int, std::string> cli(std::vector<std::string> args) {
         args.insert(args.end(), {"-c", config_, "--data-dir", dataDir_});
-        return runCli(dir_, args);
+        return runCli(dir_, args, env);
     }
 
 private:

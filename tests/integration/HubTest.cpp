@@ -272,8 +272,10 @@ TEST_CASE("Hub stops cleanly on SIGTERM with keep-alive connections open", "[int
 
 TEST_CASE("onewindow check lists every configuration problem with its position", "[integration]") {
     testkit::TempDir dir;
-    auto good =
-        itest::runCli(dir, {"check", "-c", std::string(OW_SOURCE_DIR) + "/config/onewindow.yaml"});
+    // (The shipped config/onewindow.yaml needs its secrets and the Release plugin builds; the
+    // working-day test runs its center files.)
+    auto good = itest::runCli(
+        dir, {"check", "-c", std::string(OW_SOURCE_DIR) + "/config/examples/with-includes.yaml"});
     CHECK(good.first == 0);
     CHECK_THAT(good.second, Catch::Contains("OK"));
 

@@ -14,6 +14,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/StreamCopier.h>
@@ -69,6 +70,24 @@ void parseEvents(ReceivedRequest& request, const std::string& contentType, const
             addIdentity(request, event);
         }
     }
+}
+
+// As a department's gateway would be: TLS 1.2+, and with a client CA, no client served
+// without a certificate that CA issued.
+Poco::Net::Context::Ptr serverContext(const ReceiverOptions& o) {
+    Poco::Net::Context::Params p;
+    p.certificateFile = o.tlsCertFile;
+    p.privateKeyFile = o.tlsKeyFile;
+    p.caLocation = o.tlsClientCaFile;
+    p.loadDefaultCAs = false;
+    p.verificationMode = o.tlsClientCaFile.empty() ? Poco::Net::Context::VERIFY_NONE
+                                                   : Poco::Net::Context::VERIFY_STRICT;
+    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
+    ctx->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                          Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+    // Clients are known by their certificate, not by the address they connect from.
+    ctx->enableExtendedCertificateVerification(false);
+    return ctx;
 }
 
 bool is2xx(int status) {
@@ -159,6 +178,8 @@ Receiver::Receiver(ReceiverOptions options) : options_(std::move(options)) {
         recordDeliveredTo(options_.recordFile);
     }
     Poco::Net::ServerSocket socket;
+    if (!options_.tlsCertFile.empty())
+        socket = Poco::Net::SecureServerSocket(serverContext(options_));
     // Reuse lets a test restart a receiver on the port of the one it just stopped.
     socket.bind(Poco::Net::SocketAddress("127.0.0.1", options_.port), true);
     socket.listen(1024);
@@ -202,7 +223,8 @@ void Receiver::stop() {
 }
 
 std::string Receiver::url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return std::string(options_.tlsCertFile.empty() ? "http" : "https") +
+           "://127.0.0.1:" + std::to_string(port_) + path;
 }
 
 void Receiver::setReply(ReplyFunction reply) {

@@ -73,6 +73,9 @@ struct ReceiverOptions {
     bool parseEvents = true;  ///< extract event identities; off: a bare HTTP server
     int maxThreads = 128;     ///< each keep-alive connection holds one thread
     std::string recordFile;   ///< append every 2xx-answered id as a line ("" = off)
+    /// HTTPS instead of HTTP when set: the server's certificate and key, and the CA that must
+    /// have issued the certificate every client presents (mutual TLS; "" = none asked for).
+    std::string tlsCertFile, tlsKeyFile, tlsClientCaFile;
 };
 
 struct ReceiverStats {
@@ -98,7 +101,7 @@ public:
     Receiver& operator=(const Receiver&) = delete;
 
     [[nodiscard]] std::uint16_t port() const { return port_; }
-    /// "http://127.0.0.1:<port><path>".
+    /// "http://127.0.0.1:<port><path>" (https:// with TLS).
     [[nodiscard]] std::string url(const std::string& path = "/events") const;
 
     // Programming the answers. Precedence: down, then id rules, then the reply function.

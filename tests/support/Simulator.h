@@ -1,6 +1,7 @@
-// What the simulators of department systems (tools/*-sim) share: serving HTTP on loopback
-// until SIGTERM/SIGINT, the port written to a file for whoever started them, and a summary
-// line on stdout at the end; the center's wall-clock time as department systems write it.
+// What the simulators of department systems (tools/*-sim) share: serving HTTP (or HTTPS, with
+// client certificates required if asked) on loopback until SIGTERM/SIGINT, the port written to a
+// file for whoever started them, and a summary line on stdout at the end; the center's wall-clock
+// time as department systems write it.
 #pragma once
 
 #include <pthread.h>
@@ -133,14 +134,24 @@ inline sigset_t blockStopSignals() {
     return stop;
 }
 
+/// HTTPS for a simulator: its certificate and key, and the CA whose client certificates it
+/// requires ("" = none required). All empty: plain HTTP.
+struct SimulatorTls {
+    std::string certFile, keyFile, clientCaFile;
+};
+
 /// Serves `reply` on 127.0.0.1:`port` (0: any) until SIGTERM/SIGINT, writing the port to
 /// `portFile` (atomically) if given; then prints `summary()` and returns the exit code.
 inline int serveSimulator(const std::string& name, int port, const std::string& portFile,
-                          ReplyFunction reply, const std::function<nlohmann::json()>& summary) {
+                          ReplyFunction reply, const std::function<nlohmann::json()>& summary,
+                          const SimulatorTls& tls = {}) {
     const sigset_t stop = blockStopSignals();
     try {
         ReceiverOptions options;
         options.port = static_cast<std::uint16_t>(port);
+        options.tlsCertFile = tls.certFile;
+        options.tlsKeyFile = tls.keyFile;
+        options.tlsClientCaFile = tls.clientCaFile;
         options.keepRequests = false;
         options.keepHeaders = true; // tokens and ce-id are in them
         Receiver receiver(options);

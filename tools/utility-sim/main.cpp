@@ -26,7 +26,7 @@ namespace {
 
 struct Arguments {
     int port = 0;
-    std::string portFile, hubUrl;
+    std::string portFile, hubUrl, token;
     int stepMs = 20, refuseEvery = 0;
 };
 
@@ -34,7 +34,7 @@ Arguments parse(int argc, char** argv) {
     Arguments a;
     ow::testkit::SimulatorOptions o("ow-utility-sim",
                                     "ow-utility-sim --port N --hub-url URL [--port-file F] "
-                                    "[--step-ms M] [--refuse-every N]");
+                                    "[--token T] [--step-ms M] [--refuse-every N]");
     o.parse(argc, argv, [&](const std::string& name) {
         if (name == "--port")
             a.port = o.number();
@@ -42,6 +42,8 @@ Arguments parse(int argc, char** argv) {
             a.portFile = o.text();
         else if (name == "--hub-url")
             a.hubUrl = o.text();
+        else if (name == "--token")
+            a.token = o.text();
         else if (name == "--step-ms")
             a.stepMs = o.number();
         else if (name == "--refuse-every")
@@ -121,7 +123,9 @@ private:
             lock.unlock();
             int status = 0;
             try {
-                status = ow::testkit::postCloudEvent(a_.hubUrl, body).status;
+                ow::testkit::Headers auth;
+                if (!a_.token.empty()) auth.emplace_back("Authorization", "Bearer " + a_.token);
+                status = ow::testkit::postCloudEvent(a_.hubUrl, body, auth).status;
             } catch (const std::exception&) {
             }
             lock.lock();

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <set>
 #include <string>
 
 #include "core/config/ConfigLoader.h"
@@ -483,6 +485,10 @@ TEST_CASE("ConfigLoader: ${NAME:-default} takes the default when NAME is unset o
     CHECK(out == "[]");
     CHECK(substituteEnv("${P:-}", kNoEnv, out).empty()); // an empty default is a value
     CHECK(out.empty());
+    // Commands that never use the secrets stand in for an unset one, never for a default.
+    const EnvLookup standIn = [](const std::string& n) { return std::optional("<" + n + ">"); };
+    CHECK(substituteEnv("${S}|${P:-d}", kNoEnv, out, standIn).empty());
+    CHECK(out == "<S>|d");
     const auto errors = substituteEnv("${1X:-d}", kNoEnv, out);
     REQUIRE(errors.size() == 1);
     CHECK(errors[0].find("invalid environment variable name '1X'") != std::string::npos);
@@ -755,23 +761,72 @@ TEST_CASE("ConfigLoader: formatProblem and suggestions", "[config]") {
 }
 
 #ifdef OW_SOURCE_DIR
-TEST_CASE("ConfigLoader: the shipped default configuration loads cleanly", "[config]") {
-    const LoadResult r =
-        loadConfigFile(std::string(OW_SOURCE_DIR) + "/config/onewindow.yaml", kNoEnv);
+TEST_CASE("ConfigLoader: the shipped default configuration is the whole center", "[config]") {
+    const std::string src = OW_SOURCE_DIR;
+    const std::vector<std::string> secrets = {"OW_PLATFORM_TOKEN",  "OW_UNITS_TOKEN",
+                                              "OW_TERMINAL_01_KEY", "OW_FEE_CHECK_KEY",
+                                              "OW_GS_TOKEN",        "OW_EMS_KEY"};
+    // Without its secrets it refuses to load, naming each one.
+    const LoadResult bare = loadConfigFile(src + "/config/onewindow.yaml", kNoEnv);
+    REQUIRE_FALSE(bare.ok());
+    std::set<std::string> named;
+    for (const auto& p : bare.problems) {
+        INFO(p.message);
+        // (and, before scripts/run.sh made them, the default mutual TLS files)
+        CHECK((p.message.find("is not set") != std::string::npos ||
+               p.message.find("var/tls/") != std::string::npos));
+        for (const auto& s : secrets)
+            if (p.message.find("'" + s + "'") != std::string::npos) named.insert(s);
+    }
+    CHECK(named.size() == secrets.size());
+
+    std::map<std::string, std::string> env;
+    for (const auto& s : secrets)
+        env[s] = "a-secret-of-24-characters";
+    // 公安局's mutual TLS files (their defaults are made by scripts/run.sh).
+    TempDir tls("ow-center-tls");
+    for (const char* f : {"OW_GONGAN_CA", "OW_GONGAN_CERT", "OW_GONGAN_KEY"})
+        env[f] = tls.writeFile(f, "-");
+    const LoadResult r = loadConfigFile(src + "/config/onewindow.yaml", envOf(env));
     INFO(dump(r));
     REQUIRE(r.ok());
     CHECK(r.config.hub.listenHost == "127.0.0.1");
     CHECK(r.config.hub.listenPort == 8080);
     CHECK(r.config.hub.journal.synchronous == "full");
-    CHECK(r.config.hub.dataDir == norm(std::string(OW_SOURCE_DIR) + "/var/onewindow"));
-    REQUIRE(r.config.inputs.size() == 1);
-    CHECK(r.config.inputs[0].path == "/v1/events");
-    CHECK(r.config.inputs[0].tokens.empty());
-    REQUIRE(r.config.outputs.size() == 2);
-    CHECK(r.config.outputs[1].name == "e-supervision");
-    CHECK(r.config.outputs[1].mode == OutputSpec::Mode::Binary);
-    REQUIRE(r.config.routes.size() == 2);
-    CHECK(r.config.routes[0].to == std::vector<std::string>{"e-supervision"});
+    CHECK(r.config.hub.dataDir == norm(src + "/var/onewindow"));
+    CHECK(r.config.files.size() > 1); // config/center/*.yaml
+
+    std::map<std::string, const OutputSpec*> outputs;
+    for (const auto& o : r.config.outputs) {
+        outputs[o.name] = &o;
+        // Every address defaults to a loopback stand-in (scripts/run.sh's simulators).
+        if (!o.url.empty()) CHECK(o.url.rfind("http://127.0.0.1:", 0) == 0);
+        if (o.name == "gongan") CHECK(o.tls.certFile == env["OW_GONGAN_CERT"]);
+    }
+    // Every unit of the hall gets its applications: through an adapter or over HTTP.
+    std::ifstream units(src + "/config/units.yaml");
+    int checked = 0;
+    for (std::string line; std::getline(units, line);) {
+        const auto id = line.find("{ id: ");
+        if (id == std::string::npos) continue;
+        const std::string unit = line.substr(id + 6, line.find(',', id) - id - 6);
+        INFO(unit);
+        const bool adapter =
+            unit == "industry-commerce" || unit == "land-resources" || unit == "public-security";
+        CHECK((adapter || outputs.count("dept-" + unit) == 1));
+        ++checked;
+    }
+    CHECK(checked == 34);
+    for (const char* needed : {"ledger", "book", "esup", "supervision", "led-wall", "ems", "chain",
+                               "gongshang", "land", "gongan", "window-printer"})
+        CHECK(outputs.count(needed) == 1);
+    bool tokens = false, signedTerminals = false;
+    for (const auto& in : r.config.inputs) {
+        tokens = tokens || (in.name == "platform" && !in.tokens.empty());
+        signedTerminals = signedTerminals || (in.name == "terminals" && in.signedAuth.has_value());
+    }
+    CHECK(tokens);
+    CHECK(signedTerminals);
 }
 
 TEST_CASE("ConfigLoader: the example with includes loads cleanly", "[config]") {

@@ -2,6 +2,7 @@
 // sink instance's `config` checked against its component's spec with file:line:column errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/config/ConfigLoader.h"
@@ -220,4 +221,49 @@ inputs:
     REQUIRE(in.sourceConfig.items.size() == 1);
     CHECK(in.sourceConfig.items[0].key == "table");
     CHECK(in.sourceConfig.items[0].text == "GT_OUT");
+}
+
+TEST_CASE("Plugin config: a source input's tls is read like an output's, and only there",
+          "[plugin]") {
+    testkit::TempDir dir;
+    std::filesystem::create_directory(dir.file("p"));
+    for (const char* f : {"tls/ca.crt", "tls/client.crt", "tls/client.key"})
+        dir.writeFile(f, "x");
+    auto r = load(dir, R"(hub: { plugin_dirs: [ p ] }
+plugins:
+  - { name: police, file: police.so }
+inputs:
+  - name: updates
+    source: police/updates
+    tls: { ca_file: tls/ca.crt, cert_file: tls/client.crt, key_file: tls/client.key, verify: false }
+  - name: half
+    source: police/updates
+    tls: { ca_file: tls/ca.crt, cert_file: tls/client.crt }
+  - name: typo
+    source: police/updates
+    tls: { ca_fiel: tls/ca.crt }
+  - name: gone
+    source: police/updates
+    tls: { ca_file: tls/missing.crt }
+  - { name: hall, path: /v1/events, tls: { ca_file: tls/ca.crt } }
+)");
+    auto text = dump(r.problems);
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains("test.yaml:10:10: 'tls' of input 'half': 'cert_file' and "
+                                     "'key_file' must be given together"));
+    CHECK_THAT(text, Catch::Contains("test.yaml:13:12: unknown key 'ca_fiel' in 'tls' of input "
+                                     "'typo' (did you mean 'ca_file'?)"));
+    CHECK_THAT(text, Catch::Contains("test.yaml:16:21: 'ca_file': file '" +
+                                     dir.file("tls/missing.crt") + "' does not exist"));
+    CHECK_THAT(text, Catch::Contains("test.yaml:17:42: 'tls' in input 'hall' belongs to plugin "
+                                     "sources"));
+    CHECK(std::count(text.begin(), text.end(), '\n') == 4);
+    const auto& in = r.config.inputs.at(0);
+    const auto norm = [](const std::string& p) {
+        return std::filesystem::path(p).lexically_normal().string();
+    };
+    CHECK(in.tls.caFile == norm(dir.file("tls/ca.crt")));
+    CHECK(in.tls.certFile == norm(dir.file("tls/client.crt")));
+    CHECK(in.tls.keyFile == norm(dir.file("tls/client.key")));
+    CHECK_FALSE(in.tls.verify);
 }
