@@ -91,23 +91,31 @@ persistence false
 CONF
 start mosquitto "$mqtt_port" mosquitto -c "$demo/mosquitto.conf"
 
+# The center's business clock, shared by the hub, the simulators and the day: 09:00 of
+# OW_DEMO_DATE at wall time `at`, OW_DEMO_RATE times as fast.
+export OW_DEMO_DATE=${OW_DEMO_DATE:-2026-03-02} OW_DEMO_RATE=${OW_DEMO_RATE:-600}
+at=$(( $(date +%s) + 8 ))
+export OW_DEMO_START="${OW_DEMO_DATE}T09:00:00+08:00" OW_DEMO_AT="$(date -u -d "@$at" +%Y-%m-%dT%H:%M:%SZ)"
+clock="$(date -d "$OW_DEMO_START" +%s),$at,$OW_DEMO_RATE"
+
 b=build-release/tools
 start platform-sim 9101 $b/ow-platform-sim --port 9101 --token "$OW_PLATFORM_TOKEN"
 start supervision-sim 9102 $b/ow-supervision-sim --port 9102 --record "$demo/out/supervision.ndjson"
-start gongshang-sim 9103 $b/ow-gongshang-sim --port 9103 --token "$OW_GS_TOKEN" --step-ms 3000 \
+start gongshang-sim 9103 $b/ow-gongshang-sim --port 9103 --token "$OW_GS_TOKEN" --step-ms 700 \
+  --business-clock "$clock" \
   --fail-every 13 --return-every 9 --supplement-every 7
 start gongan-sim 9104 $b/ow-gongan-sim --port 9104 --cert "$demo/pki/server.crt" \
-  --key "$demo/pki/server.key" --client-ca "$demo/pki/ca.crt" --step-ms 2500 --fail-every 11 \
+  --key "$demo/pki/server.key" --client-ca "$demo/pki/ca.crt" --step-ms 600 --fail-every 11 \
+  --business-clock "$clock" \
   --return-every 8 --supplement-every 6
-start post-sim 9105 $b/ow-post-sim --port 9105 --api-key "$OW_EMS_KEY" --step-ms 2000
+start post-sim 9105 $b/ow-post-sim --port 9105 --api-key "$OW_EMS_KEY" --step-ms 500 \
+  --business-clock "$clock"
 start utility-sim 9106 $b/ow-utility-sim --port 9106 --hub-url http://127.0.0.1:8080/v1/units/events \
   --token "$OW_UNITS_TOKEN" --step-ms 1500
 start departments 9107 $b/ow-receiver --port 9107 --quiet --record "$demo/out/departments.ids"
-start frontdb-sim - $b/ow-frontdb-sim --db "$OW_FRONTDB" --step-ms 2500 --correct-every 5
+start frontdb-sim - $b/ow-frontdb-sim --db "$OW_FRONTDB" --step-ms 600 --correct-every 5 \
+  --business-clock "$clock"
 
-export OW_DEMO_DATE=${OW_DEMO_DATE:-2026-03-02} OW_DEMO_RATE=${OW_DEMO_RATE:-600}
-at=$(( $(date +%s) + 3 ))
-export OW_DEMO_START="${OW_DEMO_DATE}T09:00:00+08:00" OW_DEMO_AT="$(date -u -d "@$at" +%Y-%m-%dT%H:%M:%SZ)"
 start hub 8080 "$bin" run -c config/demo.yaml
 
 cat <<TEXT
@@ -123,10 +131,18 @@ The working day starts now; Ctrl-C stops everything.
 TEXT
 $b/ow-workday --hub http://127.0.0.1:8080 --token "$OW_PLATFORM_TOKEN" \
   --terminal-key "$OW_TERMINAL_01_KEY" --cases "${OW_DEMO_CASES:-300}" --date "$OW_DEMO_DATE" \
-  --rate "$OW_DEMO_RATE" --at "$at" --port 9108 --out "$demo/out" 2>"$demo/logs/workday.log" \
+  --rate "$OW_DEMO_RATE" --at "$at" --port 9108 --out "$demo/out" --poison 2>"$demo/logs/workday.log" \
   | tee "$demo/out/workday.json"
 
 echo
+echo "run.sh: the day's requests are in; waiting until the departments answered and the hub delivered all"
+quiet=0
+for _ in $(seq 1 120); do
+  depth=$(curl -s 127.0.0.1:8080/metrics | awk '/^onewindow_outbox_depth/ {s += $2} END {print s + 0}')
+  if [ "$depth" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+  [ "$quiet" -ge 5 ] && break
+  sleep 1
+done
 echo "run.sh: the day is over. Reconciling the bank's statement and writing the monthly report:"
 "$bin" fees reconcile --date "$OW_DEMO_DATE" --statement "$demo/out/statement-$OW_DEMO_DATE.csv" \
   -c config/demo.yaml --out "$demo/out" || true

@@ -8,8 +8,9 @@
 //
 // Planted: the other departments are down for the first part of the day (503), every
 // simulator answers some requests 500, 国土资源局 writes a record of an unknown kind now and
-// then, one application names an item the catalog does not have, the terminal sends one
-// payment twice, and three backlog cases are long overdue. The invariants are the issue's.
+// then and corrects some records after the fact (VERSION 2), one application names an item the
+// catalog does not have, the terminal sends one payment twice, and three backlog cases are long
+// overdue. The invariants are the issue's.
 #include "tests/integration/JournalPeek.h"
 #include "tests/integration/Simulators.h"
 #include "tests/integration/WebhookSigning.h"
@@ -73,6 +74,11 @@ TEST_CASE("Working day: the whole center on the shipped configuration keeps ever
     broker.start();
     testkit::TempDir pki;
     itest::makeCertificates(pki, "onewindow-hub");
+    // The business day starts at 09:00 on 2026-03-02 (Unix 1772413200) at wall time `at`, for
+    // the hub, the departments' simulators and the day alike.
+    constexpr int Rate = 1500; // 09:00 to 16:30 in 18 s
+    const auto at = itest::nowS() + 5;
+    const std::string clock = "1772413200," + std::to_string(at) + "," + std::to_string(Rate);
 
     const std::string platformToken = "platform-token-2026-03", unitsToken = "units-token-2026";
     const std::string terminalKey = "cib-terminal-01-key-2026", gsToken = "gs-token-2026";
@@ -82,16 +88,21 @@ TEST_CASE("Working day: the whole center on the shipped configuration keeps ever
                                  {"--record", dir.file("supervision.ndjson"), "--fail-every", "8"});
     itest::Simulator gongshang(dir, "gongshang-sim",
                                {"--token", gsToken, "--step-ms", "30", "--fail-every", "7",
-                                "--return-every", "5", "--supplement-every", "6"});
+                                "--return-every", "5", "--supplement-every", "6",
+                                "--business-clock", clock});
     itest::Simulator gongan(dir, "gongan-sim",
                             {"--cert", pki.file("server.crt"), "--key", pki.file("server.key"),
                              "--client-ca", pki.file("ca.crt"), "--step-ms", "30", "--fail-every",
-                             "11", "--return-every", "4", "--supplement-every", "5"});
-    itest::Simulator post(dir, "post-sim",
-                          {"--api-key", emsKey, "--step-ms", "30", "--fail-every", "6"});
+                             "11", "--return-every", "4", "--supplement-every", "5",
+                             "--business-clock", clock});
+    itest::Simulator post(
+        dir, "post-sim",
+        {"--api-key", emsKey, "--step-ms", "30", "--fail-every", "6", "--business-clock", clock});
     const std::string frontDb = dir.file("land-resources.db");
     itest::Simulator frontdb(dir, "frontdb-sim",
-                             {"--db", frontDb, "--step-ms", "30", "--poison-every", "4"}, false);
+                             {"--db", frontDb, "--step-ms", "30", "--poison-every", "4",
+                              "--correct-every", "3", "--business-clock", clock},
+                             false);
 
     // The departments without an adapter, down (503) until the day is a third through.
     std::atomic<bool> departmentsDown{true};
@@ -104,13 +115,11 @@ TEST_CASE("Working day: the whole center on the shipped configuration keeps ever
 
     const auto printerPort = testkit::freeLoopbackPort();
     const auto utilityPort = testkit::freeLoopbackPort();
-    const auto at = itest::nowS() + 3;
     char start[64];
     std::time_t atT = at;
     std::tm tm{};
     gmtime_r(&atT, &tm);
     std::strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    constexpr int Rate = 1500; // 09:00 to 16:30 in 18 s
     itest::Hub hub(dir,
                    R"(
 hub:
@@ -316,6 +325,17 @@ include: [ ")" + src + R"(/config/center/*.yaml" ]
     for (const auto& o : plan["overdue"])
         planted.insert(o["case_no"].get<std::string>());
     CHECK(planted.size() == 3);
+    // When a case is unexpectedly overdue, its story explains why.
+    std::string story;
+    for (const auto& c : overdueRed) {
+        if (planted.count(c)) continue;
+        for (const auto& j : events)
+            if (j.event.value("subject", "") == c || data(j.event, "case_no") == c)
+                story += j.event.value("type", "") + " " + j.event.value("source", "") + " " +
+                         data(j.event, "occurred_at") + " " + data(j.event, "rule") + "\n";
+        break;
+    }
+    INFO(story);
     CHECK(overdueRed == planted);
 
     // 4. Every fee split: each payment's department shares add up to what the terminal paid
@@ -373,6 +393,7 @@ include: [ ")" + src + R"(/config/center/*.yaml" ]
     CHECK(pl["applied"] == numbered);
     const json sv = supervision.stop();
     CHECK(sv["refused"] == 0);
+    CHECK(sv["corrections"].get<long>() >= 1);
     const json po = post.stop(), ut = utility.stop();
     CHECK(po["pending"] == 0);
     CHECK(ut["pending"] == 0);

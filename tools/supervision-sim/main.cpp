@@ -6,7 +6,8 @@
 //   - an object without SPTYPE / SBLSH / XZQHDM / VERSION, or without its type's own fields
 //     (办结 with BJJGDM 0 needs SFJE; 受理 not accepted needs BSLYY);
 //   - anything of a case before its basic information (申办 / 预受理 / 受理): 400;
-//   - a step, special node or supplement after the case's conclusion: 400.
+//   - a step, special node or supplement after the case's conclusion: 400 (a correction of a
+//     record, VERSION 2 and up, is accepted: it replaces what was received).
 //
 // A repeated ce-id is answered 200 and not recorded twice. --fail-every N answers every N-th
 // request 500 (before looking at it), --slow-ms M delays every answer: the hub must retry and
@@ -123,7 +124,13 @@ public:
         if (!basic && !alert && !c.basic)
             return refuse("case " + caseNo + ": SPTYPE " + type +
                           " before its basic information (申办/受理)");
-        if (!basic && !alert && type != "4" && type != "9" && c.concluded)
+        // A correction (VERSION 2 and up, the department corrected its record) replaces what
+        // was received; it is not a new step, so it may come after the conclusion.
+        const auto& version = o["VERSION"];
+        const bool correction = (version.is_number_integer() && version.get<long long>() > 1) ||
+                                (version.is_string() && version.get<std::string>() != "1");
+        if (correction) ++corrections_;
+        if (!basic && !alert && type != "4" && type != "9" && c.concluded && !correction)
             return refuse("case " + caseNo + ": SPTYPE " + type + " after its conclusion (办结)");
         c.basic = c.basic || basic;
         c.concluded = c.concluded || type == "4";
@@ -136,11 +143,8 @@ public:
 
     json summary() {
         std::lock_guard lock(mu_);
-        return {{"requests", requests_},
-                {"accepted", accepted_},
-                {"refused", refused_},
-                {"failed", failed_},
-                {"cases", cases_.size()}};
+        return {{"requests", requests_},       {"accepted", accepted_}, {"refused", refused_},
+                {"corrections", corrections_}, {"failed", failed_},     {"cases", cases_.size()}};
     }
 
 private:
@@ -153,7 +157,7 @@ private:
     std::ofstream record_;
     std::map<std::string, Case> cases_;
     std::set<std::string> seen_;
-    long requests_ = 0, accepted_ = 0, refused_ = 0, failed_ = 0;
+    long requests_ = 0, accepted_ = 0, refused_ = 0, failed_ = 0, corrections_ = 0;
 };
 
 } // namespace
