@@ -10,6 +10,7 @@
 
 #include "adapters/common/AcknowledgedFeed.h"
 #include "adapters/common/HttpEndpoint.h"
+#include "adapters/common/RecordMapper.h"
 #include "adapters/industry-commerce/gongshang/Wire.h"
 #include "plugins/cases/calendar/CalendarFiles.h"
 
@@ -101,31 +102,9 @@ public:
 
     sdk::Result process(const sdk::Event& e, sdk::ProcessContext& ctx) override {
         if (e.type != "dept.industry-commerce.update") return sdk::Result::ok();
-        const json item = json::parse(e.data, nullptr, false);
-        if (!item.is_object()) return sdk::Result::reject("the update is not a JSON object");
-        const std::string kind = item.value("LX", ""), ywlsh = item.value("YWLSH", "");
-        if (ywlsh.empty()) return sdk::Result::reject("update without YWLSH");
-        try {
-            if (kind == "DJ") {
-                const std::string sblsh = item.value("SBLSH", "");
-                if (sblsh.empty()) return sdk::Result::reject("registration (DJ) without SBLSH");
-                ctx.put("ywlsh/" + ywlsh, sblsh);
-                ctx.put("sblsh/" + sblsh, ywlsh);
-                return sdk::Result::ok();
-            }
-            const auto sblsh = ctx.get("ywlsh/" + ywlsh);
-            if (!sblsh)
-                return sdk::Result::retry("YWLSH " + ywlsh + " is not registered (DJ) yet", 2000);
-            const std::string counter = "count/" + *sblsh + "/" + kind;
-            const int n = std::stoi(ctx.get(counter).value_or("0")) + 1;
-            auto ev = canonicalEvent(item, *sblsh, n, offset_);
-            if (!ev) return sdk::Result::ok();
-            ctx.put(counter, std::to_string(n));
-            ctx.emit(std::move(*ev));
-            return sdk::Result::ok();
-        } catch (const WireError& x) {
-            return sdk::Result::reject(x.what());
-        }
+        static const ow::adapters::DeptIdentity who{"industry-commerce", "dept:industry-commerce",
+                                                    "gongshang-"};
+        return ow::adapters::mapDeptRecord(json::parse(e.data, nullptr, false), ctx, offset_, who);
     }
 
 private:

@@ -140,6 +140,21 @@ private:
     std::size_t acked_ = 0;
 };
 
+/// One case as a department's approval system handles it, for the simulators that report in
+/// the department records of adapters/common/DeptRecords.h.
+struct CaseScript {
+    std::string sblsh, ywlsh;
+    bool supplement = false, returned = false;
+    std::string supplementReason, supplementMaterials, returnOpinion;
+    std::vector<std::string> handlers; ///< of 承办, 审核, 批准
+    std::string conclusion, licenceNo, licenceName;
+};
+
+/// The records the department writes about `c`, in order, each with its YWLSH: 登记 (DJ), a
+/// 补正 (BZ) when asked, then 承办/审核/批准 (SP) and 办结 (BJ); a returned case stops after a
+/// disagreeing 承办 with 退回办结. Times are the business clock's now plus a second per step.
+inline std::vector<nlohmann::json> handlingRecords(const CaseScript& c);
+
 /// Steady-clock milliseconds (the simulators' schedules).
 inline std::int64_t steadyMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -155,6 +170,39 @@ inline std::string chinaLocalTime(int plusSeconds = 0) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
     return buf;
+}
+
+inline std::vector<nlohmann::json> handlingRecords(const CaseScript& c) {
+    using nlohmann::json;
+    std::vector<json> out = {{{"LX", "DJ"}, {"SBLSH", c.sblsh}}};
+    if (c.supplement)
+        out.push_back({{"LX", "BZ"},
+                       {"BZYY", c.supplementReason},
+                       {"BZCL", c.supplementMaterials},
+                       {"BZSJ", chinaLocalTime(0)}});
+    static const char* const names[] = {"承办", "审核", "批准"};
+    const int steps = c.returned ? 1 : 3;
+    for (int s = 1; s <= steps; ++s)
+        out.push_back({{"LX", "SP"},
+                       {"SPHJDM", std::to_string(s)},
+                       {"SPHJMC", names[s - 1]},
+                       {"SPRXM", s <= static_cast<int>(c.handlers.size()) ? c.handlers[s - 1] : ""},
+                       {"SPYJ", c.returned ? c.returnOpinion : "同意"},
+                       {"SPJG", c.returned ? "0" : "1"},
+                       {"SPSJ", chinaLocalTime(s)}});
+    if (c.returned)
+        out.push_back(
+            {{"LX", "BJ"}, {"BJJGDM", "1"}, {"BJJGMS", "退回办结"}, {"BJSJ", chinaLocalTime(2)}});
+    else
+        out.push_back({{"LX", "BJ"},
+                       {"BJJGDM", "0"},
+                       {"BJJGMS", c.conclusion},
+                       {"ZJBH", c.licenceNo},
+                       {"ZJMC", c.licenceName},
+                       {"BJSJ", chinaLocalTime(4)}});
+    for (auto& r : out)
+        r["YWLSH"] = c.ywlsh;
+    return out;
 }
 
 /// Blocks SIGTERM/SIGINT (before any thread starts, so only sigwait takes them) and ignores

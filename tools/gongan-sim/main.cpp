@@ -210,48 +210,22 @@ private:
     void schedule(const std::string& sblsh, const std::string& ywlsh, std::size_t n) {
         const bool refuse = a_.returnEvery > 0 && n % a_.returnEvery == 0;
         const bool supplement = a_.supplementEvery > 0 && n % a_.supplementEvery == 0;
+        ow::testkit::CaseScript c;
+        c.sblsh = sblsh;
+        c.ywlsh = ywlsh;
+        c.supplement = supplement;
+        c.returned = refuse;
+        c.supplementReason = "迁入条件证明材料不清晰";
+        c.supplementMaterials = "房屋所有权证；居民户口簿";
+        c.returnOpinion = "不符合迁入条件 <第十条> & 相关规定";
+        c.handlers = {"王承办", "李审核", "张批准"};
+        c.conclusion = "准予办理";
+        c.licenceNo = std::string("GAZ") + (ywlsh.c_str() + 6);
+        c.licenceName = "准予迁入证明";
         const std::int64_t t0 = ow::testkit::steadyMs();
-        int k = 0;
-        auto later = [&](json record) {
-            record["YWLSH"] = ywlsh;
-            feed_.schedule(t0 + static_cast<std::int64_t>(k++) * a_.stepMs, std::move(record));
-        };
-        later({{"LX", "DJ"}, {"SBLSH", sblsh}});
-        if (supplement)
-            later({{"LX", "BZ"},
-                   {"BZYY", "迁入条件证明材料不清晰"},
-                   {"BZCL", "房屋所有权证；居民户口簿"},
-                   {"BZSJ", ow::testkit::chinaLocalTime(0)}});
-        if (refuse) {
-            later({{"LX", "SP"},
-                   {"SPHJDM", "1"},
-                   {"SPHJMC", "承办"},
-                   {"SPRXM", "王承办"},
-                   {"SPYJ", "不符合迁入条件 <第十条> & 相关规定"},
-                   {"SPJG", "0"},
-                   {"SPSJ", ow::testkit::chinaLocalTime(1)}});
-            later({{"LX", "BJ"},
-                   {"BJJGDM", "1"},
-                   {"BJJGMS", "退回办结"},
-                   {"BJSJ", ow::testkit::chinaLocalTime(2)}});
-            return;
-        }
-        const char* names[] = {"承办", "审核", "批准"};
-        const char* people[] = {"王承办", "李审核", "张批准"};
-        for (int s = 1; s <= 3; ++s)
-            later({{"LX", "SP"},
-                   {"SPHJDM", std::to_string(s)},
-                   {"SPHJMC", names[s - 1]},
-                   {"SPRXM", people[s - 1]},
-                   {"SPYJ", "同意"},
-                   {"SPJG", "1"},
-                   {"SPSJ", ow::testkit::chinaLocalTime(s)}});
-        later({{"LX", "BJ"},
-               {"BJJGDM", "0"},
-               {"BJJGMS", "准予办理"},
-               {"ZJBH", std::string("GAZ") + (ywlsh.c_str() + 6)},
-               {"ZJMC", "准予迁入证明"},
-               {"BJSJ", ow::testkit::chinaLocalTime(4)}});
+        std::int64_t k = 0;
+        for (auto& record : ow::testkit::handlingRecords(c))
+            feed_.schedule(t0 + k++ * a_.stepMs, std::move(record));
     }
 
     std::string records(int limit) {

@@ -142,48 +142,22 @@ private:
         const std::size_t n = cases_.size();
         const bool refuse = a_.returnEvery > 0 && n % a_.returnEvery == 0;
         const bool supplement = a_.supplementEvery > 0 && n % a_.supplementEvery == 0;
+        ow::testkit::CaseScript c;
+        c.sblsh = sblsh;
+        c.ywlsh = ywlsh;
+        c.supplement = supplement;
+        c.returned = refuse;
+        c.supplementReason = "股东会决议缺少签字";
+        c.supplementMaterials = "股东会决议；章程修正案";
+        c.returnOpinion = "经营范围涉及前置许可，材料不全";
+        c.handlers = {"陈承办", "林审核", "黄批准"};
+        c.conclusion = "准予设立登记";
+        c.licenceNo = std::string("91350581MA") + (ywlsh + 6);
+        c.licenceName = "营业执照";
         const std::int64_t t0 = ow::testkit::steadyMs();
-        int k = 0;
-        auto later = [&](json item) {
-            item["YWLSH"] = ywlsh;
-            feed_.schedule(t0 + static_cast<std::int64_t>(k++) * a_.stepMs, std::move(item));
-        };
-        later({{"LX", "DJ"}, {"SBLSH", sblsh}});
-        if (supplement)
-            later({{"LX", "BZ"},
-                   {"BZYY", "股东会决议缺少签字"},
-                   {"BZCL", "股东会决议；章程修正案"},
-                   {"BZSJ", ow::testkit::chinaLocalTime(0)}});
-        if (refuse) {
-            later({{"LX", "SP"},
-                   {"SPHJDM", "1"},
-                   {"SPHJMC", "承办"},
-                   {"SPRXM", "陈承办"},
-                   {"SPYJ", "经营范围涉及前置许可，材料不全"},
-                   {"SPJG", "0"},
-                   {"SPSJ", ow::testkit::chinaLocalTime(1)}});
-            later({{"LX", "BJ"},
-                   {"BJJGDM", "1"},
-                   {"BJJGMS", "退回办结"},
-                   {"BJSJ", ow::testkit::chinaLocalTime(2)}});
-            return {{"code", "0"}, {"msg", "成功"}, {"data", {{"YWLSH", ywlsh}}}};
-        }
-        const char* names[] = {"承办", "审核", "批准"};
-        const char* people[] = {"陈承办", "林审核", "黄批准"};
-        for (int s = 1; s <= 3; ++s)
-            later({{"LX", "SP"},
-                   {"SPHJDM", std::to_string(s)},
-                   {"SPHJMC", names[s - 1]},
-                   {"SPRXM", people[s - 1]},
-                   {"SPYJ", "同意"},
-                   {"SPJG", "1"},
-                   {"SPSJ", ow::testkit::chinaLocalTime(s)}});
-        later({{"LX", "BJ"},
-               {"BJJGDM", "0"},
-               {"BJJGMS", "准予设立登记"},
-               {"ZJBH", std::string("91350581MA") + (ywlsh + 6)},
-               {"ZJMC", "营业执照"},
-               {"BJSJ", ow::testkit::chinaLocalTime(4)}});
+        std::int64_t k = 0;
+        for (auto& record : ow::testkit::handlingRecords(c))
+            feed_.schedule(t0 + k++ * a_.stepMs, std::move(record));
         return {{"code", "0"}, {"msg", "成功"}, {"data", {{"YWLSH", ywlsh}}}};
     }
 
