@@ -7,9 +7,9 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config openssl ca-certificates clang-format
   libpoco-dev libboost-dev libyaml-cpp-dev nlohmann-json3-dev
   libpaho-mqttpp-dev libpaho-mqtt-dev
-  catch2 libssl-dev libsqlite3-dev
+  catch2 libssl-dev libsqlite3-dev libpq-dev
   clang libclang-rt-14-dev
-  mosquitto mosquitto-clients curl wrk
+  mosquitto mosquitto-clients postgresql curl wrk
 )
 
 missing=()
@@ -30,6 +30,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# The Debian mosquitto package starts a system broker on 1883; tests never use it, but stop
-# it so it does not surprise anyone on a build machine.
-if command -v systemctl >/dev/null 2>&1; then systemctl disable --now mosquitto >/dev/null 2>&1 || true; fi
+# The Debian mosquitto and postgresql packages start a system broker on 1883 and a cluster on
+# 5432; tests never use them (they start their own on free ports), but stop them so they do not
+# surprise anyone on a build machine.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now mosquitto >/dev/null 2>&1 || true
+  systemctl disable --now postgresql >/dev/null 2>&1 || true
+fi

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 
 #include "adapters/common/DeptRecords.h"
 #include "adapters/land-resources/frontdb/FrontDb.h"
@@ -24,12 +25,47 @@ int offsetOf(const sdk::Config& c) {
     return ow::cases::parseUtcOffset(c.get<std::string>("utc_offset", "+08:00"));
 }
 
+/// Which database and how to reach it, checked when the component is made (the hub reports a
+/// throw there as a configuration problem of that input or output, before anything runs).
+struct DbTarget {
+    std::string connector, connection;
+
+    explicit DbTarget(const sdk::Config& c) : connector(c.get<std::string>("connector", "sqlite")) {
+        const std::string database = c.get<std::string>("database");
+        const std::string conn = c.get<std::string>("connection");
+        if (connector == "postgresql") {
+            if (conn.empty())
+                throw std::invalid_argument(
+                    "connector 'postgresql' needs 'connection': a libpq connection string "
+                    "(host=... port=... dbname=... user=... password=...) given as ${NAME}");
+            if (!database.empty())
+                throw std::invalid_argument(
+                    "'database' is the SQLite file; with connector 'postgresql' the database "
+                    "is named in 'connection' (dbname=...)");
+            connection = conn;
+        } else {
+            if (database.empty())
+                throw std::invalid_argument(
+                    "connector 'sqlite' needs 'database': the SQLite file shared with the "
+                    "department");
+            if (!conn.empty())
+                throw std::invalid_argument(
+                    "'connection' is for connector 'postgresql'; a SQLite front-end database is "
+                    "given as 'database'");
+            connection = database;
+        }
+    }
+    [[nodiscard]] std::unique_ptr<FrontDb> open() const {
+        return std::make_unique<FrontDb>(connector, connection);
+    }
+};
+
 class WriterSink final : public sdk::Sink {
 public:
-    explicit WriterSink(sdk::Services& s) : s_(s) {}
+    explicit WriterSink(sdk::Services& s) : s_(s), target_(s.config) {}
     sdk::Result start() override {
         try {
-            db_ = std::make_unique<FrontDb>(s_.config.get<std::string>("database"));
+            db_ = target_.open();
         } catch (const std::exception& e) {
             return sdk::Result::retry(e.what(), 5000);
         }
@@ -69,17 +105,18 @@ public:
 
 private:
     sdk::Services& s_;
+    DbTarget target_;
     std::mutex mu_; // deliveries may run concurrently; one connection
     std::unique_ptr<FrontDb> db_;
 };
 
 class ReaderSource final : public sdk::Source {
 public:
-    explicit ReaderSource(sdk::Services& s) : s_(s) {}
+    explicit ReaderSource(sdk::Services& s) : s_(s), target_(s.config) {}
     sdk::Result run(sdk::SourceContext& ctx) override {
         std::unique_ptr<FrontDb> db;
         try {
-            db = std::make_unique<FrontDb>(s_.config.get<std::string>("database"));
+            db = target_.open();
         } catch (const std::exception& e) {
             return sdk::Result::retry(e.what(), 5000);
         }
@@ -130,6 +167,7 @@ public:
 
 private:
     sdk::Services& s_;
+    DbTarget target_;
 };
 
 class Mapper final : public sdk::Processor {
@@ -167,10 +205,17 @@ sdk::ConfigSpec dbSpec(std::string summary) {
     using sdk::Field;
     return std::move(
         sdk::ConfigSpec(std::move(summary))
+            .field(Field::oneOf("connector", {"sqlite", "postgresql"})
+                       .defaultsTo("sqlite")
+                       .describe("The front-end database's kind (POCO Data connector)"))
             .field(
                 Field::string("database")
-                    .required()
-                    .describe("The front-end database: a SQLite file shared with the department"))
+                    .describe(
+                        "connector sqlite: the SQLite file shared with the department (required)"))
+            .field(Field::secret("connection")
+                       .describe("connector postgresql: a libpq connection string "
+                                 "(host=... port=... dbname=... user=... password=...), as "
+                                 "${NAME} (required)"))
             .field(Field::string("region_code").defaultsTo("350581").describe("XZQHDM"))
             .field(
                 Field::string("utc_offset")

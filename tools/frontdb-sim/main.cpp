@@ -4,6 +4,9 @@
 // SPBZH), then 办结 (BJ). Every --correct-every-th case later corrects its 承办 record
 // (VERSION 2, REC_FLAG 0 again), every --poison-every-th case gets a record of an unknown kind
 // (LX "XX"), which the hub must dead-letter. On SIGTERM/SIGINT a summary line goes to stdout.
+// The database: a SQLite file (--db FILE), or --connector postgresql --connection "host=...
+// port=... dbname=... user=..." (a password there is visible to ps: libpq also reads
+// PGPASSWORD).
 #include <signal.h>
 
 #include <chrono>
@@ -25,7 +28,7 @@ using ow::adapters::landres::FrontDb;
 namespace {
 
 struct Arguments {
-    std::string db;
+    std::string db, connector = "sqlite", connection;
     int stepMs = 30, correctEvery = 0, poisonEvery = 0;
 };
 
@@ -47,10 +50,15 @@ int main(int argc, char** argv) {
     Arguments a;
     ow::testkit::SimulatorOptions o(
         "ow-frontdb-sim",
-        "ow-frontdb-sim --db FILE [--step-ms M] [--correct-every N] [--poison-every N]");
+        "ow-frontdb-sim (--db FILE | --connector sqlite|postgresql --connection STRING) "
+        "[--step-ms M] [--correct-every N] [--poison-every N]");
     o.parse(argc, argv, [&](const std::string& name) {
         if (name == "--db")
             a.db = o.text();
+        else if (name == "--connector")
+            a.connector = o.text();
+        else if (name == "--connection")
+            a.connection = o.text();
         else if (name == "--step-ms")
             a.stepMs = o.number();
         else if (name == "--correct-every")
@@ -61,11 +69,19 @@ int main(int argc, char** argv) {
             return false;
         return true;
     });
-    if (a.db.empty()) o.fail("--db is required");
+    if (a.connector != "sqlite" && a.connector != "postgresql")
+        o.fail("--connector is sqlite or postgresql");
+    if (!a.db.empty() && !a.connection.empty())
+        o.fail("--db and --connection are one or the other");
+    if (a.connector == "sqlite" && a.connection.empty()) a.connection = a.db;
+    if (a.connection.empty())
+        o.fail(a.connector == "sqlite" ? "--db (or --connection) is required"
+                                       : "--connection is required with --connector postgresql");
     const sigset_t stop = ow::testkit::blockStopSignals();
     try {
-        FrontDb db(a.db);
-        std::cerr << "ow-frontdb-sim: handling " << a.db << std::endl;
+        FrontDb db(a.connector, a.connection);
+        std::cerr << "ow-frontdb-sim: handling a " << a.connector << " front-end database"
+                  << (a.connector == "sqlite" ? " " + a.connection : std::string()) << std::endl;
         std::deque<Due> due;
         std::map<std::string, std::int64_t> firstRecord;
         long cases = 0, records = 0, corrections = 0, poisons = 0;

@@ -2,18 +2,25 @@
 // applications the department is to handle into QZK_SQ; the department writes its handling
 // records into QZK_BL. Each side marks what it has taken with REC_FLAG (0 new, 1 taken) and a
 // correction re-sends a row with VERSION + 1 and REC_FLAG 0 again. A SQLite file by default
-// (WAL, a busy timeout: the department's process writes to it too).
+// (WAL, a busy timeout: the department's process writes to it too), or a PostgreSQL database,
+// both through POCO Data; the SQL differs only where the dialects do (FrontDb.cpp, Dialect).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-struct sqlite3;
+namespace Poco::Data {
+class Session;
+}
 
 namespace ow::adapters::landres {
+
+struct FrontDbDialect; // FrontDb.cpp: what SQLite and PostgreSQL spell differently
 
 class FrontDbError : public std::runtime_error {
 public:
@@ -22,8 +29,13 @@ public:
 
 class FrontDb {
 public:
-    /// Opens (creating the file and both tables if absent). Throws FrontDbError.
+    /// A SQLite file (created with both tables if absent). Throws FrontDbError.
     explicit FrontDb(const std::string& path);
+    /// `connector` "sqlite" (`connection` is the file) or "postgresql" (`connection` is a libpq
+    /// connection string in key=value form: "host=... port=... dbname=... user=...
+    /// password=..."). Creates both tables if absent. Throws FrontDbError, whose message never
+    /// contains the connection string's password.
+    FrontDb(const std::string& connector, const std::string& connection);
     ~FrontDb();
     FrontDb(const FrontDb&) = delete;
     FrontDb& operator=(const FrontDb&) = delete;
@@ -32,7 +44,8 @@ public:
     /// REC_FLAG 0 again; the same or a lower one changes nothing. True if the row changed.
     bool putApplication(const nlohmann::json& fields, int version);
 
-    /// Handling records with REC_FLAG 0, oldest first: column -> value (nulls left out).
+    /// Handling records with REC_FLAG 0, oldest first: column (upper case) -> value (nulls left
+    /// out).
     std::vector<nlohmann::json> newRecords(int limit);
     /// Marks records taken, each only at the VERSION read (a correction written meanwhile
     /// stays new). One transaction.
@@ -45,9 +58,12 @@ public:
     void correctRecord(std::int64_t xh, const nlohmann::json& changes);
 
 private:
-    void exec(const std::string& sql);
-    sqlite3* db_ = nullptr;
-    std::string path_;
+    template <typename F> auto guarded(const char* what, F&& f);
+
+    const FrontDbDialect* dialect_;
+    std::string where_;  ///< for messages: the file, or the connection string without password
+    std::string secret_; ///< the password, to take out of any message
+    std::unique_ptr<Poco::Data::Session> session_;
 };
 
 } // namespace ow::adapters::landres
