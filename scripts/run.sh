@@ -21,16 +21,24 @@ mode=demo
 if [ "${1:-}" = "--hub-only" ]; then mode=hub; shift; fi
 
 scripts/install-deps.sh
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DOW_BUILD_TESTS=OFF >/dev/null
-cmake --build build-release --target onewindow ow-receiver ow-workday ow-platform-sim \
-  ow-supervision-sim ow-gongshang-sim ow-gongan-sim ow-frontdb-sim ow-post-sim ow-utility-sim \
-  ow_plugin_cases ow_plugin_fees ow_adapter_platform_plugin ow_adapter_esupervision_plugin \
-  ow_adapter_gongshang_plugin ow_adapter_gongan_plugin ow_adapter_landres_plugin \
-  ow_adapter_post_plugin ow_adapter_utility_plugin
+mkdir -p var
+# The compiler's output goes to a log (GCC 12 prints false-positive warnings at -O2 that would
+# bury what matters); it is shown when the build fails.
+echo "run.sh: building (Release, build-release/; log in var/build.log)"
+if ! { cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DOW_BUILD_TESTS=OFF &&
+       cmake --build build-release --target onewindow ow-receiver ow-workday ow-platform-sim \
+         ow-supervision-sim ow-gongshang-sim ow-gongan-sim ow-frontdb-sim ow-post-sim \
+         ow-utility-sim ow_plugin_cases ow_plugin_fees ow_adapter_platform_plugin \
+         ow_adapter_esupervision_plugin ow_adapter_gongshang_plugin ow_adapter_gongan_plugin \
+         ow_adapter_landres_plugin ow_adapter_post_plugin ow_adapter_utility_plugin; } \
+     >var/build.log 2>&1; then
+  tail -40 var/build.log
+  echo "run.sh: the build failed; the whole log is var/build.log"
+  exit 1
+fi
 bin=build-release/core/onewindow
 
 # Secrets: from the environment, else from var/secrets.env (random ones made on the first run).
-mkdir -p var
 if [ ! -f var/secrets.env ]; then
   umask 077
   for name in OW_PLATFORM_TOKEN OW_UNITS_TOKEN OW_TERMINAL_01_KEY OW_FEE_CHECK_KEY OW_GS_TOKEN \
@@ -123,7 +131,8 @@ cat <<TEXT
 The center is running (business day $OW_DEMO_DATE, $OW_DEMO_RATE× the wall clock). Look at:
   live MQTT   mosquitto_sub -p $mqtt_port -t 'hall/#' -t 'supervision/#' -v
   metrics     curl -s 127.0.0.1:8080/metrics | grep -E 'onewindow_(events|outbox|dead)'
-  a case      curl -s '127.0.0.1:8080/v1/cases/${OW_DEMO_DATE//-/}'    (see $demo/out/plan.json)
+  a case      curl -s '127.0.0.1:8080/v1/cases/<case_no>?password=<query_password>'
+              (the numbers are in $demo/out/plan.json when the day is over)
   DLQ         $bin dlq list -c config/demo.yaml
   logs        $demo/logs/
 The working day starts now; Ctrl-C stops everything.
@@ -148,6 +157,12 @@ echo "run.sh: the day is over. Reconciling the bank's statement and writing the 
   -c config/demo.yaml --out "$demo/out" || true
 "$bin" report monthly --month "${OW_DEMO_DATE:0:7}" -c config/demo.yaml --out "$demo/out" || true
 "$bin" dlq list -c config/demo.yaml || true
+# The first case's public progress, as the applicant sees it on the website.
+no=$(grep -m1 '"case_no"' "$demo/out/plan.json" | sed 's/.*: "\(.*\)".*/\1/')
+password=$(grep -m1 '"query_password"' "$demo/out/plan.json" | sed 's/.*: "\(.*\)".*/\1/')
+echo
+echo "run.sh: curl -s '127.0.0.1:8080/v1/cases/$no?password=$password'"
+curl -s "127.0.0.1:8080/v1/cases/$no?password=$password" || true
 echo
 echo "run.sh: reports in $demo/out/ (report-${OW_DEMO_DATE:0:7}.html, reconciliation-$OW_DEMO_DATE.txt)."
 echo "run.sh: the hub and the simulators keep running; Ctrl-C stops them."

@@ -389,11 +389,12 @@ private:
         t += minutes(2, 10);
         emit("received", t, {{"item_name", item.name}, {"applicant", applicant}});
         t += minutes(3, 15);
+        // The applicant's password for the public progress query (on the acceptance notice).
+        const std::string password = std::to_string(100000 + pick(900000));
         emit("accepted", t,
-             {{"item_name", item.name},
-              {"applicant", applicant},
-              {"query_password", std::to_string(100000 + pick(900000))}});
+             {{"item_name", item.name}, {"applicant", applicant}, {"query_password", password}});
         json record = {{"case_no", no},
+                       {"query_password", password},
                        {"item_code", item.code},
                        {"department", item.department},
                        {"handling", toString(item.handling)},
