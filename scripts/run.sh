@@ -49,9 +49,23 @@ if [ ! -f var/secrets.env ]; then
 fi
 set -a; . var/secrets.env; set +a
 
+# 公安局 wants mutual TLS. The demo makes a throw-away PKI in var/tls/ (valid one day) for its
+# simulator and the hub; real systems need the real files in OW_GONGAN_CA/_CERT/_KEY.
+make_demo_pki() { # folder
+  mkdir -p var/tls "$1"
+  bash tests/support/gen-certs.sh "$1" onewindow-hub
+  cp "$1/ca.crt" var/tls/gongan-ca.crt
+  cp "$1/client.crt" var/tls/hub-gongan.crt
+  (umask 077; cp "$1/client.key" var/tls/hub-gongan.key)
+}
+
 if [ "$mode" = hub ]; then
-  # 公安局's mutual TLS: the real CA and the hub's certificate (OW_GONGAN_CA, OW_GONGAN_CERT,
-  # OW_GONGAN_KEY), or var/tls/ as the demo made it.
+  if [ -z "${OW_GONGAN_CERT:-}" ] && [ ! -f var/tls/hub-gongan.crt ]; then
+    make_demo_pki var/tls/pki
+    echo "run.sh: OW_GONGAN_CA/OW_GONGAN_CERT/OW_GONGAN_KEY are not set: using a throw-away"
+    echo "        certificate from var/tls/, which 公安局's real system will not accept"
+  fi
+  mkdir -p var/qzk # the default front-end database of 国土资源局 (OW_FRONTDB), if it is a file here
   exec "$bin" run -c config/onewindow.yaml "$@"
 fi
 
@@ -83,12 +97,7 @@ start() { # name, port, command...
   [ "$port" = - ] || wait_port "$port" "$name"
 }
 
-# 公安局 wants mutual TLS: a throw-away PKI for its simulator and the hub (valid one day).
-mkdir -p var/tls "$demo/pki"
-bash tests/support/gen-certs.sh "$demo/pki" onewindow-hub
-cp "$demo/pki/ca.crt" var/tls/gongan-ca.crt
-cp "$demo/pki/client.crt" var/tls/hub-gongan.crt
-(umask 077; cp "$demo/pki/client.key" var/tls/hub-gongan.key)
+make_demo_pki "$demo/pki"
 
 mqtt_port=${OW_MQTT_PORT:-1883}
 export OW_MQTT_URL="tcp://127.0.0.1:$mqtt_port" OW_HOME="$root" OW_FRONTDB="$root/$demo/qzk/land-resources.db"
