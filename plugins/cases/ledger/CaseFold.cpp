@@ -1,7 +1,10 @@
 #include "plugins/cases/ledger/CaseFold.h"
 
 #include <algorithm>
+#include <deque>
 #include <initializer_list>
+#include <optional>
+#include <set>
 
 namespace ow::cases {
 namespace {
@@ -461,9 +464,35 @@ CaseView foldCase(const CaseRecord& record, const Catalog& catalog, const WorkCa
                   const LedgerRules& rules, Instant now) {
     CaseView v;
     v.caseNo = record.caseNo;
-    std::vector<const Fact*> facts;
+    // A department system's clock may run behind the center's (the demo's simulators showed
+    // it): a step or conclusion dated before the acceptance it follows cannot have happened
+    // then, and sorted there it would reopen the case behind its own conclusion (and light its
+    // lamps). It is taken at the acceptance instead; only those facts are copied.
+    std::optional<Instant> acceptedAt;
     for (const auto& f : record.facts)
-        facts.push_back(&f);
+        if (f.type == "accepted" && (!acceptedAt || f.at < *acceptedAt)) acceptedAt = f.at;
+    static const std::set<std::string> afterAcceptance = {"special_procedure_started",
+                                                          "extension_approved",
+                                                          "joint_task_dispatched",
+                                                          "joint_task_completed",
+                                                          "step_completed",
+                                                          "forwarded",
+                                                          "higher_authority_replied",
+                                                          "special_procedure_ended",
+                                                          "decided",
+                                                          "concluded",
+                                                          "delivered"};
+    std::deque<Fact> clamped;
+    std::vector<const Fact*> facts;
+    for (const auto& f : record.facts) {
+        if (acceptedAt && f.at < *acceptedAt && afterAcceptance.count(f.type)) {
+            clamped.push_back(f);
+            clamped.back().at = *acceptedAt;
+            facts.push_back(&clamped.back());
+        } else {
+            facts.push_back(&f);
+        }
+    }
     std::stable_sort(facts.begin(), facts.end(), [](const Fact* a, const Fact* b) {
         if (a->at != b->at) return a->at < b->at;
         if (rank(a->type) != rank(b->type)) return rank(a->type) < rank(b->type);

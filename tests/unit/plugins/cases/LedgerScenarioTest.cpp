@@ -579,3 +579,18 @@ TEST_CASE("Ledger: monthly statistics rows equal the sum over the cases, correct
     CHECK(row("2026-03")["received"] == 2);
     CHECK(s.ctx().get("stats/_columns"));
 }
+
+TEST_CASE("Ledger: a department's conclusion dated before the acceptance is taken at the "
+          "acceptance, and no lamp is lit") {
+    // The department's system clock runs seven minutes behind the center's: its 办结 carries a
+    // time before the window's acceptance. Sorted by that time the case would reopen behind
+    // its own conclusion and go red at 17:00.
+    Scenario s;
+    s.send("accepted", at(3, 2, 12, 2), {{"item_code", "IMM"}});
+    s.sendNow("concluded", at(3, 2, 11, 55), {{"result_code", 0}});
+    CHECK(s.view().state == CaseState::Concluded);
+    CHECK(s.view().concludedAt == at(3, 2, 12, 2));
+    s.until(at(3, 3, 17, 0));
+    CHECK(s.told().empty());
+    CHECK(s.ctx().timers().empty());
+}
