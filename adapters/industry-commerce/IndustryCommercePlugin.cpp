@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "adapters/common/AcknowledgedFeed.h"
+#include "adapters/common/FeedSpecs.h"
 #include "adapters/common/HttpEndpoint.h"
 #include "adapters/common/RecordMapper.h"
 #include "adapters/industry-commerce/gongshang/Wire.h"
@@ -137,24 +138,13 @@ void registerComponents(sdk::Registry& r) {
                          "names (SBLSH, SXBM, SQRMC, SLSJ, ...); its business codes decide: 0 "
                          "delivered, 9999 retry, others rejected with its message.")},
            [](sdk::Services& s) { return std::make_unique<ApplicationSink>(s); });
-    r.source(
-        {sdk::ComponentKind::Source, "updates",
-         std::move(endpointSpec("Polls 工商局's updates (登记, 审批, 补正, 办结), journals each as "
-                                "dept.industry-commerce.update and only then acknowledges it.")
-                       .field(Field::integer("poll_ms")
-                                  .defaultsTo(1000)
-                                  .range(10, 600000)
-                                  .describe("Wait between polls when there is nothing new"))
-                       .field(Field::integer("batch").defaultsTo(100).range(1, 1000).describe(
-                           "Updates per poll")))},
-        [](sdk::Services& s) { return std::make_unique<UpdatesSource>(s); });
+    r.source({sdk::ComponentKind::Source, "updates",
+              ow::adapters::withFeedFields(
+                  endpointSpec("Polls 工商局's updates (登记, 审批, 补正, 办结), journals each as "
+                               "dept.industry-commerce.update and only then acknowledges it."))},
+             [](sdk::Services& s) { return std::make_unique<UpdatesSource>(s); });
     r.processor({sdk::ComponentKind::Processor, "mapper",
-                 sdk::ConfigSpec("Turns dept.industry-commerce.update into gov.case.step_completed "
-                                 "/ supplement_requested / concluded of the center's case, "
-                                 "keeping YWLSH <-> SBLSH from the registrations (DJ).")
-                     .field(Field::string("utc_offset")
-                                .defaultsTo("+08:00")
-                                .describe("The department's local time"))},
+                 ow::adapters::recordMapperSpec("dept.industry-commerce.update")},
                 [](sdk::Services& s) { return std::make_unique<Mapper>(s); });
 }
 

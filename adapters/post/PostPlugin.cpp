@@ -20,6 +20,7 @@
 
 #include "adapters/common/AcknowledgedFeed.h"
 #include "adapters/common/DeptRecords.h"
+#include "adapters/common/FeedSpecs.h"
 #include "adapters/common/HttpEndpoint.h"
 #include "plugins/cases/calendar/CalendarFiles.h"
 
@@ -191,14 +192,9 @@ void registerComponents(sdk::Registry& r) {
                                      .describe("The sender on the waybill")))},
            [](sdk::Services& s) { return std::make_unique<OrderSink>(s); });
     r.source({sdk::ComponentKind::Source, "traces",
-              std::move(endpointSpec("Polls EMS tracking records, journals each as dept.post.trace "
-                                     "and only then acknowledges them.")
-                            .field(Field::integer("poll_ms")
-                                       .defaultsTo(1000)
-                                       .range(10, 600000)
-                                       .describe("Wait between polls when nothing is new"))
-                            .field(Field::integer("batch").defaultsTo(100).range(1, 1000).describe(
-                                "Records per poll")))},
+              ow::adapters::withFeedFields(
+                  endpointSpec("Polls EMS tracking records, journals each as dept.post.trace "
+                               "and only then acknowledges them."))},
              [](sdk::Services& s) { return std::make_unique<TraceSource>(s); });
     r.processor(
         {sdk::ComponentKind::Processor, "tracker",

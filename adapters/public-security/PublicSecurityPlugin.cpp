@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "adapters/common/AcknowledgedFeed.h"
+#include "adapters/common/FeedSpecs.h"
 #include "adapters/common/HttpEndpoint.h"
 #include "adapters/common/RecordMapper.h"
 #include "adapters/public-security/gongan/Wire.h"
@@ -145,25 +146,13 @@ void registerComponents(sdk::Registry& r) {
                          "XML (SBLSH, SXBM, SQRMC, SQRZJHM, SLSJ, ...); its return code FHDM "
                          "decides: 0 delivered, 99 retry, others rejected with its FHMS.")},
            [](sdk::Services& s) { return std::make_unique<ApplicationSink>(s); });
-    r.source(
-        {sdk::ComponentKind::Source, "updates",
-         std::move(endpointSpec("Polls 公安局's update records (登记, 审批, 补正, 办结), journals "
-                                "each as dept.public-security.update and only then "
-                                "acknowledges it.")
-                       .field(Field::integer("poll_ms")
-                                  .defaultsTo(1000)
-                                  .range(10, 600000)
-                                  .describe("Wait between polls when there is nothing new"))
-                       .field(Field::integer("batch").defaultsTo(100).range(1, 1000).describe(
-                           "Records per poll")))},
-        [](sdk::Services& s) { return std::make_unique<UpdatesSource>(s); });
+    r.source({sdk::ComponentKind::Source, "updates",
+              ow::adapters::withFeedFields(endpointSpec(
+                  "Polls 公安局's update records (登记, 审批, 补正, 办结), journals each as "
+                  "dept.public-security.update and only then acknowledges it."))},
+             [](sdk::Services& s) { return std::make_unique<UpdatesSource>(s); });
     r.processor({sdk::ComponentKind::Processor, "mapper",
-                 sdk::ConfigSpec("Turns dept.public-security.update into gov.case.step_completed "
-                                 "/ supplement_requested / concluded of the center's case, "
-                                 "keeping YWLSH <-> SBLSH from the registrations (DJ).")
-                     .field(Field::string("utc_offset")
-                                .defaultsTo("+08:00")
-                                .describe("The department's local time"))},
+                 ow::adapters::recordMapperSpec("dept.public-security.update")},
                 [](sdk::Services& s) { return std::make_unique<Mapper>(s); });
 }
 
