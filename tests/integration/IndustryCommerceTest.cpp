@@ -21,19 +21,8 @@ using nlohmann::json;
 namespace {
 
 std::string accepted(const std::string& id, const std::string& caseNo, const std::string& item) {
-    json data = {{"item_code", item},
-                 {"item_name", "有限责任公司设立登记"},
-                 {"applicant", {{"type", "company"}, {"name", "石狮市某某贸易有限公司"}}},
-                 {"occurred_at", "2026-03-02T10:00:00+08:00"}};
-    if (!caseNo.empty()) data["case_no"] = caseNo;
-    json e = {{"specversion", "1.0"},
-              {"id", id},
-              {"source", "/window/3"},
-              {"type", "gov.case.accepted"},
-              {"datacontenttype", "application/json"},
-              {"data", data}};
-    if (!caseNo.empty()) e["subject"] = caseNo;
-    return e.dump();
+    return itest::acceptedApplication(id, caseNo, item, "有限责任公司设立登记",
+                                      {{"type", "company"}, {"name", "石狮市某某贸易有限公司"}});
 }
 
 } // namespace
@@ -100,47 +89,12 @@ routes:
     // What the platform got, per case: the canonical types in order, and the department's
     // serial on each.
     auto perCase = [&] {
-        std::map<std::string, std::vector<std::string>> out;
-        std::set<std::string> ids;
-        for (const auto& q : platform.snapshot()) {
-            auto e = json::parse(q.body, nullptr, false);
-            if (q.status != 200 || !e.is_object() || !ids.insert(e["id"].get<std::string>()).second)
-                continue;
-            const auto& d = e["data"];
-            std::string t = e["type"].get<std::string>().substr(9);
-            if (t == "step_completed") t += ":" + d["step_code"].get<std::string>();
-            if (t == "concluded") t += ":" + d["result_code"].get<std::string>();
-            CHECK(d["dept_case_no"].get<std::string>().rfind("GS2026", 0) == 0);
-            out[e["subject"]].push_back(t);
-        }
-        return out;
+        return itest::caseStories(platform, [](const json& e) {
+            CHECK(e["data"]["dept_case_no"].get<std::string>().rfind("GS2026", 0) == 0);
+        });
     };
-    REQUIRE(testkit::waitUntil(
-        [&] {
-            auto c = perCase();
-            if (c.size() != Cases) return false;
-            for (const auto& [_, v] : c)
-                if (v.empty() || v.back().rfind("concluded", 0) != 0) return false;
-            return true;
-        },
-        60s));
-    int returned = 0, supplemented = 0;
-    for (const auto& [c, v] : perCase()) {
-        INFO(c);
-        CHECK(c.rfind("SS-G", 0) == 0);
-        if (v.back() == "concluded:1") {
-            ++returned;
-            CHECK(v == std::vector<std::string>{"step_completed:undertake", "concluded:1"});
-            continue;
-        }
-        std::vector<std::string> expect = {"step_completed:undertake", "step_completed:review",
-                                           "step_completed:approve", "concluded:0"};
-        if (v.front() == "supplement_requested") {
-            ++supplemented;
-            expect.insert(expect.begin(), "supplement_requested");
-        }
-        CHECK(v == expect);
-    }
+    REQUIRE(testkit::waitUntil([&] { return itest::allConcluded(perCase(), Cases); }, 60s));
+    const auto [returned, supplemented] = itest::checkHandlingStories(perCase(), "SS-G");
     CHECK(returned == Cases / 4);
     CHECK(supplemented >= 1);
     itest::waitForDeadLetters(hub, 1, "no case number");

@@ -25,23 +25,12 @@ constexpr const char* kItem = "350581003785114N000101"; // 户口迁移（市外
 
 std::string accepted(const std::string& id, const std::string& caseNo, const std::string& item,
                      const std::string& applicant = "陈某某") {
-    json data = {{"item_code", item},
-                 {"item_name", "户口迁移（市外迁入）"},
-                 {"applicant",
-                  {{"type", "person"},
-                   {"name", applicant},
-                   {"id_type", "111"},
-                   {"id_no", "350581199001011234"}}},
-                 {"occurred_at", "2026-03-02T10:00:00+08:00"}};
-    if (!caseNo.empty()) data["case_no"] = caseNo;
-    json e = {{"specversion", "1.0"},
-              {"id", id},
-              {"source", "/window/5"},
-              {"type", "gov.case.accepted"},
-              {"datacontenttype", "application/json"},
-              {"data", data}};
-    if (!caseNo.empty()) e["subject"] = caseNo;
-    return e.dump();
+    return itest::acceptedApplication(id, caseNo, item, "户口迁移（市外迁入）",
+                                      {{"type", "person"},
+                                       {"name", applicant},
+                                       {"id_type", "111"},
+                                       {"id_no", "350581199001011234"}},
+                                      "/window/5");
 }
 
 /// The department: HTTPS only, client certificates of the test CA required.
@@ -133,52 +122,21 @@ TEST_CASE("public-security: applications out and steps and conclusions back over
     // serial on each.
     std::map<std::string, std::string> opinions; // a returned case's 承办 opinion
     auto perCase = [&] {
-        std::map<std::string, std::vector<std::string>> out;
-        std::set<std::string> ids;
-        for (const auto& q : platform.snapshot()) {
-            auto e = json::parse(q.body, nullptr, false);
-            if (q.status != 200 || !e.is_object() || !ids.insert(e["id"].get<std::string>()).second)
-                continue;
+        return itest::caseStories(platform, [&](const json& e) {
             const auto& d = e["data"];
-            std::string t = e["type"].get<std::string>().substr(9);
-            if (t == "step_completed") t += ":" + d["step_code"].get<std::string>();
-            if (t == "concluded") t += ":" + d["result_code"].get<std::string>();
-            if (t == "step_completed:undertake" && d["decision"] == "disagree")
+            if (e["type"] == "gov.case.step_completed" && d["step_code"] == "undertake" &&
+                d["decision"] == "disagree")
                 opinions[e["subject"]] = d["opinion"];
             CHECK(d["dept_case_no"].get<std::string>().rfind("GA2026", 0) == 0);
             CHECK(e["source"] == "dept:public-security");
-            out[e["subject"]].push_back(t);
-        }
-        return out;
+        });
     };
-    REQUIRE(testkit::waitUntil(
-        [&] {
-            auto c = perCase();
-            if (c.size() != Cases) return false;
-            for (const auto& [_, v] : c)
-                if (v.empty() || v.back().rfind("concluded", 0) != 0) return false;
-            return true;
-        },
-        60s));
-    int returned = 0, supplemented = 0;
-    for (const auto& [c, v] : perCase()) {
-        INFO(c);
-        CHECK(c.rfind("SS-P", 0) == 0);
-        if (v.back() == "concluded:1") {
-            ++returned;
-            CHECK(v == std::vector<std::string>{"step_completed:undertake", "concluded:1"});
+    REQUIRE(testkit::waitUntil([&] { return itest::allConcluded(perCase(), Cases); }, 60s));
+    const auto [returned, supplemented] =
+        itest::checkHandlingStories(perCase(), "SS-P", [&](const std::string& c) {
             // The department's escaped text arrives as it wrote it.
             CHECK(opinions[c] == "不符合迁入条件 <第十条> & 相关规定");
-            continue;
-        }
-        std::vector<std::string> expect = {"step_completed:undertake", "step_completed:review",
-                                           "step_completed:approve", "concluded:0"};
-        if (v.front() == "supplement_requested") {
-            ++supplemented;
-            expect.insert(expect.begin(), "supplement_requested");
-        }
-        CHECK(v == expect);
-    }
+        });
     CHECK(returned == Cases / 4);
     CHECK(supplemented >= 1);
     const auto dead = itest::waitForDeadLetters(hub, 2, "");

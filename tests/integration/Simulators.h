@@ -2,12 +2,17 @@
 // their own choosing (they write it to a file), stopped by PID, their summary line read back.
 #pragma once
 
+#include <functional>
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/HubFixture.h"
+#include "tests/support/Receiver.h"
 
 namespace ow::itest {
 
@@ -42,5 +47,84 @@ private:
     std::string out_, url_;
     testkit::Process process_;
 };
+
+/// An application accepted at a window (gov.case.accepted) as the adapter tests post it; no
+/// case number (subject, data.case_no) when `caseNo` is empty.
+inline std::string acceptedApplication(const std::string& id, const std::string& caseNo,
+                                       const std::string& item, const std::string& itemName,
+                                       nlohmann::json applicant,
+                                       const std::string& source = "/window/3") {
+    nlohmann::json data = {{"item_code", item},
+                           {"item_name", itemName},
+                           {"applicant", std::move(applicant)},
+                           {"occurred_at", "2026-03-02T10:00:00+08:00"}};
+    if (!caseNo.empty()) data["case_no"] = caseNo;
+    nlohmann::json e = {{"specversion", "1.0"},
+                        {"id", id},
+                        {"source", source},
+                        {"type", "gov.case.accepted"},
+                        {"datacontenttype", "application/json"},
+                        {"data", data}};
+    if (!caseNo.empty()) e["subject"] = caseNo;
+    return e.dump();
+}
+
+/// Each case's story as the platform (`platform`) received it from a department's adapter:
+/// the canonical types in order, "step_completed:<step_code>" and "concluded:<result_code>",
+/// every distinct event once. `each` sees every such event (for checks on its fields).
+using CaseStories = std::map<std::string, std::vector<std::string>>;
+inline CaseStories caseStories(const testkit::Receiver& platform,
+                               const std::function<void(const nlohmann::json&)>& each = {}) {
+    CaseStories out;
+    std::set<std::string> ids;
+    for (const auto& q : platform.snapshot()) {
+        auto e = nlohmann::json::parse(q.body, nullptr, false);
+        if (q.status != 200 || !e.is_object() || !ids.insert(e["id"].get<std::string>()).second)
+            continue;
+        const auto& d = e["data"];
+        std::string t = e["type"].get<std::string>().substr(9);
+        if (t == "step_completed") t += ":" + d["step_code"].get<std::string>();
+        if (t == "concluded") t += ":" + d["result_code"].get<std::string>();
+        if (each) each(e);
+        out[e["subject"]].push_back(t);
+    }
+    return out;
+}
+
+/// True when there are `cases` stories and each ends with its conclusion.
+inline bool allConcluded(const CaseStories& stories, std::size_t cases) {
+    if (stories.size() != cases) return false;
+    for (const auto& [_, v] : stories)
+        if (v.empty() || v.back().rfind("concluded", 0) != 0) return false;
+    return true;
+}
+
+/// Checks every story is the department simulators' script (testkit::handlingRecords): a
+/// returned case 承办 (disagree) then 退回办结; the others (补正,) 承办, 审核, 批准, 办结. Each
+/// case number starts with `prefix`; `returned` is called with each returned case. Gives the
+/// number of returned and of supplemented cases.
+inline std::pair<int, int>
+checkHandlingStories(const CaseStories& stories, const std::string& prefix,
+                     const std::function<void(const std::string&)>& returned = {}) {
+    int nReturned = 0, nSupplemented = 0;
+    for (const auto& [c, v] : stories) {
+        INFO(c);
+        CHECK(c.rfind(prefix, 0) == 0);
+        if (v.back() == "concluded:1") {
+            ++nReturned;
+            CHECK(v == std::vector<std::string>{"step_completed:undertake", "concluded:1"});
+            if (returned) returned(c);
+            continue;
+        }
+        std::vector<std::string> expect = {"step_completed:undertake", "step_completed:review",
+                                           "step_completed:approve", "concluded:0"};
+        if (v.front() == "supplement_requested") {
+            ++nSupplemented;
+            expect.insert(expect.begin(), "supplement_requested");
+        }
+        CHECK(v == expect);
+    }
+    return {nReturned, nSupplemented};
+}
 
 } // namespace ow::itest
