@@ -12,9 +12,10 @@
 // Each application then takes its course, one record every --step-ms: 登记 (DJ), 承办, 审核,
 // 批准 (SP) and 办结 (BJ, a certificate number); every --return-every-th case is refused at 承办
 // and returned (BJJGDM 1), every --supplement-every-th asks for a supplement (BZ) first.
-// --fail-every N answers every N-th request HTTP 500. It reads requests with POCO's XML parser
-// (not the adapter's), so the adapter's documents are checked by another reader. On
-// SIGTERM/SIGINT a summary line goes to stdout.
+// --fail-every N answers every N-th request to each interface HTTP 500 (counted per interface,
+// so the frequent feed polls cannot take every failure and spare the applications). It reads
+// requests with POCO's XML parser (not the adapter's), so the adapter's documents are checked by
+// another reader. On SIGTERM/SIGINT a summary line goes to stdout.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -122,7 +123,8 @@ public:
         r.headers.emplace_back("Content-Type", "application/xml;charset=UTF-8");
         std::lock_guard lock(mu_);
         ++requests_;
-        if (a_.failEvery > 0 && requests_ % a_.failEvery == 0) {
+        const long nth = ++perInterface_[q.method + " " + q.path.substr(0, q.path.find('?'))];
+        if (a_.failEvery > 0 && nth % a_.failEvery == 0) {
             r.status = 500;
             r.headers.clear();
             r.body = "<html><body>500 Internal Server Error</body></html>";
@@ -247,6 +249,7 @@ private:
     std::map<std::string, std::string> cases_;
     ow::testkit::ReleasedFeed feed_{"XH"};
     long requests_ = 0, duplicates_ = 0, refused_ = 0, malformed_ = 0;
+    std::map<std::string, long> perInterface_; // "POST /ga/sqxx" -> requests so far
 };
 
 } // namespace
