@@ -59,6 +59,10 @@ void JournalWriter::start() {
     // Pending deliveries are not loaded here: each dispatcher lane reads its own backlog from
     // the journal in bounded windows.
     lastPruneMs_ = clock_.nowMs();
+    completionThread_ = std::thread([this] {
+        util::nameThisThread("ow-commit-done");
+        runCompletions();
+    });
     thread_ = std::thread([this] {
         util::nameThisThread("ow-writer");
         run();
@@ -73,6 +77,13 @@ void JournalWriter::stop() {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    // After the writer: its last transaction's callbacks are queued by now, and run first.
+    {
+        std::lock_guard lock(completionMu_);
+        completionStopping_ = true;
+    }
+    completionCv_.notify_all();
+    if (completionThread_.joinable()) completionThread_.join();
 }
 
 AcceptResult JournalWriter::accept(std::vector<AcceptItem> items, const std::string& input,
@@ -223,6 +234,7 @@ CommitOutcome JournalWriter::applyProcessed(const ProcessorCommit& c, std::int64
         else
             state_->cancelTimer(c.instance, name);
     }
+    if (c.emitted.empty()) return CommitOutcome::Committed;
     const std::string input = "processor:" + c.instance;
     for (const auto& item : c.emitted) {
         const auto& ev = *item.event;
@@ -237,25 +249,59 @@ CommitOutcome JournalWriter::applyProcessed(const ProcessorCommit& c, std::int64
     return CommitOutcome::Committed;
 }
 
-void JournalWriter::finishProcessed(std::vector<Processed>& processed,
+void JournalWriter::finishProcessed(std::vector<Processed> processed,
                                     const std::vector<CommitOutcome>& outcomes, bool ok,
                                     const std::string& error) {
+    if (processed.empty()) return;
+    std::vector<Completion> done;
+    done.reserve(processed.size());
     for (std::size_t i = 0; i < processed.size(); ++i) {
         auto& p = processed[i];
         CommitOutcome outcome = ok ? outcomes[i] : CommitOutcome::Failed;
         std::string why;
         if (!ok) {
+            // On the writer, before the next transaction: later commits of the instance that
+            // may rest on this one are refused from now on.
             auto& upTo = refusedUpTo_[p.commit.instance];
             upTo = std::max(upTo, p.commit.generation);
             why = "journal commit failed: " + error;
         } else if (outcome == CommitOutcome::Failed) {
             why = "an earlier commit of this processor failed; the event is handled again";
         }
-        try {
-            p.done(outcome, why);
-        } catch (const std::exception& e) {
-            Log::error("journal", "processor commit callback failed", {{"error", e.what()}});
+        done.push_back({std::move(p), outcome, std::move(why)});
+    }
+    {
+        std::lock_guard lock(completionMu_);
+        if (completions_.empty()) {
+            completions_ = std::move(done);
+        } else {
+            for (auto& c : done)
+                completions_.push_back(std::move(c));
         }
+    }
+    completionCv_.notify_one();
+}
+
+void JournalWriter::runCompletions() {
+    std::unique_lock lock(completionMu_);
+    for (;;) {
+        completionCv_.wait(lock, [this] { return completionStopping_ || !completions_.empty(); });
+        if (completions_.empty()) return; // stopping, and everything was called
+        std::vector<Completion> batch;
+        batch.swap(completions_);
+        lock.unlock();
+        for (auto& c : batch) {
+            // A seam: a callback that throws must not end the callbacks of other commits.
+            try {
+                c.processed.done(c.outcome, c.why);
+            } catch (const std::exception& e) {
+                Log::error("journal", "processor commit callback failed", {{"error", e.what()}});
+            }
+        }
+        // The callbacks may hold the last references to processor runtimes; they go here,
+        // off the lock, like the calls.
+        batch.clear();
+        lock.lock();
     }
 }
 
@@ -424,7 +470,7 @@ void JournalWriter::run() {
             ok = false;
             error = e.what();
         }
-        finishProcessed(processed, outcomes, ok, error);
+        finishProcessed(std::move(processed), outcomes, ok, error);
 
         commitSeconds_.observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

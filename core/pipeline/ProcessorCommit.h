@@ -44,8 +44,8 @@ enum class CommitOutcome {
     Failed,
 };
 
-/// Called once, on the writer thread, after the transaction. Must not block: the writer
-/// waits for it.
+/// Called once after the transaction, on the writer's completion thread, in commit order.
+/// Must not block for long: the callbacks of later commits wait behind it.
 using CommitCallback = std::function<void(CommitOutcome, const std::string& error)>;
 
 } // namespace ow::pipeline
