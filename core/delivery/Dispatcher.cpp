@@ -131,24 +131,36 @@ void OutputLane::enqueue(store::OutboxRow row, std::int64_t nowMs) {
 }
 
 void OutputLane::submit(store::OutboxRow row) {
+    std::vector<store::OutboxRow> one;
+    one.push_back(std::move(row));
+    submit(std::move(one));
+}
+
+void OutputLane::submit(std::vector<store::OutboxRow> rows) {
+    if (rows.empty()) return;
     std::int64_t now = clock_.nowMs();
-    pending_.fetch_add(1);
+    pending_.fetch_add(static_cast<std::int64_t>(rows.size()));
     {
         std::lock_guard lock(mu_);
-        if (!row.replayed && reader_.load) {
-            // Committed before a refill() read it from the journal: it is here already.
-            if (row.id <= loadedUpTo_) return;
-            if (!spilled_ && depth_ >= maxRowsInMemory_) spilled_ = true;
-            if (spilled_) {
+        for (auto& row : rows) {
+            if (!row.replayed && reader_.load) {
+                // Committed before a refill() read it from the journal: it is here already.
+                if (row.id <= loadedUpTo_) continue;
+                if (!spilled_ && depth_ >= maxRowsInMemory_) spilled_ = true;
                 // Already committed: refill() reads it back after the rows before it.
-                cv_.notify_one();
-                return;
+                if (spilled_) continue;
+                loadedUpTo_ = std::max(loadedUpTo_, row.id);
             }
-            loadedUpTo_ = std::max(loadedUpTo_, row.id);
+            enqueue(std::move(row), now);
         }
-        enqueue(std::move(row), now);
     }
-    cv_.notify_one();
+    // One wake-up per transaction's rows, not one per row: the writer (the pipeline's serial
+    // stage) calls this, and a wake per row kept waking the lane into the lock it held. With
+    // several rows, every worker of a synchronous lane may have one to take.
+    if (rows.size() == 1)
+        cv_.notify_one();
+    else
+        cv_.notify_all();
 }
 
 void OutputLane::refill(std::int64_t nowMs) {
@@ -389,6 +401,9 @@ void Dispatcher::stop() {
 }
 
 void Dispatcher::submit(std::vector<store::OutboxRow> rows) {
+    // Grouped per lane, in the order given (which is id order within an output), so each lane
+    // is locked and woken once.
+    std::map<OutputLane*, std::vector<store::OutboxRow>> perLane;
     for (auto& r : rows) {
         auto it = lanes_.find(r.output);
         if (it == lanes_.end()) {
@@ -396,8 +411,10 @@ void Dispatcher::submit(std::vector<store::OutboxRow> rows) {
                        "output '" + r.output + "' is not defined in the current configuration");
             continue;
         }
-        it->second->submit(std::move(r));
+        perLane[it->second.get()].push_back(std::move(r));
     }
+    for (auto& [lane, laneRows] : perLane)
+        lane->submit(std::move(laneRows));
 }
 
 std::int64_t Dispatcher::depth() const {

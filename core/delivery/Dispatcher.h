@@ -66,6 +66,8 @@ public:
     /// reading its backlog), the row is left in the journal and read back in id order later,
     /// which keeps per-key order; replayed dead letters are always taken at once.
     void submit(store::OutboxRow row);
+    /// Committed rows for this output, in id order: one lock and one wake-up for all of them.
+    void submit(std::vector<store::OutboxRow> rows);
 
     /// Deliveries pending for this output: in memory and in the journal.
     [[nodiscard]] std::int64_t depth() const { return pending_.load(); }
