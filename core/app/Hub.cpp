@@ -300,6 +300,7 @@ std::string Hub::reload(config::HubConfig next) {
     old->stop();
     old.reset();
     plugins_->stop(); // processors wait here for their last commits
+    writer_->sync();  // and the old lanes' last delivery results are committed
 
     // Switch. Routing uses the new table from the next transaction on; only then can rows of
     // outputs that are gone be dead-lettered without one slipping in behind.

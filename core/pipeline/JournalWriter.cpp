@@ -130,6 +130,18 @@ void JournalWriter::processed(ProcessorCommit commit, CommitCallback done) {
     done(CommitOutcome::Failed, "the hub is shutting down");
 }
 
+void JournalWriter::sync() {
+    std::future<void> done;
+    {
+        std::lock_guard lock(mu_);
+        if (exited_ || !thread_.joinable()) return; // nothing queued is applied any more
+        syncs_.emplace_back();
+        done = syncs_.back().get_future();
+    }
+    cv_.notify_one();
+    done.wait();
+}
+
 void JournalWriter::delivered(std::int64_t rowId) {
     {
         std::lock_guard lock(mu_);
@@ -310,13 +322,15 @@ void JournalWriter::run() {
         std::vector<std::unique_ptr<Request>> batch;
         std::vector<Update> updates;
         std::vector<Processed> processed;
+        std::vector<std::promise<void>> syncs;
         {
             std::unique_lock lock(mu_);
             auto deadline =
                 std::chrono::steady_clock::now() + std::chrono::milliseconds(ReplayPollMs);
             cv_.wait_until(lock, deadline, [&] {
                 return stopping_ || !requests_.empty() || !updates_.empty() ||
-                       !processed_.empty() || !unroutedEvents_.empty() || backlog_ || nextRoutes_;
+                       !processed_.empty() || !unroutedEvents_.empty() || backlog_ || nextRoutes_ ||
+                       !syncs_.empty();
             });
             // Between transactions: the previous one, routed with the old table, is committed.
             if (nextRoutes_) {
@@ -332,7 +346,10 @@ void JournalWriter::run() {
             }
             updates.swap(updates_);
             processed.swap(processed_);
+            syncs.swap(syncs_);
             if (stopping_ && batch.empty() && updates.empty() && processed.empty()) {
+                for (auto& s : syncs)
+                    s.set_value();
                 exited_ = true;
                 routesCv_.notify_all();
                 break;
@@ -471,6 +488,8 @@ void JournalWriter::run() {
             error = e.what();
         }
         finishProcessed(std::move(processed), outcomes, ok, error);
+        for (auto& s : syncs)
+            s.set_value();
 
         commitSeconds_.observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

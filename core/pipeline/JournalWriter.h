@@ -81,6 +81,12 @@ public:
     /// pipeline's one serial stage, about a third of its time), in commit order.
     void processed(ProcessorCommit commit, CommitCallback done);
 
+    /// Returns once everything queued before the call (delivery results above all) has been
+    /// through a transaction, committed or failed. A reload calls it between the old
+    /// dispatcher's last results and the new one's first read of the journal, which would
+    /// otherwise find a delivered row still pending and deliver it again.
+    void sync();
+
     // Delivery results from the dispatcher; applied in the next transaction.
     void delivered(std::int64_t rowId);
     void retry(std::int64_t rowId, int attempts, std::int64_t nextAtMs, const std::string& error);
@@ -146,6 +152,7 @@ private:
     std::deque<std::unique_ptr<Request>> requests_;
     std::vector<Update> updates_;
     std::vector<Processed> processed_;
+    std::vector<std::promise<void>> syncs_; // answered after the next transaction
     bool stopping_ = false;
     std::shared_ptr<const routing::RouteTable> nextRoutes_; // handed over by replaceRoutes
     std::condition_variable routesCv_;                      // nextRoutes_ taken
