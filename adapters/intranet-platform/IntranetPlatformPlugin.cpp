@@ -104,18 +104,32 @@ private:
 class SequencerProcessor final : public sdk::Processor {
 public:
     explicit SequencerProcessor(sdk::Services& s)
-        : stamped_(s.metrics.counter("platform_status_numbered_total",
-                                     "Case status changes numbered for the platform")) {}
+        : clock_(s.clock),
+          forgetAfterMs_(s.config.get<std::int64_t>("forget_after_days") * 24 * 3600 * 1000),
+          stamped_(s.metrics.counter("platform_status_numbered_total",
+                                     "Case status changes numbered for the platform")),
+          forgotten_(s.metrics.counter("platform_status_cases_forgotten_total",
+                                       "Cases whose per-event sequencer entries were cleared")) {}
 
     sdk::Result process(const sdk::Event& e, sdk::ProcessContext& ctx) override {
         std::int64_t n = 0;
-        auto r = stamp(e, ctx, n);
+        auto r = stamp(e, ctx, n, Retention{clock_.nowMs(), forgetAfterMs_});
         if (r.kind == sdk::Result::Kind::Ok && n > 0) stamped_.add();
         return r;
     }
 
+    sdk::Result onTimer(const std::string& name, const std::string& payload,
+                        sdk::ProcessContext& ctx) override {
+        auto r = forget(name, payload, ctx);
+        if (r.kind == sdk::Result::Kind::Ok) forgotten_.add();
+        return r;
+    }
+
 private:
+    sdk::Clock& clock_;
+    std::int64_t forgetAfterMs_;
     sdk::Counter& stamped_;
+    sdk::Counter& forgotten_;
 };
 
 class StatusSink final : public sdk::Sink {
@@ -197,7 +211,15 @@ void registerComponents(sdk::Registry& r) {
                                  std::string(StatusType) +
                                  " (subject the case, the platform's CloudEvent as data with "
                                  "the sequence extension); an event handled again keeps its "
-                                 "number. Give its output ordering_key: subject.")},
+                                 "number. Give its output ordering_key: subject.")
+                     .field(Field::integer("forget_after_days")
+                                .defaultsTo(30)
+                                .range(1, 3650)
+                                .describe("Days after a case's last status change that its "
+                                          "per-event entries (\"handled again\") are kept; "
+                                          "the case's count is kept for good. Keep it longer "
+                                          "than journal.retention_hours, within which the "
+                                          "hub itself drops repeats"))},
                 [](sdk::Services& s) { return std::make_unique<SequencerProcessor>(s); });
     r.sink({sdk::ComponentKind::Sink, "status",
             sdk::ConfigSpec(

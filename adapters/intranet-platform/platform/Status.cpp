@@ -80,7 +80,12 @@ json platformEvent(const sdk::Event& e, const std::string& caseNo, std::int64_t 
     return ce;
 }
 
-sdk::Result stamp(const sdk::Event& e, sdk::ProcessContext& ctx, std::int64_t& sequence) {
+namespace {
+constexpr const char* ForgetTimer = "forget/";
+} // namespace
+
+sdk::Result stamp(const sdk::Event& e, sdk::ProcessContext& ctx, std::int64_t& sequence,
+                  const Retention& retention) {
     sequence = 0;
     if (e.source == StatusSource || e.type == StatusType || !isStatusChange(e.type))
         return sdk::Result::ok();
@@ -96,7 +101,8 @@ sdk::Result stamp(const sdk::Event& e, sdk::ProcessContext& ctx, std::int64_t& s
     if (!addressable(caseNo))
         return sdk::Result::reject("case number " + quote(caseNo) +
                                    " cannot be addressed (1 to 64 bytes, no control characters)");
-    const std::string seenKey = "stamped/" + caseNo + "/" + e.source + " " + e.id;
+    const std::string identity = e.source + " " + e.id;
+    const std::string seenKey = "stamped/" + caseNo + "/" + identity;
     if (ctx.get(seenKey)) return sdk::Result::ok(); // numbered and sent already
     const std::string lastKey = "last/" + caseNo;
     const auto last = ctx.get(lastKey);
@@ -107,6 +113,18 @@ sdk::Result stamp(const sdk::Event& e, sdk::ProcessContext& ctx, std::int64_t& s
     sequence = *previous + 1;
     ctx.put(lastKey, std::to_string(sequence));
     ctx.put(seenKey, std::to_string(sequence));
+    // Which entries to forget, and when: a case's changes stop at its conclusion (or after a
+    // late correction), and the timer, moved on by each change, then clears them. The count
+    // stays, so a change after that continues the numbering the platform expects.
+    const std::string idsKey = "ids/" + caseNo;
+    json ids = json::array();
+    if (auto listed = ctx.get(idsKey)) {
+        ids = json::parse(*listed, nullptr, false);
+        if (!ids.is_array()) ids = json::array(); // unreadable: those entries are kept for good
+    }
+    ids.push_back(identity);
+    ctx.put(idsKey, ids.dump(-1, ' ', false, json::error_handler_t::replace));
+    ctx.setTimer(ForgetTimer + caseNo, retention.nowMs + retention.forgetAfterMs, caseNo);
 
     sdk::Event out;
     out.type = StatusType;
@@ -119,6 +137,20 @@ sdk::Result stamp(const sdk::Event& e, sdk::ProcessContext& ctx, std::int64_t& s
     if (auto d = e.extensions.find("department"); d != e.extensions.end())
         out.extensions["department"] = d->second;
     ctx.emit(std::move(out));
+    return sdk::Result::ok();
+}
+
+sdk::Result forget(const std::string& timer, const std::string& caseNo, sdk::ProcessContext& ctx) {
+    if (timer != ForgetTimer + caseNo)
+        return sdk::Result::reject("timer " + quote(timer) + " is not the sequencer's");
+    const std::string idsKey = "ids/" + caseNo;
+    if (auto listed = ctx.get(idsKey)) {
+        const json ids = json::parse(*listed, nullptr, false);
+        if (ids.is_array())
+            for (const auto& id : ids)
+                if (id.is_string()) ctx.erase("stamped/" + caseNo + "/" + id.get<std::string>());
+        ctx.erase(idsKey);
+    }
     return sdk::Result::ok();
 }
 

@@ -17,12 +17,27 @@ namespace ow::adapters::platform {
 /// gov.case.* and gov.supervision.alert*: what the platform follows of a case.
 bool isStatusChange(const std::string& type);
 
+/// How long the sequencer remembers which events it numbered.
+struct Retention {
+    std::int64_t nowMs = 0;
+    /// After a case's last numbered change, its per-event entries are kept this long; the
+    /// case's count is kept for good (a later change continues it).
+    std::int64_t forgetAfterMs = 30LL * 24 * 3600 * 1000;
+};
+
 /// The sequencer. A status change gets its case's next number and is emitted as a
 /// StatusType event carrying the platform's CloudEvent; the number and the event are one
 /// commit, so a crash repeats both or neither. The same event (source and id) handled again
-/// gets no second number. Other types pass by. `sequence` is the number given, 0 if none.
+/// within the retention gets no second number. Other types pass by. `sequence` is the number
+/// given, 0 if none. State: `last/<case>` (the count), `stamped/<case>/<source> <id>` (its
+/// number), `ids/<case>` (the stamped entries, a JSON array); timer `forget/<case>`.
 onewindow::sdk::Result stamp(const onewindow::sdk::Event& e, onewindow::sdk::ProcessContext& ctx,
-                             std::int64_t& sequence);
+                             std::int64_t& sequence, const Retention& retention = {});
+
+/// The timer `forget/<case>`: erases the case's per-event entries, keeps its count. Other
+/// timer names are not the sequencer's: rejected.
+onewindow::sdk::Result forget(const std::string& timer, const std::string& caseNo,
+                              onewindow::sdk::ProcessContext& ctx);
 
 /// The structured CloudEvent the platform receives: `e` as it was (id, source, type, time,
 /// extensions, data), the case as subject, and the CloudEvents `sequence` extension.

@@ -464,6 +464,53 @@ TEST_CASE("intranet-platform sequencer: a number given in a call that is not com
     CHECK(out[1].extensions.at("sequence") == "2");
 }
 
+TEST_CASE("intranet-platform sequencer: a case's per-event entries are forgotten after "
+          "forget_after_days, its count is not") {
+    sdk::Config given;
+    given.set("forget_after_days", std::int64_t{2});
+    Env t("sequencer", given);
+    auto seq = t.registry.createProcessor("sequencer", t.env->services());
+    testkit::TestProcessContext ctx(t.env->clock());
+    constexpr std::int64_t Day = 24LL * 3600 * 1000;
+    const auto a1 = testkit::makeEvent("gov.case.accepted", CaseA);
+    const auto a2 = testkit::makeEvent("gov.case.concluded", CaseA);
+    const auto b1 = testkit::makeEvent("gov.case.accepted", CaseB);
+    REQUIRE(ctx.process(*seq, a1).kind == Kind::Ok);
+    REQUIRE(ctx.process(*seq, b1).kind == Kind::Ok);
+    REQUIRE(ctx.advanceAndRunTimers(*seq, Day).kind == Kind::Ok);
+    REQUIRE(ctx.process(*seq, a2).kind == Kind::Ok); // moves case A's timer on
+    CHECK(ctx.takeEmitted().size() == 3);
+    auto stamped = [&](const std::string& caseNo) {
+        std::size_t n = 0;
+        for (const auto& [k, _] : ctx.state())
+            n += k.rfind("stamped/" + caseNo + "/", 0) == 0;
+        return n;
+    };
+    CHECK(stamped(CaseA) == 2);
+
+    // Two days after B's last change: B's entries go, A's (changed a day later) stay.
+    REQUIRE(ctx.advanceAndRunTimers(*seq, Day + 1).kind == Kind::Ok);
+    CHECK(stamped(CaseB) == 0);
+    CHECK(ctx.state().count("ids/" + std::string(CaseB)) == 0);
+    CHECK(stamped(CaseA) == 2);
+    // Within the retention a repeat still gets no second number.
+    REQUIRE(ctx.process(*seq, a2).kind == Kind::Ok);
+    CHECK(ctx.takeEmitted().empty());
+
+    REQUIRE(ctx.advanceAndRunTimers(*seq, Day).kind == Kind::Ok);
+    CHECK(stamped(CaseA) == 0);
+    CHECK(ctx.timers().empty());
+    CHECK(t.env->metrics().counterValue("platform_status_cases_forgotten_total") == 2);
+    // The counts stay: the next change of a case continues its numbering.
+    CHECK(ctx.state().at("last/" + std::string(CaseA)) == "2");
+    REQUIRE(ctx.process(*seq, testkit::makeEvent("gov.case.delivered", CaseA)).kind == Kind::Ok);
+    const auto out = ctx.takeEmitted();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].extensions.at("sequence") == "3");
+    // A timer that is not the sequencer's is refused, and changes nothing.
+    CHECK(seq->onTimer("forget/" + std::string(CaseB), CaseA, ctx).kind == Kind::Reject);
+}
+
 TEST_CASE("intranet-platform status: the platform's verdicts") {
     Env t("status");
     auto sink = t.registry.createSink("status", t.env->services());
