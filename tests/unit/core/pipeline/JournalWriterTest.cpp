@@ -42,19 +42,25 @@ std::shared_ptr<const routing::RouteTable> casesToPlatform() {
         std::map<std::string, std::string>{{"platform", "subject"}});
 }
 
+/// What most tests here start from: a journal in a temporary folder and a writer on it, not
+/// started yet (a test may set options first), whose rows go to `rec`.
+struct WriterRig {
+    testkit::TempDir dir;
+    store::Journal journal{dir.path(), "full"};
+    observability::Metrics metrics;
+    fakes::ManualClock clock;
+    RowRecorder rec;
+    pipeline::JournalWriter w{journal, casesToPlatform(), clock, metrics, 100, std::ref(rec)};
+};
+
 pipeline::AcceptItem item(const event::Event& e) {
     return {std::make_shared<const event::Event>(e), event::toStructured(e)};
 }
 
 } // namespace
 
-TEST_CASE("JournalWriter commits, de-duplicates and routes accepted events", "[pipeline]") {
-    testkit::TempDir dir;
-    store::Journal journal(dir.path(), "full");
-    observability::Metrics metrics;
-    fakes::ManualClock clock;
-    RowRecorder rec;
-    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+TEST_CASE_METHOD(WriterRig, "JournalWriter commits, de-duplicates and routes accepted events",
+                 "[pipeline]") {
     w.start();
 
     auto r1 =
@@ -87,13 +93,8 @@ TEST_CASE("JournalWriter commits, de-duplicates and routes accepted events", "[p
     CHECK(journal.countOutbox(0) == 2);
 }
 
-TEST_CASE("JournalWriter dead-letters deliveries whose output cannot be resolved", "[pipeline]") {
-    testkit::TempDir dir;
-    store::Journal journal(dir.path(), "full");
-    observability::Metrics metrics;
-    fakes::ManualClock clock;
-    RowRecorder rec;
-    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+TEST_CASE_METHOD(WriterRig, "JournalWriter dead-letters deliveries whose output cannot be resolved",
+                 "[pipeline]") {
     w.start();
     REQUIRE(w.accept({item(fakes::makeEvent("d1", "gov.dept.x", "", {{"department", "nowhere"}}))},
                      "i", "c")
@@ -136,17 +137,12 @@ TEST_CASE("JournalWriter routes events left unrouted by a crash when it starts",
     CHECK(journal.routedCursor() == journal.lastSeq());
 }
 
-TEST_CASE("JournalWriter answers a failed commit as not accepted and keeps what was accepted",
-          "[pipeline]") {
-    testkit::TempDir dir;
-    store::Journal journal(dir.path(), "full");
-    observability::Metrics metrics;
-    fakes::ManualClock clock;
-    RowRecorder rec;
+TEST_CASE_METHOD(
+    WriterRig, "JournalWriter answers a failed commit as not accepted and keeps what was accepted",
+    "[pipeline]") {
     // Simulate a full disk: SQLite answers SQLITE_FULL once the file reaches its page limit.
     // Set before the writer starts: only the writer thread may use the connection after that.
     journal.database().exec("PRAGMA max_page_count=40");
-    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
     w.start();
     REQUIRE(w.accept({item(fakes::makeEvent("before", "gov.case.a", "C-1"))}, "i", "c").ok);
     REQUIRE(testkit::waitUntil([&] { return rec.size() == 1; }, 5s));
@@ -169,14 +165,9 @@ TEST_CASE("JournalWriter answers a failed commit as not accepted and keeps what 
     CHECK(journal.findEvent("/test", "before"));
 }
 
-TEST_CASE("JournalWriter prunes events past their retention, keeping those with deliveries",
-          "[pipeline]") {
-    testkit::TempDir dir;
-    store::Journal journal(dir.path(), "full");
-    observability::Metrics metrics;
-    fakes::ManualClock clock;
-    RowRecorder rec;
-    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+TEST_CASE_METHOD(WriterRig,
+                 "JournalWriter prunes events past their retention, keeping those with deliveries",
+                 "[pipeline]") {
     w.eventRetentionMs = 60'000;
     w.start();
     REQUIRE(w.accept({item(fakes::makeEvent("unmatched-1", "gov.other")),
@@ -210,13 +201,8 @@ pipeline::CommitOutcome commitAndWait(pipeline::JournalWriter& w, pipeline::Proc
 
 } // namespace
 
-TEST_CASE("JournalWriter commits a processor's effects with the row, once", "[pipeline]") {
-    testkit::TempDir dir;
-    store::Journal journal(dir.path(), "full");
-    observability::Metrics metrics;
-    fakes::ManualClock clock;
-    RowRecorder rec;
-    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+TEST_CASE_METHOD(WriterRig, "JournalWriter commits a processor's effects with the row, once",
+                 "[pipeline]") {
     w.start();
     REQUIRE(w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1")),
                       item(fakes::makeEvent("e2", "gov.case.submitted", "C-2"))},
@@ -273,14 +259,9 @@ TEST_CASE("JournalWriter commits a processor's effects with the row, once", "[pi
     CHECK_FALSE(journal.findEvent(fakes::makeEvent("x2").source, "x2"));
 }
 
-TEST_CASE("JournalWriter takes in events another process submitted, once, and routes them",
-          "[pipeline]") {
-    testkit::TempDir dir;
-    store::Journal journal(dir.path(), "full");
-    observability::Metrics metrics;
-    fakes::ManualClock clock;
-    RowRecorder rec;
-    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
+TEST_CASE_METHOD(WriterRig,
+                 "JournalWriter takes in events another process submitted, once, and routes them",
+                 "[pipeline]") {
     w.start();
 
     // A CLI command's own connection to the same file, while the writer runs.
@@ -305,15 +286,10 @@ TEST_CASE("JournalWriter takes in events another process submitted, once, and ro
     w.stop();
 }
 
-TEST_CASE("JournalWriter sync returns once queued delivery results are committed", "[pipeline]") {
+TEST_CASE_METHOD(WriterRig, "JournalWriter sync returns once queued delivery results are committed",
+                 "[pipeline]") {
     // What a reload relies on: the old lanes' results are in the journal before the new
     // lanes read it, or a delivered row would be read as pending and delivered again.
-    testkit::TempDir dir;
-    store::Journal journal(dir.path(), "full");
-    observability::Metrics metrics;
-    fakes::ManualClock clock;
-    RowRecorder rec;
-    pipeline::JournalWriter w(journal, casesToPlatform(), clock, metrics, 100, std::ref(rec));
     w.start();
     constexpr int Events = 200;
     for (int i = 0; i < Events; ++i)
