@@ -122,8 +122,9 @@ void OutputLane::schedule(const std::string& key, std::int64_t dueMs, std::int64
 
 void OutputLane::enqueue(store::OutboxRow row, std::int64_t nowMs) {
     // Unordered rows get a key of their own, so they never wait behind each other.
-    std::string key =
-        row.orderingKey.empty() ? "\x01" + std::to_string(row.id) : "k" + row.orderingKey;
+    // Built with append: GCC 12's -Wrestrict misfires on "literal" + std::string at -O3.
+    std::string key(1, row.orderingKey.empty() ? '\x01' : 'k');
+    key += row.orderingKey.empty() ? std::to_string(row.id) : row.orderingKey;
     auto& kq = keys_[key];
     kq.rows.push_back(std::move(row));
     ++depth_;
