@@ -2,6 +2,7 @@
 // their own choosing (they write it to a file), stopped by PID, their summary line read back.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <set>
@@ -23,11 +24,11 @@ public:
     /// port fixed beforehand).
     Simulator(const testkit::TempDir& dir, const std::string& tool, std::vector<std::string> args,
               bool picksPort = true)
-        : out_(dir.file(tool + ".out")) {
+        : tool_(tool), out_(dir.file(tool + ".out")), err_(dir.file(tool + ".err")) {
         const std::string portFile = dir.file(tool + ".port");
         args.insert(args.begin(), itest::tool(tool));
         if (picksPort) args.insert(args.end(), {"--port", "0", "--port-file", portFile});
-        process_ = testkit::Process::spawn(args, {}, out_, dir.file(tool + ".err"));
+        process_ = testkit::Process::spawn(args, {}, out_, err_);
         if (!picksPort) return;
         REQUIRE(testkit::waitUntil([&] { return !testkit::readFile(portFile).empty(); },
                                    std::chrono::seconds(10)));
@@ -37,14 +38,25 @@ public:
     /// "http://127.0.0.1:<port>" followed by `path`.
     [[nodiscard]] std::string url(const std::string& path = "") const { return url_ + path; }
 
-    /// Stops it (SIGTERM) and returns the summary line it printed.
+    /// Stops it (SIGTERM) and returns the summary line it printed. A simulator that printed
+    /// none fails the test with how it ended and what it said on stderr.
     nlohmann::json stop() {
-        process_.stop();
-        return nlohmann::json::parse(testkit::readFile(out_));
+        const auto started = std::chrono::steady_clock::now();
+        const auto exit = process_.stop(std::chrono::seconds(20));
+        const auto tookMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
+        const std::string out = testkit::readFile(out_);
+        auto summary = nlohmann::json::parse(out, nullptr, false);
+        if (summary.is_discarded() || !summary.is_object())
+            FAIL("ow-" << tool_ << " printed no summary: " << exit.describe() << " after SIGTERM, "
+                       << tookMs << " ms; stdout '" << out << "'; stderr:\n"
+                       << testkit::readFile(err_));
+        return summary;
     }
 
 private:
-    std::string out_, url_;
+    std::string tool_, out_, err_, url_;
     testkit::Process process_;
 };
 
