@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "core/event/CloudEventCodec.h"
 #include "core/observability/Log.h"
@@ -284,12 +285,8 @@ void JournalWriter::finishProcessed(std::vector<Processed> processed,
     }
     {
         std::lock_guard lock(completionMu_);
-        if (completions_.empty()) {
-            completions_ = std::move(done);
-        } else {
-            for (auto& c : done)
-                completions_.push_back(std::move(c));
-        }
+        completions_.insert(completions_.end(), std::make_move_iterator(done.begin()),
+                            std::make_move_iterator(done.end()));
     }
     completionCv_.notify_one();
 }

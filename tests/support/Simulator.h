@@ -109,6 +109,13 @@ public:
     void schedule(std::int64_t atMs, nlohmann::json record) {
         pending_.push_back({atMs, std::move(record)});
     }
+    /// `records` are released one every `stepMs` from `fromMs` on, in order (a case's course).
+    void scheduleSteps(std::vector<nlohmann::json> records, std::int64_t fromMs,
+                       std::int64_t stepMs) {
+        std::int64_t k = 0;
+        for (auto& r : records)
+            schedule(fromMs + k++ * stepMs, std::move(r));
+    }
     /// Releases what is due at `nowMs`, then the oldest unacknowledged records, up to `limit`.
     nlohmann::json page(std::size_t limit, std::int64_t nowMs) {
         std::stable_sort(pending_.begin(), pending_.end(),
@@ -149,6 +156,13 @@ struct CaseScript {
     std::vector<std::string> handlers; ///< of 承办, 审核, 批准
     std::string conclusion, licenceNo, licenceName;
 };
+
+/// The course of the department's `n`-th case (from 1): every `returnEvery`-th is returned,
+/// every `supplementEvery`-th asked for a supplement (0: none).
+inline void setCourse(CaseScript& c, std::size_t n, int returnEvery, int supplementEvery) {
+    c.returned = returnEvery > 0 && n % static_cast<std::size_t>(returnEvery) == 0;
+    c.supplement = supplementEvery > 0 && n % static_cast<std::size_t>(supplementEvery) == 0;
+}
 
 /// The records the department writes about `c`, in order, each with its YWLSH: 登记 (DJ), a
 /// 补正 (BZ) when asked, then 承办/审核/批准 (SP) and 办结 (BJ); a returned case stops after a

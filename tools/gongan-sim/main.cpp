@@ -210,13 +210,10 @@ private:
     }
 
     void schedule(const std::string& sblsh, const std::string& ywlsh, std::size_t n) {
-        const bool refuse = a_.returnEvery > 0 && n % a_.returnEvery == 0;
-        const bool supplement = a_.supplementEvery > 0 && n % a_.supplementEvery == 0;
         ow::testkit::CaseScript c;
         c.sblsh = sblsh;
         c.ywlsh = ywlsh;
-        c.supplement = supplement;
-        c.returned = refuse;
+        ow::testkit::setCourse(c, n, a_.returnEvery, a_.supplementEvery);
         c.supplementReason = "迁入条件证明材料不清晰";
         c.supplementMaterials = "房屋所有权证；居民户口簿";
         c.returnOpinion = "不符合迁入条件 <第十条> & 相关规定";
@@ -224,10 +221,7 @@ private:
         c.conclusion = "准予办理";
         c.licenceNo = std::string("GAZ") + (ywlsh.c_str() + 6);
         c.licenceName = "准予迁入证明";
-        const std::int64_t t0 = ow::testkit::steadyMs();
-        std::int64_t k = 0;
-        for (auto& record : ow::testkit::handlingRecords(c))
-            feed_.schedule(t0 + k++ * a_.stepMs, std::move(record));
+        feed_.scheduleSteps(ow::testkit::handlingRecords(c), ow::testkit::steadyMs(), a_.stepMs);
     }
 
     std::string records(int limit) {

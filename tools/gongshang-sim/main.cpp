@@ -140,13 +140,10 @@ private:
         std::snprintf(ywlsh, sizeof ywlsh, "GS2026%06zu", cases_.size() + 1);
         cases_[sblsh] = ywlsh;
         const std::size_t n = cases_.size();
-        const bool refuse = a_.returnEvery > 0 && n % a_.returnEvery == 0;
-        const bool supplement = a_.supplementEvery > 0 && n % a_.supplementEvery == 0;
         ow::testkit::CaseScript c;
         c.sblsh = sblsh;
         c.ywlsh = ywlsh;
-        c.supplement = supplement;
-        c.returned = refuse;
+        ow::testkit::setCourse(c, n, a_.returnEvery, a_.supplementEvery);
         c.supplementReason = "股东会决议缺少签字";
         c.supplementMaterials = "股东会决议；章程修正案";
         c.returnOpinion = "经营范围涉及前置许可，材料不全";
@@ -154,10 +151,7 @@ private:
         c.conclusion = "准予设立登记";
         c.licenceNo = std::string("91350581MA") + (ywlsh + 6);
         c.licenceName = "营业执照";
-        const std::int64_t t0 = ow::testkit::steadyMs();
-        std::int64_t k = 0;
-        for (auto& record : ow::testkit::handlingRecords(c))
-            feed_.schedule(t0 + k++ * a_.stepMs, std::move(record));
+        feed_.scheduleSteps(ow::testkit::handlingRecords(c), ow::testkit::steadyMs(), a_.stepMs);
         return {{"code", "0"}, {"msg", "成功"}, {"data", {{"YWLSH", ywlsh}}}};
     }
 

@@ -4,7 +4,6 @@
 #include <deque>
 #include <initializer_list>
 #include <optional>
-#include <set>
 
 namespace ow::cases {
 namespace {
@@ -471,21 +470,17 @@ CaseView foldCase(const CaseRecord& record, const Catalog& catalog, const WorkCa
     std::optional<Instant> acceptedAt;
     for (const auto& f : record.facts)
         if (f.type == "accepted" && (!acceptedAt || f.at < *acceptedAt)) acceptedAt = f.at;
-    static const std::set<std::string> afterAcceptance = {"special_procedure_started",
-                                                          "extension_approved",
-                                                          "joint_task_dispatched",
-                                                          "joint_task_completed",
-                                                          "step_completed",
-                                                          "forwarded",
-                                                          "higher_authority_replied",
-                                                          "special_procedure_ended",
-                                                          "decided",
-                                                          "concluded",
-                                                          "delivered"};
+    // The facts that follow an acceptance: in rank order, from the first after the decision
+    // on acceptance up to the delivery (withdrawals and orders are not the department's steps).
+    auto afterAcceptance = [](const std::string& type) {
+        static const int first = rank("special_procedure_started"), last = rank("delivered");
+        const int r = rank(type);
+        return r >= first && r <= last;
+    };
     std::deque<Fact> clamped;
     std::vector<const Fact*> facts;
     for (const auto& f : record.facts) {
-        if (acceptedAt && f.at < *acceptedAt && afterAcceptance.count(f.type)) {
+        if (acceptedAt && f.at < *acceptedAt && afterAcceptance(f.type)) {
             clamped.push_back(f);
             clamped.back().at = *acceptedAt;
             facts.push_back(&clamped.back());
