@@ -7,8 +7,11 @@
 #   (a) saturation: OW_BENCH_EVENTS events at concurrency 32; accepted/s and delivered/s.
 #   (b) a fixed OW_BENCH_RATE events/s (10,000) for OW_BENCH_RATE_SECONDS: the hub's CPU time
 #       per 1,000 events (from /proc, from the first request until every event is delivered
-#       and, with the processor, processed), the rate reached, and accept p99.
-# The processor's cost is the ratio of the two variants' figures.
+#       and, with the processor, processed), the events/s through the route over that same
+#       span, the rate accepted, and accept p99.
+# The processor's cost is the ratio of the two variants' figures. The issue's target is on
+# events/s through the route at 10,000/s (a cost under 10 %: a ratio above 0.90); CPU per
+# event is printed beside it, as the stricter figure.
 #
 #   bench/processor-overhead.sh
 # Environment: OW_BENCH_EVENTS (50000), OW_BENCH_RATE (10000), OW_BENCH_RATE_SECONDS (5),
@@ -114,13 +117,19 @@ run_variant() { # VARIANT ROUND
     DELIVERED[$VARIANT]+="$(calc "$acked_a / (($t1 - $t0) / 1e9)" 0) "
 
     # (b) fixed rate: CPU per event, from the first request until everything is done
-    local before after n=$((RATE * RATE_SECONDS))
+    local before after n=$((RATE * RATE_SECONDS)) tb0 tb1
     before=$(cpu_ticks "$HUB_PID")
+    tb0=$(now_ns)
     "$LOADGEN_BIN" --url "$url" --events "$n" --concurrency 64 --rate "$RATE" \
         --id-prefix "b-$tag" --subjects 100 >"$WORK/b-$tag.json"
     wait_for 600 all_done "$((acked_a + $(json_num "$WORK/b-$tag.json" acked_2xx)))" \
         || die "$VARIANT: not everything delivered at the fixed rate"
+    tb1=$(now_ns)
     after=$(cpu_ticks "$HUB_PID")
+    # Through the route: from the first request until the last event is delivered (and, with
+    # the processor, processed). A hub that falls behind the offered rate shows it here even
+    # when it still answers every request in time.
+    THROUGH[$VARIANT]+="$(calc "$(json_num "$WORK/b-$tag.json" acked_2xx) / (($tb1 - $tb0) / 1e9)" 0) "
     CPU[$VARIANT]+="$(calc "($after - $before) * 1000 / $TICK / ($n / 1000)" 2) "
     REACHED[$VARIANT]+="$(calc "$(json_num "$WORK/b-$tag.json" rate_per_s)" 0) "
     P99[$VARIANT]+="$(json_num "$WORK/b-$tag.json" p99_ms) "
@@ -132,11 +141,11 @@ run_variant() { # VARIANT ROUND
     forget_pid "$rx_pid"
 }
 
-declare -A ACCEPTED DELIVERED CPU REACHED P99
+declare -A ACCEPTED DELIVERED CPU REACHED THROUGH P99
 # Per round, the processor's figure over the route's, measured back to back: on a shared
 # machine whose speed drifts over minutes, the median of these paired ratios is steadier than
 # the ratio of two medians taken across the whole run.
-PAIRED_CPU="" PAIRED_REACHED="" PAIRED_ACCEPTED="" LOADS=""
+PAIRED_CPU="" PAIRED_REACHED="" PAIRED_THROUGH="" PAIRED_ACCEPTED="" LOADS=""
 last() { awk '{ print $NF }' <<<"$1"; }
 for ((r = 1; r <= ROUNDS; r++)); do
     # Alternate which variant goes first, so a drift in machine speed hits both alike.
@@ -145,6 +154,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for v in "${order[@]}"; do run_variant "$v" "$r"; done
     PAIRED_CPU+="$(calc "$(last "${CPU[processor]}") / $(last "${CPU[base]}")" 3) "
     PAIRED_REACHED+="$(calc "$(last "${REACHED[processor]}") / $(last "${REACHED[base]}")" 3) "
+    PAIRED_THROUGH+="$(calc "$(last "${THROUGH[processor]}") / $(last "${THROUGH[base]}")" 3) "
     PAIRED_ACCEPTED+="$(calc "$(last "${ACCEPTED[processor]}") / $(last "${ACCEPTED[base]}")" 3) "
 done
 
@@ -161,21 +171,25 @@ row() { # LABEL ARRAY
 }
 row "accepted/s at c=32" ACCEPTED
 row "delivered/s at c=32" DELIVERED
-row "rate reached (events/s), target $RATE" REACHED
+row "rate accepted (events/s), offered $RATE" REACHED
+row "events/s through the route at $RATE/s" THROUGH
 row "hub CPU ms per 1000 events at the rate" CPU
 row "accept p99 ms at the rate" P99
 CPU_BASE=$(med "${CPU[base]}")
 CPU_PROC=$(med "${CPU[processor]}")
 printf '\nPer round (processor / route, back to back), machine load average at the start of each:\n'
 printf '  CPU per event at %d/s: %s\n' "$RATE" "$PAIRED_CPU"
-printf '  rate reached:          %s\n' "$PAIRED_REACHED"
+printf '  events/s through:      %s\n' "$PAIRED_THROUGH"
+printf '  rate accepted:         %s\n' "$PAIRED_REACHED"
 printf '  accepted/s at c=32:    %s\n' "$PAIRED_ACCEPTED"
 printf '  load average:          %s\n' "$LOADS"
 PAIRED_CPU_MED=$(med "$PAIRED_CPU")
 printf '\nCPU overhead of the processor at %d/s: %s %% (ratio of medians), %s %% (median of paired rounds); target < 10 %%\n' \
     "$RATE" "$(calc "($CPU_PROC / $CPU_BASE - 1) * 100" 1)" "$(calc "($PAIRED_CPU_MED - 1) * 100" 1)"
-printf 'Rate reached with the processor at %d/s: %s of the route (median of paired rounds)\n' \
+printf 'Events/s through the route with the processor at %d/s: %s of the route (median of paired rounds); target > 0.90\n' \
+    "$RATE" "$(med "$PAIRED_THROUGH")"
+printf 'Rate accepted with the processor at %d/s: %s of the route (median of paired rounds)\n' \
     "$RATE" "$(med "$PAIRED_REACHED")"
-printf '{"rate":%d,"cpu_ms_per_1000_base":%s,"cpu_ms_per_1000_processor":%s,"accepted_base":%s,"accepted_processor":%s,"paired_cpu_ratio":%s,"paired_rate_ratio":%s}\n' \
+printf '{"rate":%d,"cpu_ms_per_1000_base":%s,"cpu_ms_per_1000_processor":%s,"accepted_base":%s,"accepted_processor":%s,"paired_cpu_ratio":%s,"paired_rate_ratio":%s,"paired_through_ratio":%s}\n' \
     "$RATE" "$CPU_BASE" "$CPU_PROC" "$(med "${ACCEPTED[base]}")" "$(med "${ACCEPTED[processor]}")" \
-    "$PAIRED_CPU_MED" "$(med "$PAIRED_REACHED")"
+    "$PAIRED_CPU_MED" "$(med "$PAIRED_REACHED")" "$(med "$PAIRED_THROUGH")"

@@ -298,7 +298,14 @@ void OutputLane::completed(std::uint64_t flight, const DeliveryResult& r) {
     latency_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - f.started).count());
     finish(f.key, f.row, r, clock_.nowMs());
-    cv_.notify_all();
+    // Wake the pump only when the landing gives it something to do: rows ready for the freed
+    // slot, a refill from the journal now due, or the last flight landed (stop() waits for
+    // that). A wake per landing switched the pump in for nothing most of the time: a
+    // processor's commits land in batches while its window is far from full, and those
+    // switches were most of the processor lane thread's time at 10,000 events/s.
+    if (!ready_.empty() || flights_.empty() || stopping_ ||
+        (spilled_ && depth_ <= maxRowsInMemory_ / 2))
+        cv_.notify_all();
 }
 
 void OutputLane::finish(const std::string& key, const store::OutboxRow& row,

@@ -202,3 +202,44 @@ TEST_CASE("Async lane: answers that arrive after stop() are dropped, the rows st
         p.done({Outcome::Delivered, 0, std::nullopt, ""}); // must not touch the dead lane
     CHECK(results.count() == 0);
 }
+
+TEST_CASE("Async lane reads a backlog larger than its memory bound without waiting for a timer",
+          "[delivery]") {
+    // 600 pending rows in the "journal", 8 in memory at most, a window of 64: the lane must
+    // read the next rows as soon as landings bring it down to half its bound. The broker
+    // answers all but the newest delivery, so no landing ever empties the window; without
+    // that wake the pump slept until its next timer (a second) for every few rows.
+    Broker broker;
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    std::vector<store::OutboxRow> journal;
+    for (int i = 1; i <= 600; ++i)
+        journal.push_back(row(i, ""));
+    delivery::OutboxReader reader;
+    reader.load = [&journal](const std::string&, std::int64_t afterId, int limit) {
+        std::vector<store::OutboxRow> out;
+        for (const auto& r : journal)
+            if (r.id > afterId && static_cast<int>(out.size()) < limit) out.push_back(r);
+        return out;
+    };
+    reader.countPending = [&journal](const std::string&) {
+        return static_cast<std::int64_t>(journal.size());
+    };
+    delivery::OutputLane lane(spec(64), clientsOf(broker), results.sink(), reader, clock, metrics,
+                              /*maxRowsInMemory=*/8);
+    lane.start();
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            while (broker.inFlight() > 1)
+                broker.answerOne();
+            if (results.count() == journal.size() - 1) broker.answerOne();
+            return results.count() == journal.size();
+        },
+        20s, 1ms));
+    lane.stop();
+    CHECK(broker.maxInFlight <= 8);
+    std::vector<std::int64_t> ids(results.delivered);
+    std::sort(ids.begin(), ids.end());
+    CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end()); // none twice
+}
