@@ -98,7 +98,10 @@ bool Statement::step() {
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     sqlite3_reset(stmt_);
-    db_.fail(rc, "step");
+    // The statement's text says which of the journal's operations failed (COMMIT on a full
+    // disk, an INSERT on a corrupt page, ...).
+    const char* sql = sqlite3_sql(stmt_);
+    db_.fail(rc, "step (in: " + std::string(sql ? sql : "?").substr(0, 60) + ")");
 }
 
 void Statement::run() {
