@@ -60,6 +60,13 @@ void JournalWriter::start() {
     // Pending deliveries are not loaded here: each dispatcher lane reads its own backlog from
     // the journal in bounded windows.
     lastPruneMs_ = clock_.nowMs();
+    if (!walSync_) walSync_ = [this] { journal_.syncWal(); };
+    deferredSync_ = journal_.deferSync();
+    if (deferredSync_)
+        syncThread_ = std::thread([this] {
+            util::nameThisThread("ow-wal-sync");
+            runSync();
+        });
     completionThread_ = std::thread([this] {
         util::nameThisThread("ow-commit-done");
         runCompletions();
@@ -78,6 +85,13 @@ void JournalWriter::stop() {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    // The writer released every transaction's effects before it left, after their syncs.
+    {
+        std::lock_guard lock(syncMu_);
+        syncStopping_ = true;
+    }
+    syncCv_.notify_all();
+    if (syncThread_.joinable()) syncThread_.join();
     // After the writer: its last transaction's callbacks are queued by now, and run first.
     {
         std::lock_guard lock(completionMu_);
@@ -262,11 +276,12 @@ CommitOutcome JournalWriter::applyProcessed(const ProcessorCommit& c, std::int64
     return CommitOutcome::Committed;
 }
 
-void JournalWriter::finishProcessed(std::vector<Processed> processed,
-                                    const std::vector<CommitOutcome>& outcomes, bool ok,
-                                    const std::string& error) {
-    if (processed.empty()) return;
+std::vector<JournalWriter::Completion>
+JournalWriter::settleProcessed(std::vector<Processed> processed,
+                               const std::vector<CommitOutcome>& outcomes, bool ok,
+                               const std::string& error) {
     std::vector<Completion> done;
+    if (processed.empty()) return done;
     done.reserve(processed.size());
     for (std::size_t i = 0; i < processed.size(); ++i) {
         auto& p = processed[i];
@@ -283,6 +298,11 @@ void JournalWriter::finishProcessed(std::vector<Processed> processed,
         }
         done.push_back({std::move(p), outcome, std::move(why)});
     }
+    return done;
+}
+
+void JournalWriter::handOff(std::vector<Completion> done) {
+    if (done.empty()) return;
     {
         std::lock_guard lock(completionMu_);
         completions_.insert(completions_.end(), std::make_move_iterator(done.begin()),
@@ -324,11 +344,21 @@ void JournalWriter::run() {
             std::unique_lock lock(mu_);
             auto deadline =
                 std::chrono::steady_clock::now() + std::chrono::milliseconds(ReplayPollMs);
-            cv_.wait_until(lock, deadline, [&] {
+            const auto work = [&] {
                 return stopping_ || !requests_.empty() || !updates_.empty() ||
                        !processed_.empty() || !unroutedEvents_.empty() || backlog_ || nextRoutes_ ||
                        !syncs_.empty();
+            };
+            const bool woken = cv_.wait_until(lock, deadline, [&] {
+                return work() ||
+                       (!deferred_.empty() && deferred_.front().needSynced <= syncedUpTo_.load());
             });
+            if (woken && !work()) {
+                // Only a sync finished: release what it made durable, without a transaction.
+                lock.unlock();
+                runReady();
+                continue;
+            }
             // Between transactions: the previous one, routed with the old table, is committed.
             if (nextRoutes_) {
                 routes_ = std::move(nextRoutes_);
@@ -345,6 +375,15 @@ void JournalWriter::run() {
             processed.swap(processed_);
             syncs.swap(syncs_);
             if (stopping_ && batch.empty() && updates.empty() && processed.empty()) {
+                if (!deferred_.empty()) {
+                    // Committed transactions still wait for their sync: release them first,
+                    // then look again (more may have been queued meanwhile).
+                    for (auto& s : syncs)
+                        syncs_.push_back(std::move(s));
+                    lock.unlock();
+                    awaitDeferred();
+                    continue;
+                }
                 for (auto& s : syncs)
                     s.set_value();
                 exited_ = true;
@@ -359,6 +398,7 @@ void JournalWriter::run() {
         std::vector<OutboxRow> newRows;
         std::size_t routedCount = 0;
         bool ok = true;
+        bool relaxed = true; // a transaction whose loss in a power cut costs only work redone
         std::string error;
         std::int64_t deadDelta = 0;
         std::vector<CommitOutcome> outcomes(processed.size(), CommitOutcome::Failed);
@@ -379,10 +419,10 @@ void JournalWriter::run() {
                 lastInboxPollMs_ = now;
                 takeInbox = journal_.hasSubmitted();
             }
-            journal_.setRelaxedCommit(
-                !takeInbox && batch.empty() &&
-                std::none_of(processed.begin(), processed.end(),
-                             [](const Processed& p) { return !p.commit.emitted.empty(); }));
+            relaxed = !takeInbox && batch.empty() &&
+                      std::none_of(processed.begin(), processed.end(),
+                                   [](const Processed& p) { return !p.commit.emitted.empty(); });
+            journal_.setRelaxedCommit(relaxed);
             journal_.begin();
             if (backlog_ && unroutedEvents_.size() < static_cast<std::size_t>(RouteChunk))
                 loadBacklog();
@@ -484,9 +524,11 @@ void JournalWriter::run() {
             ok = false;
             error = e.what();
         }
-        finishProcessed(std::move(processed), outcomes, ok, error);
-        for (auto& s : syncs)
-            s.set_value();
+        AfterCommit after;
+        after.ok = ok;
+        after.error = error;
+        after.completions = settleProcessed(std::move(processed), outcomes, ok, error);
+        after.syncs = std::move(syncs);
 
         commitSeconds_.observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -496,10 +538,13 @@ void JournalWriter::run() {
             lastFailureMs_ = clock_.nowMs();
             if (wasHealthy || !batch.empty())
                 Log::error("journal", "commit failed; requests answered 503", {{"error", error}});
-            for (auto& req : batch)
-                req->done.set_value(AcceptResult{false, error, {}, {}});
-            // Delivery results are lost with the transaction: those rows are delivered again
-            // after a restart (at-least-once), never lost.
+            // Answered in order with the transactions before it. Delivery results are lost
+            // with the transaction: those rows are delivered again after a restart
+            // (at-least-once), never lost.
+            after.requests = std::move(batch);
+            after.needSynced = commitTicket_;
+            deferred_.push_back(std::move(after));
+            runReady();
             continue;
         }
         if (afterCommit) {
@@ -509,13 +554,7 @@ void JournalWriter::run() {
                 Log::warn("journal", "after-commit hook failed", {{"error", e.what()}});
             }
         }
-        std::size_t events = 0;
-        for (auto& req : batch) {
-            events += req->items.size();
-            req->done.set_value(
-                AcceptResult{true, {}, std::move(req->outcomes), std::move(req->previous)});
-        }
-        if (events) batchEvents_.observe(static_cast<double>(events));
+        after.requests = std::move(batch);
         deadCount_.fetch_add(deadDelta);
 
         // Bookkeeping of what is now routed.
@@ -531,17 +570,120 @@ void JournalWriter::run() {
             backlog_ = true; // this transaction's events stay on disk until the backlog is read
         }
         unrouted_ = static_cast<std::int64_t>(unroutedEvents_.size()) + (backlog_ ? 1 : 0);
-        if (!newRows.empty()) {
-            // A seam: the writer thread must survive whatever the receiving side throws, or
-            // every HTTP thread waiting for a commit would wait forever. The rows are
-            // committed, so a restart delivers them.
-            try {
-                onRows_(std::move(newRows));
-            } catch (const std::exception& e) {
-                Log::error("journal", "handing committed deliveries to the dispatcher failed",
-                           {{"error", e.what()}});
+        // Rows go out only once their events are durable: a delivery must never be made of
+        // an event a power cut could still take back.
+        after.rows = std::move(newRows);
+        if (deferredSync_ && !relaxed) {
+            ++commitTicket_;
+            {
+                std::lock_guard lock(syncMu_);
+                syncWanted_ = commitTicket_;
             }
+            syncCv_.notify_one();
         }
+        after.needSynced = commitTicket_;
+        deferred_.push_back(std::move(after));
+        runReady();
+    }
+}
+
+void JournalWriter::runReady() {
+    if (deferred_.empty()) return;
+    const std::uint64_t synced = syncedUpTo_.load();
+    if (deferred_.front().needSynced > synced) return;
+    std::string syncError;
+    if (deferredSync_) {
+        std::lock_guard lock(syncMu_);
+        syncError = syncError_;
+    }
+    while (!deferred_.empty() && deferred_.front().needSynced <= synced) {
+        AfterCommit a = std::move(deferred_.front());
+        deferred_.pop_front();
+        apply(a, a.needSynced > 0 ? syncError : std::string());
+    }
+}
+
+void JournalWriter::awaitDeferred() {
+    if (deferred_.empty()) return;
+    const std::uint64_t need = deferred_.back().needSynced;
+    {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return syncedUpTo_.load() >= need; });
+    }
+    runReady();
+}
+
+void JournalWriter::apply(AfterCommit& a, const std::string& syncError) {
+    const bool ok = a.ok && syncError.empty();
+    const std::string why =
+        !a.ok ? a.error
+              : "the journal could not be made durable (" + syncError + "); restart the hub";
+    std::size_t events = 0;
+    for (auto& req : a.requests) {
+        if (ok) {
+            events += req->items.size();
+            req->done.set_value(
+                AcceptResult{true, {}, std::move(req->outcomes), std::move(req->previous)});
+        } else {
+            req->done.set_value(AcceptResult{false, why, {}, {}});
+        }
+    }
+    if (events) batchEvents_.observe(static_cast<double>(events));
+    if (!ok)
+        for (auto& c : a.completions)
+            if (c.outcome != CommitOutcome::Failed) {
+                c.outcome = CommitOutcome::Failed;
+                c.why = "journal commit failed: " + why;
+            }
+    handOff(std::move(a.completions));
+    if (ok && !a.rows.empty()) {
+        // A seam: the writer thread must survive whatever the receiving side throws, or
+        // every HTTP thread waiting for a commit would wait forever. The rows are
+        // committed, so a restart delivers them.
+        try {
+            onRows_(std::move(a.rows));
+        } catch (const std::exception& e) {
+            Log::error("journal", "handing committed deliveries to the dispatcher failed",
+                       {{"error", e.what()}});
+        }
+    }
+    for (auto& s : a.syncs)
+        s.set_value();
+}
+
+void JournalWriter::runSync() {
+    std::unique_lock lock(syncMu_);
+    for (;;) {
+        syncCv_.wait(lock, [this] { return syncStopping_ || syncWanted_ > syncedUpTo_.load(); });
+        if (syncWanted_ <= syncedUpTo_.load()) return; // stopping, and nothing left to sync
+        // Every transaction up to this ticket has committed (written its WAL frames) before
+        // the ticket was wanted, so one fdatasync started now covers them all.
+        const std::uint64_t target = syncWanted_;
+        lock.unlock();
+        std::string error;
+        try {
+            walSync_();
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        lock.lock();
+        if (!error.empty() && syncError_.empty()) {
+            // What the disk did with the unsynced pages is unknown (Linux may drop them after
+            // a failed fsync): no later commit is answered as accepted either.
+            syncError_ = error;
+            syncFailed_ = true;
+            Log::error("journal",
+                       "the journal could not be synced to disk; every request is answered 503 "
+                       "from now on: restart the hub once the disk is fixed",
+                       {{"error", error}});
+        }
+        syncedUpTo_.store(target);
+        lock.unlock();
+        {
+            std::lock_guard writer(mu_); // the writer is waiting, or will see syncedUpTo_
+        }
+        cv_.notify_all();
+        lock.lock();
     }
 }
 

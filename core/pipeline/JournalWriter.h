@@ -4,6 +4,7 @@
 // rows to the dispatcher only after they are committed.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -57,6 +58,9 @@ public:
 
     /// Loads routing state, hands pending outbox rows to `onRows`, starts the thread.
     void start();
+    /// What makes committed transactions durable (set before start(); tests gate it). By
+    /// default the journal's syncWal().
+    void setWalSync(std::function<void()> sync) { walSync_ = std::move(sync); }
     /// Finishes queued accepts and updates, then stops. Idempotent.
     void stop();
 
@@ -95,6 +99,7 @@ public:
     /// False from a failed commit until `UnhealthyAfterFailureMs` after the last failure (for
     /// /readyz): one small commit that fits on a nearly full disk does not make it ready again.
     [[nodiscard]] bool healthy() const {
+        if (syncFailed_.load()) return false; // for good: see runSync()
         auto last = lastFailureMs_.load();
         return last == 0 || clock_.nowMs() - last >= UnhealthyAfterFailureMs;
     }
@@ -134,11 +139,36 @@ private:
     /// Applies one processor commit inside the transaction; may throw a StoreError.
     CommitOutcome applyProcessed(const ProcessorCommit& c, std::int64_t now,
                                  std::vector<Pending>& accepted);
-    /// Settles the refusals on the writer, then hands the callbacks to the completion thread.
-    void finishProcessed(std::vector<Processed> processed,
-                         const std::vector<CommitOutcome>& outcomes, bool ok,
-                         const std::string& error);
+    // A processor callback of a committed (or failed) transaction, for the completion thread.
+    struct Completion {
+        Processed processed;
+        CommitOutcome outcome;
+        std::string why;
+    };
+    /// Settles the refusals on the writer; returns the callbacks for the completion thread.
+    std::vector<Completion> settleProcessed(std::vector<Processed> processed,
+                                            const std::vector<CommitOutcome>& outcomes, bool ok,
+                                            const std::string& error);
+    void handOff(std::vector<Completion> done);
     void runCompletions();
+
+    // What a transaction does once it is durable: answer its requests, hand its rows to the
+    // dispatcher, its processor callbacks to the completion thread, answer sync() calls.
+    // Kept in commit order; each waits until every durable transaction before it (and itself,
+    // when durable) has been synced.
+    struct AfterCommit {
+        std::uint64_t needSynced = 0; // syncedUpTo_ must reach this
+        bool ok = true;
+        std::string error;
+        std::vector<std::unique_ptr<Request>> requests;
+        std::vector<Completion> completions;
+        std::vector<store::OutboxRow> rows;
+        std::vector<std::promise<void>> syncs;
+    };
+    void runReady();      // writer thread: the entries whose sync is done
+    void awaitDeferred(); // writer thread, mu_ not held: all entries, waiting for the syncs
+    void apply(AfterCommit& a, const std::string& syncError);
+    void runSync(); // the sync thread
     std::vector<store::OutboxRow> routeEvents(const std::vector<Pending>& events);
 
     store::Journal& journal_;
@@ -161,16 +191,28 @@ private:
 
     // The completion thread: processor callbacks of committed transactions, one batch per
     // transaction, run in order off the writer thread.
-    struct Completion {
-        Processed processed;
-        CommitOutcome outcome;
-        std::string why;
-    };
     std::mutex completionMu_;
     std::condition_variable completionCv_;
     std::vector<Completion> completions_;
     bool completionStopping_ = false;
     std::thread completionThread_;
+
+    // Deferred durability (journal `synchronous: full` or `extra`): commits write the WAL
+    // without fsync; the sync thread fsyncs it while the writer goes on with the next
+    // transaction, and a transaction's effects are released only after a sync that began
+    // after its commit.
+    std::function<void()> walSync_;
+    bool deferredSync_ = false;
+    std::uint64_t commitTicket_ = 0;   // writer thread: durable commits so far
+    std::deque<AfterCommit> deferred_; // writer thread
+    std::atomic<std::uint64_t> syncedUpTo_{0};
+    std::mutex syncMu_;
+    std::condition_variable syncCv_;
+    std::uint64_t syncWanted_ = 0; // under syncMu_
+    bool syncStopping_ = false;    // under syncMu_
+    std::string syncError_;        // under syncMu_: the first failed sync, for good
+    std::atomic<bool> syncFailed_{false};
+    std::thread syncThread_;
 
     // writer-thread state
     std::deque<Pending> unroutedEvents_; // committed, not yet routed, in seq order

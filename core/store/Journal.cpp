@@ -1,8 +1,13 @@
 #include "core/store/Journal.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <set>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -108,7 +113,8 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
     : db_([&] {
           std::filesystem::create_directories(dataDir);
           return fileName(dataDir);
-      }()) {
+      }()),
+      path_(fileName(dataDir)) {
     std::string sync = synchronous == "normal"  ? "NORMAL"
                        : synchronous == "extra" ? "EXTRA"
                                                 : "FULL";
@@ -180,14 +186,53 @@ UPDATE meta SET value=2 WHERE key='schema_version';
     }
 }
 
-Journal::~Journal() = default;
+Journal::~Journal() {
+    if (walFd_ >= 0) ::close(walFd_);
+}
+
+bool Journal::deferSync() {
+    if (durableSync_ == "NORMAL") return false;
+    // NORMAL in WAL mode: a commit writes its frames without fsync; SQLite still syncs the
+    // WAL before each checkpoint and its header when the file is reused.
+    db_.exec("PRAGMA synchronous=NORMAL");
+    relaxed_ = true;
+    deferredSync_ = true;
+    return true;
+}
+
+void Journal::syncWal() {
+    if (walFd_ < 0) {
+        const std::string wal = path_ + "-wal";
+        int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            throw StoreError(0, "cannot open the journal's WAL " + wal +
+                                    " to sync it: " + std::strerror(errno));
+        // The WAL was created by SQLite, which syncs its folder only in FULL mode.
+        const std::string dir = std::filesystem::path(path_).parent_path().string();
+        int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            const int rc = ::fsync(dfd);
+            const int err = errno;
+            ::close(dfd);
+            if (rc != 0) {
+                ::close(fd);
+                throw StoreError(0, "cannot sync the journal's folder " + dir + ": " +
+                                        std::strerror(err));
+            }
+        }
+        walFd_ = fd;
+    }
+    if (::fdatasync(walFd_) != 0)
+        throw StoreError(0, std::string("fdatasync of the journal's WAL failed: ") +
+                                std::strerror(errno));
+}
 
 void Journal::begin() {
     st_->begin.run();
 }
 
 void Journal::setRelaxedCommit(bool relaxed) {
-    if (relaxed == relaxed_) return;
+    if (deferredSync_ || relaxed == relaxed_) return;
     // Between transactions only. In WAL mode a NORMAL commit skips the fsync; the next FULL
     // commit fsyncs the WAL up to and including it.
     db_.exec(std::string("PRAGMA synchronous=") + (relaxed ? "NORMAL" : durableSync_));

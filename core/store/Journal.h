@@ -39,6 +39,17 @@ public:
     /// delivery is repeated, at least once as promised); never for accepted events.
     void setRelaxedCommit(bool relaxed);
 
+    /// From now on commits do not fsync the WAL themselves: the caller makes them durable with
+    /// syncWal() (the journal writer does, on a thread of its own, so that the next
+    /// transaction is written while the disk flushes this one). Returns false, and changes
+    /// nothing, when the configured mode is `normal` (no fsync is wanted at all).
+    bool deferSync();
+    /// Makes every transaction committed before the call durable: fdatasync of the WAL file
+    /// (its folder is synced once, so that the file itself survives a power cut). The WAL's
+    /// own header is synced by SQLite when the file is reused after a checkpoint. Callable
+    /// from another thread than the one that commits; throws StoreError when the disk fails.
+    void syncWal();
+
     void begin();
     void commit();
     void rollback() noexcept;
@@ -122,6 +133,9 @@ private:
     int walPages_ = 0;
     std::string durableSync_ = "FULL";
     bool relaxed_ = false;
+    bool deferredSync_ = false;
+    std::string path_;
+    int walFd_ = -1; // opened by the first syncWal()
 };
 
 } // namespace ow::store

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 
@@ -313,4 +315,78 @@ TEST_CASE_METHOD(WriterRig, "JournalWriter sync returns once queued delivery res
     CHECK(pending() == 0);
     w.stop();
     w.sync(); // after the stop: returns at once
+}
+
+namespace {
+// Stands in for the WAL's fdatasync: holds every sync until the test opens the gate, and
+// counts them. The real sync runs after it, so the journal is durable as configured.
+struct WalGate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    int entered = 0;
+    std::function<void()> real;
+    void operator()() {
+        {
+            std::unique_lock lock(mu);
+            ++entered;
+            cv.notify_all();
+            cv.wait(lock, [this] { return open; });
+        }
+        real();
+    }
+    bool waitEntered(int n) {
+        std::unique_lock lock(mu);
+        return cv.wait_for(lock, std::chrono::seconds(5), [&] { return entered >= n; });
+    }
+    void release() {
+        std::lock_guard lock(mu);
+        open = true;
+        cv.notify_all();
+    }
+};
+} // namespace
+
+TEST_CASE_METHOD(WriterRig,
+                 "JournalWriter answers and routes an accepted event only after the WAL is synced",
+                 "[pipeline]") {
+    // Durability is what a 202 promises. The commit writes the WAL without fsync; the sync
+    // runs on its own thread while the writer goes on. Until it returns, nothing of the
+    // transaction may leave: no answer, no row to the dispatcher.
+    auto gate = std::make_shared<WalGate>();
+    gate->real = [this] { journal.syncWal(); };
+    w.setWalSync([gate] { (*gate)(); });
+    w.start();
+    auto answer = std::async(std::launch::async, [&] {
+        return w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events",
+                        "anon");
+    });
+    REQUIRE(gate->waitEntered(1)); // committed, and its sync has started
+    CHECK(answer.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+    CHECK(rec.size() == 0);
+    gate->release();
+    auto r = answer.get();
+    REQUIRE(r.ok);
+    CHECK(r.outcomes.at(0).status == store::AcceptOutcome::Status::Accepted);
+    REQUIRE(testkit::waitUntil([&] { return rec.size() == 1; }, 5s));
+    w.stop();
+}
+
+TEST_CASE_METHOD(WriterRig, "JournalWriter answers 503 for good once the WAL cannot be synced",
+                 "[pipeline]") {
+    // After a failed fsync the kernel may have dropped the pages: what the disk holds is
+    // unknown, so no commit is answered as accepted again until the hub is restarted.
+    w.setWalSync([] { throw store::StoreError(5, "fdatasync of the journal's WAL failed: EIO"); });
+    w.start();
+    auto first =
+        w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events", "anon");
+    CHECK_FALSE(first.ok);
+    CHECK(first.error.find("could not be made durable") != std::string::npos);
+    CHECK(first.error.find("EIO") != std::string::npos);
+    auto second =
+        w.accept({item(fakes::makeEvent("e2", "gov.case.submitted", "C-2"))}, "events", "anon");
+    CHECK_FALSE(second.ok);
+    CHECK_FALSE(w.healthy());
+    CHECK(rec.size() == 0); // nothing handed to the dispatcher
+    w.stop();
 }
