@@ -592,7 +592,7 @@ void JournalWriter::runReady() {
     const std::uint64_t synced = syncedUpTo_.load();
     if (deferred_.front().needSynced > synced) return;
     std::string syncError;
-    if (deferredSync_) {
+    if (syncFailed_.load()) { // the lock only once a sync has failed, not per transaction
         std::lock_guard lock(syncMu_);
         syncError = syncError_;
     }
