@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 
 #include "core/observability/Log.h"
 #include "core/security/TokenAuth.h"
@@ -12,6 +13,7 @@ namespace ow::ingest {
 
 using observability::Log;
 using transport::http::problem;
+using transport::http::Reply;
 using transport::http::Request;
 using transport::http::Response;
 
@@ -140,17 +142,43 @@ Response EventIngress::reject(int status, const std::string& reason, const std::
 }
 
 Response EventIngress::handle(const Request& req) {
-    auto started = std::chrono::steady_clock::now();
-    struct Timer {
-        observability::Histogram& h;
-        std::chrono::steady_clock::time_point t0;
-        ~Timer() {
-            h.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        }
-    } timer{acceptLatency_, started};
+    // Shared: a copy of the reply may outlive this frame if handleAsync throws.
+    auto answer = std::make_shared<std::promise<Response>>();
+    auto fut = answer->get_future();
+    handleAsync(req, Reply([answer](Response r) { answer->set_value(std::move(r)); }));
+    return fut.get();
+}
 
+void EventIngress::handleAsync(const Request& req, Reply reply) {
+    auto started = std::chrono::steady_clock::now();
+    auto admitted = std::make_shared<Admitted>();
+    if (std::optional<Response> refused = admit(req, *admitted)) {
+        observeSince(started);
+        reply(std::move(*refused));
+        return;
+    }
+    std::vector<pipeline::AcceptItem> items = std::move(admitted->items);
+    std::optional<pipeline::IdempotencyBinding> idem = std::move(admitted->idem);
+    std::vector<store::SeenSignature> signatures = std::move(admitted->signatures);
+    const std::string client = admitted->client;
+    writer_.acceptAsync(std::move(items), spec_.name, client, std::move(idem),
+                        std::move(signatures),
+                        [this, admitted, started, reply](pipeline::AcceptResult result) {
+                            Response r = conclude(*admitted, result);
+                            observeSince(started);
+                            reply(std::move(r));
+                        });
+}
+
+void EventIngress::observeSince(std::chrono::steady_clock::time_point started) {
+    acceptLatency_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+std::optional<Response> EventIngress::admit(const Request& req, Admitted& a) {
     // --- who is calling
-    std::string client = req.clientCertSubject.empty() ? "anonymous" : req.clientCertSubject;
+    std::string& client = a.client;
+    client = req.clientCertSubject.empty() ? "anonymous" : req.clientCertSubject;
     if (auth_.required()) {
         auto who = auth_.authenticate(req.header("authorization"));
         if (!who) {
@@ -163,7 +191,7 @@ Response EventIngress::handle(const Request& req) {
         }
         client = *who;
     }
-    std::vector<store::SeenSignature> seenSignatures;
+    std::vector<store::SeenSignature>& seenSignatures = a.signatures;
     if (signatures_) {
         // The signature covers the body as sent: checked before anything reads it.
         auto check = signatures_->verify(req.headers, req.body, spec_.signedAuth->senders);
@@ -183,8 +211,8 @@ Response EventIngress::handle(const Request& req) {
 
     // --- which mode, then parse
     std::string type = mediaType(req.header("content-type"));
-    std::vector<pipeline::AcceptItem> items;
-    bool batch = false;
+    std::vector<pipeline::AcceptItem>& items = a.items;
+    bool& batch = a.batch;
     try {
         if (type == "application/cloudevents+json") {
             auto e = event::parseStructured(req.body, jsonLimits_);
@@ -215,14 +243,14 @@ Response EventIngress::handle(const Request& req) {
                      " (no event of the batch was accepted)";
         return reject(400, errorType(e.kind), errorType(e.kind), "Bad Request", detail, extra);
     }
-    std::vector<std::shared_ptr<const event::Event>> events;
+    std::vector<std::shared_ptr<const event::Event>>& events = a.events;
     for (auto& item : items) {
         item.body = event::toStructured(*item.event);
         events.push_back(item.event);
     }
 
     // --- Idempotency-Key
-    std::optional<pipeline::IdempotencyBinding> idem;
+    std::optional<pipeline::IdempotencyBinding>& idem = a.idem;
     std::string key;
     if (const auto* k = req.header("idempotency-key")) {
         key = *k;
@@ -238,6 +266,7 @@ Response EventIngress::handle(const Request& req) {
                     409, "idempotency-in-flight", "idempotency-key-in-flight", "Conflict",
                     "a request with this Idempotency-Key is still being processed; retry later");
         }
+        a.inFlight = std::make_unique<InFlightKey>(*this, client, key);
         idem = pipeline::IdempotencyBinding{
             client, key, fingerprint,
             [events, batch](const std::vector<store::AcceptOutcome>& out) {
@@ -245,21 +274,20 @@ Response EventIngress::handle(const Request& req) {
                 return buildAnswer(events, out, batch, fresh);
             }};
     }
-    struct Release {
-        EventIngress* self;
-        std::string client, key;
-        ~Release() {
-            if (key.empty()) return;
-            std::lock_guard lock(self->inFlightMu_);
-            self->inFlight_.erase({client, key});
-        }
-    } release{this, idem ? client : std::string(), idem ? key : std::string()};
+    a.fingerprint = idem ? idem->fingerprint : std::string();
+    a.count = items.size();
+    return std::nullopt;
+}
 
-    std::string fingerprint = idem ? idem->fingerprint : std::string();
-    const std::size_t count = items.size();
-    auto result = writer_.accept(std::move(items), spec_.name, client, std::move(idem),
-                                 std::move(seenSignatures));
+EventIngress::InFlightKey::~InFlightKey() {
+    std::lock_guard lock(self.inFlightMu_);
+    self.inFlight_.erase({client, key});
+}
 
+Response EventIngress::conclude(Admitted& a, const pipeline::AcceptResult& result) {
+    // Before the answer leaves: a client retrying at once with the key must not be told that
+    // it is still in flight.
+    a.inFlight.reset();
     if (!result.ok) {
         auto r = reject(503, "store-unavailable", "store-unavailable", "Service Unavailable",
                         "the event could not be stored durably and was NOT accepted; retry later");
@@ -267,7 +295,7 @@ Response EventIngress::handle(const Request& req) {
         return r;
     }
     if (result.previous) {
-        if (result.previous->fingerprint != fingerprint)
+        if (result.previous->fingerprint != a.fingerprint)
             return reject(422, "idempotency-key-reused", "idempotency-key-reused",
                           "Unprocessable Content",
                           "this Idempotency-Key was already used with a different request");
@@ -280,9 +308,9 @@ Response EventIngress::handle(const Request& req) {
     }
 
     std::size_t fresh = 0;
-    auto [status, text] = buildAnswer(events, result.outcomes, batch, fresh);
+    auto [status, text] = buildAnswer(a.events, result.outcomes, a.batch, fresh);
     counters_.accepted.inc(fresh);
-    counters_.duplicates.inc(count - fresh);
+    counters_.duplicates.inc(a.count - fresh);
     Response r;
     r.status = status;
     r.headers.emplace_back("Content-Type", "application/json");

@@ -1,9 +1,11 @@
 // POST handling for one configured input: authenticate, parse and validate the CloudEvents,
-// apply the Idempotency-Key rules, wait for the journal commit, answer.
+// apply the Idempotency-Key rules, hand them to the journal writer, answer once committed.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -17,6 +19,7 @@
 #include "core/security/TokenAuth.h"
 #include "core/security/WebhookSignature.h"
 #include "core/transport/http/HttpMessage.h"
+#include "core/transport/http/Reply.h"
 #include "core/util/Clock.h"
 
 namespace ow::ingest {
@@ -29,9 +32,43 @@ public:
                  const util::Clock& clock);
 
     [[nodiscard]] const std::string& path() const { return spec_.path; }
+    /// Answers through `reply` once the journal has committed (or refused) the events, from
+    /// the writer's thread; refusals before that are answered at once, on the caller's. Does
+    /// not block: the HTTP event loop calls it.
+    void handleAsync(const transport::http::Request& req, transport::http::Reply reply);
+    /// handleAsync(), waiting for the answer.
     transport::http::Response handle(const transport::http::Request& req);
 
 private:
+    /// Holds an Idempotency-Key in flight for its client until destroyed.
+    struct InFlightKey {
+        EventIngress& self;
+        std::string client, key;
+        InFlightKey(EventIngress& s, std::string c, std::string k)
+            : self(s), client(std::move(c)), key(std::move(k)) {}
+        InFlightKey(const InFlightKey&) = delete;
+        InFlightKey& operator=(const InFlightKey&) = delete;
+        ~InFlightKey();
+    };
+    /// A request that passed every check, on its way through the journal.
+    struct Admitted {
+        std::string client;
+        std::vector<pipeline::AcceptItem> items;
+        std::vector<std::shared_ptr<const event::Event>> events;
+        std::vector<store::SeenSignature> signatures;
+        std::optional<pipeline::IdempotencyBinding> idem;
+        std::unique_ptr<InFlightKey> inFlight;
+        std::string fingerprint;
+        std::size_t count = 0;
+        bool batch = false;
+    };
+
+    /// The refusal, or nothing when `a` is ready for the journal.
+    std::optional<transport::http::Response> admit(const transport::http::Request& req,
+                                                   Admitted& a);
+    transport::http::Response conclude(Admitted& a, const pipeline::AcceptResult& result);
+    void observeSince(std::chrono::steady_clock::time_point started);
+
     transport::http::Response reject(int status, const std::string& reason, const std::string& type,
                                      const std::string& title, const std::string& detail,
                                      const nlohmann::json& extra = nlohmann::json::object());

@@ -105,20 +105,46 @@ AcceptResult JournalWriter::accept(std::vector<AcceptItem> items, const std::str
                                    const std::string& client,
                                    std::optional<IdempotencyBinding> idem,
                                    std::vector<store::SeenSignature> signatures) {
+    std::promise<AcceptResult> result;
+    auto fut = result.get_future();
+    acceptAsync(std::move(items), input, client, std::move(idem), std::move(signatures),
+                [&result](AcceptResult r) { result.set_value(std::move(r)); });
+    return fut.get();
+}
+
+void JournalWriter::acceptAsync(std::vector<AcceptItem> items, const std::string& input,
+                                const std::string& client, std::optional<IdempotencyBinding> idem,
+                                std::vector<store::SeenSignature> signatures, AcceptCallback done) {
     auto req = std::make_unique<Request>();
     req->signatures = std::move(signatures);
     req->items = std::move(items);
     req->input = input;
     req->client = client;
     req->idem = std::move(idem);
-    auto fut = req->done.get_future();
+    req->done = std::move(done);
     {
         std::lock_guard lock(mu_);
-        if (stopping_) return AcceptResult{false, "the hub is shutting down", {}, {}};
-        requests_.push_back(std::move(req));
+        if (!stopping_) {
+            requests_.push_back(std::move(req));
+            req = nullptr;
+        }
+    }
+    if (req) {
+        answer(*req, AcceptResult{false, "the hub is shutting down", {}, {}});
+        return;
     }
     cv_.notify_one();
-    return fut.get();
+}
+
+void JournalWriter::answer(Request& req, AcceptResult result) {
+    // A seam: an answer callback that throws must not take the writer down with it.
+    try {
+        req.done(std::move(result));
+    } catch (const std::exception& e) {
+        Log::error("journal", "answering an accepted request failed", {{"error", e.what()}});
+    } catch (...) {
+        Log::error("journal", "answering an accepted request failed: unknown exception");
+    }
 }
 
 void JournalWriter::replaceRoutes(std::shared_ptr<const routing::RouteTable> routes) {
@@ -622,10 +648,10 @@ void JournalWriter::apply(AfterCommit& a, const std::string& syncError) {
     for (auto& req : a.requests) {
         if (ok) {
             events += req->items.size();
-            req->done.set_value(
-                AcceptResult{true, {}, std::move(req->outcomes), std::move(req->previous)});
+            answer(*req,
+                   AcceptResult{true, {}, std::move(req->outcomes), std::move(req->previous)});
         } else {
-            req->done.set_value(AcceptResult{false, why, {}, {}});
+            answer(*req, AcceptResult{false, why, {}, {}});
         }
     }
     if (events) batchEvents_.observe(static_cast<double>(events));

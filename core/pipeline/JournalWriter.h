@@ -70,6 +70,14 @@ public:
     AcceptResult accept(std::vector<AcceptItem> items, const std::string& input,
                         const std::string& client, std::optional<IdempotencyBinding> idem = {},
                         std::vector<store::SeenSignature> signatures = {});
+
+    using AcceptCallback = std::function<void(AcceptResult)>;
+    /// accept() without waiting: `done` gets the same result once the items are committed and
+    /// synced (or failed), on the writer's thread, in commit order; at once when the writer is
+    /// stopping. It must be quick (it delays every later answer) and must not call the writer.
+    void acceptAsync(std::vector<AcceptItem> items, const std::string& input,
+                     const std::string& client, std::optional<IdempotencyBinding> idem,
+                     std::vector<store::SeenSignature> signatures, AcceptCallback done);
     /// The signed requests of `input` still inside their window (call before start()).
     std::vector<store::SeenSignature> signedSeen(const std::string& input, std::int64_t nowS) {
         return journal_.signedSeen(input, nowS);
@@ -114,7 +122,7 @@ private:
         std::string client;
         std::optional<IdempotencyBinding> idem;
         std::vector<store::SeenSignature> signatures;
-        std::promise<AcceptResult> done;
+        AcceptCallback done;
         std::vector<store::AcceptOutcome> outcomes;
         std::optional<store::IdempotencyRecord> previous;
     };
@@ -168,6 +176,7 @@ private:
     void runReady();      // writer thread: the entries whose sync is done
     void awaitDeferred(); // writer thread, mu_ not held: all entries, waiting for the syncs
     void apply(AfterCommit& a, const std::string& syncError);
+    static void answer(Request& req, AcceptResult result);
     void runSync(); // the sync thread
     std::vector<store::OutboxRow> routeEvents(const std::vector<Pending>& events);
 
