@@ -183,6 +183,9 @@ void Hub::start() {
                 Log::error("http", "request failed", {{"status", status}, {"reason", reason}});
             else
                 Log::debug("http", "request refused", {{"status", status}, {"reason", reason}});
+        },
+        [this](const Request& r, transport::http::Reply reply) {
+            return handleEvents(r, std::move(reply));
         });
     server_->start();
     ready_ = true;
@@ -388,6 +391,16 @@ Response Hub::admin(const Request& req) {
         r.body = metrics_.render();
     }
     return r;
+}
+
+bool Hub::handleEvents(const Request& req, transport::http::Reply reply) {
+    if (req.method != "POST") return false;
+    for (auto& q : queries_)
+        if (q->serves(req.path)) return false;
+    auto it = inputs_.find(req.path);
+    if (it == inputs_.end()) return false;
+    it->second->handleAsync(req, std::move(reply));
+    return true;
 }
 
 Response Hub::handle(const Request& req) {

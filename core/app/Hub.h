@@ -46,6 +46,9 @@ public:
 
     [[nodiscard]] std::uint16_t port() const;
     transport::http::Response handle(const transport::http::Request& req);
+    /// Events POSTed to an input, answered once committed without holding a thread; false for
+    /// every other request (handle() gets it).
+    bool handleEvents(const transport::http::Request& req, transport::http::Reply reply);
 
 private:
     transport::http::Response admin(const transport::http::Request& req);

@@ -63,7 +63,7 @@ struct HubSettings {
     int listenPort = 8080;
     std::string dataDir = "var/onewindow"; ///< resolved against the config file's folder
     std::string logLevel = "info";         ///< trace | debug | info | warn | error
-    int maxConnections = 256;              ///< connections served at once (threads)
+    int maxConnections = 256;              ///< connections open at once
     int idempotencyRetentionHours = 24;
     std::int64_t shutdownTimeoutMs = 10000;
     Limits limits;

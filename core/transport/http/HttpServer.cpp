@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -20,14 +21,18 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureServerSocketImpl.h>
 #include <Poco/Net/SecureStreamSocketImpl.h>
 #include <Poco/Net/TCPServerConnection.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/Net/TCPServerParams.h>
 #include <Poco/Net/X509Certificate.h>
 
+#include "core/transport/http/ConnectionLoop.h"
 #include "core/transport/http/Problem.h"
 #include "core/transport/http/RequestParser.h"
+#include "core/transport/http/ResponseFormat.h"
+#include "core/transport/http/ServerState.h"
 
 namespace ow::transport::http {
 
@@ -45,97 +50,6 @@ constexpr std::size_t kCopyBodyLimit = std::size_t{16} * 1024;
 // kernel does not answer them with a RST that could destroy our response in flight.
 constexpr int kLingerMs = 500;
 constexpr std::size_t kLingerBytes = std::size_t{256} * 1024;
-
-struct ServerState {
-    Handler handler;
-    ServerLimits limits;
-    ParseLimits parseLimits;
-    ErrorObserver onError;
-    std::atomic<bool> stopping{false};
-    std::atomic<int> active{0};
-    std::mutex mutex;
-    std::condition_variable drained;
-    std::unordered_map<const void*, int> sockets; // connection -> fd, for shutdown at deadline
-    bool started = false;
-    bool stopCalled = false;
-
-    void report(int status, const std::string& reason) noexcept {
-        if (!onError) return;
-        try {
-            onError(status, reason);
-        } catch (...) {
-            // An observer failing must not take the connection down with it.
-        }
-    }
-};
-
-bool isTokenChar(unsigned char c) {
-    if (c >= '0' && c <= '9') return true;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-    return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
-}
-
-bool iequalsLower(std::string_view name, std::string_view lower) {
-    if (name.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        char c = name[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-        if (c != lower[i]) return false;
-    }
-    return true;
-}
-
-// Header fields the server writes itself; the handler's copies would contradict them.
-bool isServerOwned(std::string_view name) {
-    return iequalsLower(name, "content-length") || iequalsLower(name, "connection") ||
-           iequalsLower(name, "date") || iequalsLower(name, "transfer-encoding");
-}
-
-// Empty when the handler's response can be written; otherwise why not (response splitting,
-// impossible status) so it can be replaced by a 500.
-std::string invalidResponse(const Response& r) {
-    if (r.status < 200 || r.status > 599) return "invalid status " + std::to_string(r.status);
-    for (const auto& [name, value] : r.headers) {
-        if (name.empty()) return "empty header name";
-        for (char c : name)
-            if (!isTokenChar(static_cast<unsigned char>(c))) return "invalid header name";
-        for (char ch : value) {
-            auto c = static_cast<unsigned char>(ch);
-            if ((c < 0x20 && c != '\t') || c == 0x7f)
-                return "control character in value of header '" + name + "'";
-        }
-    }
-    return {};
-}
-
-// IMF-fixdate (RFC 9110 §5.6.7), formatted by hand: strftime would follow the C locale.
-std::string_view httpDate() {
-    struct Cache {
-        std::time_t second = -1;
-        char text[32] = {};
-    };
-    thread_local Cache cache;
-    std::time_t now = std::time(nullptr);
-    if (now != cache.second) {
-        static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-        static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        std::snprintf(cache.text, sizeof cache.text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-                      kDays[tm.tm_wday % 7], tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900,
-                      tm.tm_hour, tm.tm_min, tm.tm_sec);
-        cache.second = now;
-    }
-    return {cache.text, 29};
-}
-
-void appendNumber(std::string& out, std::uint64_t n) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-    (void)ec;
-    out.append(buf, end);
-}
 
 class Connection final : public Poco::Net::TCPServerConnection {
 public:
@@ -361,34 +275,8 @@ private:
     }
 
     bool writeResponse(const Response& r, bool headOnly, bool close, int minor) {
-        bool bodyless = r.status == 204 || r.status == 304;
         out_.clear();
-        out_ += "HTTP/1.1 ";
-        appendNumber(out_, static_cast<std::uint64_t>(r.status));
-        out_ += ' ';
-        out_ += reasonPhrase(r.status);
-        out_ += "\r\n";
-        for (const auto& [name, value] : r.headers) {
-            if (isServerOwned(name)) continue;
-            out_ += name;
-            out_ += ": ";
-            out_ += value;
-            out_ += "\r\n";
-        }
-        if (!bodyless) {
-            out_ += "Content-Length: ";
-            appendNumber(out_, r.body.size());
-            out_ += "\r\n";
-        }
-        out_ += "Date: ";
-        out_ += httpDate();
-        out_ += "\r\n";
-        if (close)
-            out_ += "Connection: close\r\n";
-        else if (minor == 0)
-            out_ += "Connection: keep-alive\r\n";
-        out_ += "\r\n";
-        std::string_view body = (headOnly || bodyless) ? std::string_view{} : r.body;
+        std::string_view body = formatResponse(out_, r, headOnly, close, minor);
         if (tls_ != nullptr && !body.empty() && body.size() <= kCopyBodyLimit) {
             out_ += body; // one TLS record instead of two
             body = {};
@@ -404,7 +292,7 @@ private:
         req.clientCertSubject = subject_;
         Response resp;
         try {
-            resp = st.handler(req);
+            resp = handle(req);
         } catch (const std::exception& e) {
             st.report(500, "handler failed on " + req.method + " " + req.path + ": " + e.what());
             resp = internalError();
@@ -425,9 +313,17 @@ private:
         return ok && !close;
     }
 
-    static Response internalError() {
-        return problem(500, "internal-error", "Internal Server Error",
-                       "the request could not be processed");
+    // The fast handler may answer on another thread: this connection's thread waits for it.
+    Response handle(const Request& req) {
+        ServerState& st = *state_;
+        if (st.fast) {
+            // Shared: the reply may outlive this frame if the handler throws after taking it.
+            auto answer = std::make_shared<std::promise<Response>>();
+            auto fut = answer->get_future();
+            if (st.fast(req, Reply([answer](Response r) { answer->set_value(std::move(r)); })))
+                return fut.get();
+        }
+        return st.handler(req);
     }
 
     void refuse(int status, const std::string& type, const std::string& detail) {
@@ -488,11 +384,9 @@ void requirePositive(std::int64_t value, const char* name) {
 
 } // namespace
 
-struct HttpServer::Shared : ServerState {};
-
 HttpServer::HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLimits limits,
-                       ErrorObserver onError)
-    : shared_(std::make_shared<Shared>()) {
+                       ErrorObserver onError, FastHandler fast)
+    : shared_(std::make_shared<ServerState>()), listener_(socket) {
     requirePositive(limits.maxHeaderBytes, "maxHeaderBytes");
     requirePositive(limits.maxHeaderCount, "maxHeaderCount");
     requirePositive(limits.maxBodyBytes, "maxBodyBytes");
@@ -505,19 +399,23 @@ HttpServer::HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLi
     if (!handler) throw std::invalid_argument("HttpServer: handler is empty");
 
     shared_->handler = std::move(handler);
+    shared_->fast = std::move(fast);
     shared_->limits = limits;
     shared_->parseLimits = ParseLimits{limits.maxHeaderBytes, limits.maxHeaderCount,
                                        limits.maxBodyBytes, limits.maxTargetBytes};
     shared_->onError = std::move(onError);
     port_ = socket.address().port();
 
+    if (dynamic_cast<Poco::Net::SecureServerSocketImpl*>(socket.impl()) == nullptr) {
+        loop_ = std::make_unique<ConnectionLoop>(socket.impl()->sockfd(), shared_);
+        return;
+    }
     pool_ = std::make_unique<Poco::ThreadPool>(1, limits.maxConnections, 60);
     Poco::Net::TCPServerParams::Ptr params = new Poco::Net::TCPServerParams;
     params->setMaxThreads(limits.maxConnections);
     params->setMaxQueued(limits.maxQueued);
-    server_ = std::make_unique<Poco::Net::TCPServer>(
-        new ConnectionFactory(std::static_pointer_cast<ServerState>(shared_)), *pool_, socket,
-        params);
+    server_ = std::make_unique<Poco::Net::TCPServer>(new ConnectionFactory(shared_), *pool_, socket,
+                                                     params);
 }
 
 HttpServer::~HttpServer() {
@@ -526,6 +424,7 @@ HttpServer::~HttpServer() {
     } catch (...) {
         // Destructors must not throw; stop() only fails if Poco does.
     }
+    loop_.reset(); // joins the handlers still running
     // server_ then pool_: the pool joins the connection threads.
     server_.reset();
     pool_.reset();
@@ -541,7 +440,10 @@ void HttpServer::start() {
     struct sigaction current {};
     if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
         std::signal(SIGPIPE, SIG_IGN);
-    server_->start();
+    if (loop_)
+        loop_->start();
+    else
+        server_->start();
     shared_->started = true;
 }
 
@@ -555,20 +457,25 @@ void HttpServer::stop(std::chrono::milliseconds deadline) {
     }
     shared_->stopping.store(true);
     if (first) {
-        server_->stop(); // returns once the acceptor thread has ended (it polls every 250 ms)
+        if (loop_)
+            loop_->releaseListener(until);
+        else
+            server_->stop(); // returns once the acceptor thread has ended (it polls every 250 ms)
         // Refuse new connections at once instead of letting them sit in the backlog.
-        Poco::Net::ServerSocket listener = server_->socket();
         try {
-            listener.close();
+            listener_.close();
         } catch (const Poco::Exception&) {
             // Already closed by the owner.
         }
     }
-    std::unique_lock lock(shared_->mutex);
-    shared_->drained.wait_until(lock, until, [&] { return shared_->active.load() == 0; });
-    // Wakes connections blocked in poll/recv/send; they see the error and end.
-    for (const auto& [conn, fd] : shared_->sockets)
-        ::shutdown(fd, SHUT_RDWR);
+    {
+        std::unique_lock lock(shared_->mutex);
+        shared_->drained.wait_until(lock, until, [&] { return shared_->active.load() == 0; });
+        // Wakes TLS connections blocked in poll/recv/send; they see the error and end.
+        for (const auto& [conn, fd] : shared_->sockets)
+            ::shutdown(fd, SHUT_RDWR);
+    }
+    if (loop_) loop_->closeAll(); // what is still open at the deadline
 }
 
 std::uint16_t HttpServer::port() const {

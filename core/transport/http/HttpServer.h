@@ -1,7 +1,10 @@
-// A strict HTTP/1.1 server on Poco::Net::TCPServer. Written for the hub instead of using
-// Poco::Net::HTTPServer because the hub needs what that one cannot give: 431 for large heads,
-// whole-request deadlines against slow clients (not per-read timeouts), strict framing
-// (RFC 9112 §6.3) and a shutdown that closes idle keep-alive connections.
+// A strict HTTP/1.1 server. Written for the hub instead of using Poco::Net::HTTPServer because
+// the hub needs what that one cannot give: 431 for large heads, whole-request deadlines against
+// slow clients (not per-read timeouts), strict framing (RFC 9112 §6.3), a shutdown that closes
+// idle keep-alive connections, and answers that finish on another thread without a thread
+// waiting for each. Plain connections are served by one epoll loop (ConnectionLoop); TLS
+// connections by a thread each on Poco::Net::TCPServer, because Poco's TLS sockets cannot be
+// driven without blocking.
 #pragma once
 
 #include <atomic>
@@ -16,8 +19,12 @@
 #include <Poco/ThreadPool.h>
 
 #include "core/transport/http/HttpMessage.h"
+#include "core/transport/http/Reply.h"
 
 namespace ow::transport::http {
+
+struct ServerState;
+class ConnectionLoop;
 
 struct ServerLimits {
     std::int64_t maxHeaderBytes = 16 * 1024; ///< request line + headers; more: 431
@@ -29,14 +36,20 @@ struct ServerLimits {
         10000; ///< whole head within this from its first byte: else 408 + close
     std::int64_t bodyTimeoutMs = 30000; ///< whole body within this: else 408 + close
     std::int64_t idleTimeoutMs = 60000; ///< keep-alive idle: close silently
-    int maxConnections = 256;           ///< served concurrently (one thread each)
-    int maxQueued = 256;                ///< accepted but waiting for a thread
+    int maxConnections = 256; ///< open at once (more are closed at once); also blocking handlers
+    int maxQueued = 256;      ///< TLS only: accepted but waiting for a thread
 };
 
-/// Called once per complete request on the connection's thread. May block (e.g. waiting for a
-/// journal commit). Exceptions escaping it are answered 500 with a problem body and logged
-/// through `onError`.
+/// Called once per complete request that the FastHandler did not take, on a thread of its own
+/// (a pool's, or the TLS connection's), so it may block. Exceptions escaping it are answered
+/// 500 with a problem body and reported through `onError`.
 using Handler = std::function<Response(const Request&)>;
+
+/// Offered every request first, on the thread that read it: for plain HTTP the event loop that
+/// serves every connection, so it must never block. Returns false to leave the request to the
+/// Handler, true when it took it and answers through `reply`, once, from any thread (a reply
+/// dropped unanswered answers 500). Exceptions are answered 500 like the Handler's.
+using FastHandler = std::function<bool(const Request&, Reply reply)>;
 
 /// Told about requests the server refused itself (status 400/408/411/413/414/431/501/505), about
 /// handler exceptions (status 500), and with status 0 about connection-level failures that have
@@ -48,7 +61,7 @@ class HttpServer {
 public:
     /// `socket` is bound and listening (a SecureServerSocket for TLS). Does not start serving.
     HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLimits limits,
-               ErrorObserver onError = {});
+               ErrorObserver onError = {}, FastHandler fast = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
@@ -70,10 +83,11 @@ public:
     [[nodiscard]] bool stopping() const;
 
 private:
-    struct Shared;
-    std::shared_ptr<Shared> shared_;
-    // A pool of our own: Poco's default pool holds only 16 threads. Declared before server_ so
-    // the server (which uses it) is destroyed first.
+    std::shared_ptr<ServerState> shared_;
+    Poco::Net::ServerSocket listener_;
+    std::unique_ptr<ConnectionLoop> loop_; // plain HTTP
+    // TLS. A pool of our own: Poco's default pool holds only 16 threads. Declared before
+    // server_ so the server (which uses it) is destroyed first.
     std::unique_ptr<Poco::ThreadPool> pool_;
     std::unique_ptr<Poco::Net::TCPServer> server_;
     std::uint16_t port_ = 0;

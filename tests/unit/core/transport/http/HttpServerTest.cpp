@@ -35,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Reply {
+struct Answer {
     int status = 0;
     std::map<std::string, std::string> headers; // names lower-cased
     std::string body;
@@ -68,11 +68,11 @@ public:
     }
 
     /// Reads one response (interim 1xx responses included); throws if the connection ends first.
-    Reply read(bool headRequest = false) {
+    Answer read(bool headRequest = false) {
         std::size_t end;
         while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
             fill();
-        Reply r;
+        Answer r;
         std::string head = buf_.substr(0, end);
         buf_.erase(0, end + 4);
         std::size_t lineEnd = head.find("\r\n");
@@ -187,7 +187,7 @@ template <typename Pred> bool waitUntil(Pred pred, std::chrono::milliseconds tim
     return true;
 }
 
-void requireProblem(const Reply& r, int status, const std::string& type) {
+void requireProblem(const Answer& r, int status, const std::string& type) {
     CHECK(r.status == status);
     CHECK(r.header("content-type") == "application/problem+json");
     CHECK(r.header("connection") == "close");
@@ -204,7 +204,7 @@ TEST_CASE("HttpServer answers a simple request") {
     REQUIRE(server->port() != 0);
     Client c(server->port());
     c.send("POST /v1/events?x=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
-    Reply r = c.read();
+    Answer r = c.read();
     CHECK(r.status == 200);
     CHECK(r.body == "/v1/events|x=1|hello");
     CHECK(r.header("content-length") == "20");
@@ -228,10 +228,10 @@ TEST_CASE("HttpServer fills the peer address and omits HEAD bodies") {
     });
     Client c(server->port());
     c.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
-    Reply head = c.read(true);
+    Answer head = c.read(true);
     CHECK(head.status == 200);
     CHECK(head.header("content-length") == "12");
-    Reply get = c.read(); // would be garbled had the HEAD response carried a body
+    Answer get = c.read(); // would be garbled had the HEAD response carried a body
     CHECK(get.body == "twelve bytes");
     std::lock_guard lock(m);
     CHECK(peer.rfind("127.0.0.1:", 0) == 0);
@@ -248,7 +248,7 @@ TEST_CASE("HttpServer serves 100 requests on one keep-alive connection") {
         std::string body = std::to_string(i);
         c.send("POST /k HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
                "\r\n\r\n" + body);
-        Reply r = c.read();
+        Answer r = c.read();
         REQUIRE(r.status == 200);
         REQUIRE(r.body == "/k||" + body);
         REQUIRE(r.header("connection").empty());
@@ -265,7 +265,7 @@ TEST_CASE("HttpServer answers pipelined requests in order") {
            "PUT /3 HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nConnection: close\r\n\r\nxy");
     CHECK(c.read().body == "/1||");
     CHECK(c.read().body == "/2||abc");
-    Reply last = c.read();
+    Answer last = c.read();
     CHECK(last.body == "/3||xy");
     CHECK(last.header("connection") == "close");
     CHECK(c.closedByPeer());
@@ -275,10 +275,10 @@ TEST_CASE("HttpServer answers HTTP/1.0 and closes unless keep-alive was asked fo
     auto server = startServer(echo);
     Client a(server->port());
     a.send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-    Reply ka = a.read();
+    Answer ka = a.read();
     CHECK(ka.header("connection") == "keep-alive");
     a.send("GET /b HTTP/1.0\r\n\r\n");
-    Reply last = a.read();
+    Answer last = a.read();
     CHECK(last.body == "/b||");
     CHECK(last.header("connection") == "close");
     CHECK(a.closedByPeer());
@@ -298,7 +298,7 @@ TEST_CASE("HttpServer answers 431 with a problem body and closes") {
     Client c(server->port());
     // The head never ends: the server must decide on size, not wait for the blank line.
     c.send("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(2000, 'b'));
-    Reply r = c.read();
+    Answer r = c.read();
     requireProblem(r, 431, "header-too-large");
     CHECK_THAT(r.body, Catch::Contains("request head exceeds 1024 bytes"));
     CHECK(c.closedByPeer());
@@ -314,7 +314,7 @@ TEST_CASE("HttpServer answers 413 without reading the body and closes") {
     Client c(server->port());
     c.send("POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n" +
            std::string(500, 'x'));
-    Reply r = c.read();
+    Answer r = c.read();
     requireProblem(r, 413, "body-too-large");
     CHECK(c.closedByPeer());
     CHECK_FALSE(observed.waitFor(413).empty());
@@ -332,7 +332,7 @@ TEST_CASE("HttpServer refuses a smuggling attempt and never sees the hidden requ
     Client c(server->port());
     c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n"
            "\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: t\r\n\r\n");
-    Reply r = c.read();
+    Answer r = c.read();
     requireProblem(r, 400, "bad-request");
     CHECK(c.closedByPeer());
     CHECK(calls.load() == 0);
@@ -359,7 +359,7 @@ TEST_CASE("HttpServer answers 408 to a slowloris client and keeps serving others
         if (sent < trickle.size()) slow.send(trickle.substr(sent++, 1));
     }
     auto elapsed = Clock::now() - start;
-    Reply r = slow.read();
+    Answer r = slow.read();
     requireProblem(r, 408, "request-timeout");
     CHECK(elapsed >= 250ms);
     CHECK(elapsed < 2s);
@@ -376,7 +376,7 @@ TEST_CASE("HttpServer answers 408 when the body does not arrive within bodyTimeo
     Client c(server->port());
     auto start = Clock::now();
     c.send("POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab");
-    Reply r = c.read();
+    Answer r = c.read();
     requireProblem(r, 408, "request-timeout");
     CHECK(Clock::now() - start >= 250ms);
     CHECK(c.closedByPeer());
@@ -393,7 +393,7 @@ TEST_CASE("HttpServer answers 500 when the handler throws and keeps the connecti
         {}, observed.observer());
     Client c(server->port());
     c.send("GET /boom HTTP/1.1\r\nHost: t\r\n\r\n");
-    Reply r = c.read();
+    Answer r = c.read();
     CHECK(r.status == 500);
     CHECK(r.header("content-type") == "application/problem+json");
     CHECK(nlohmann::json::parse(r.body)["type"] == "urn:onewindow:problem:internal-error");
@@ -414,7 +414,7 @@ TEST_CASE("HttpServer replaces a response with header injection by 500") {
         {}, observed.observer());
     Client c(server->port());
     c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-    Reply r = c.read();
+    Answer r = c.read();
     CHECK(r.status == 500);
     CHECK(r.header("set-cookie").empty());
     CHECK_THAT(observed.waitFor(500), Catch::Contains("X-Injected"));
@@ -424,10 +424,10 @@ TEST_CASE("HttpServer sends 100 Continue before reading an expected body") {
     auto server = startServer(echo);
     Client c(server->port());
     c.send("PUT /c HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
-    Reply interim = c.read();
+    Answer interim = c.read();
     CHECK(interim.status == 100);
     c.send("data");
-    Reply r = c.read();
+    Answer r = c.read();
     CHECK(r.status == 200);
     CHECK(r.body == "/c||data");
 }
@@ -491,7 +491,7 @@ TEST_CASE("HttpServer stop lets a blocked handler answer with Connection: close"
         release = true;
         cv.notify_all();
     }
-    Reply r = c.read();
+    Answer r = c.read();
     stopper.join();
     CHECK(r.status == 200);
     CHECK(r.body == "/slow||");
@@ -620,7 +620,7 @@ TEST_CASE("HttpServer serves TLS and reports the verified client certificate sub
     TlsFixture f;
     Client withCert(f.connect(&f.trustedClient));
     withCert.send("POST /t HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
-    Reply r = withCert.read();
+    Answer r = withCert.read();
     CHECK(r.status == 200);
     CHECK_THAT(r.body, Catch::Contains("CN=dept-a") && Catch::EndsWith("|hi"));
     // Keep-alive over TLS, with a body large enough to need several records.
@@ -647,4 +647,222 @@ TEST_CASE("HttpServer survives failed TLS handshakes and reports them") {
     Client ok(f.connect(&f.trustedClient));
     ok.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
     CHECK(ok.read().status == 200);
+}
+
+namespace {
+
+// Takes every request on the fast path and keeps its reply for the test to answer later, from
+// another thread, as the journal writer does.
+class HeldReplies {
+public:
+    FastHandler handler() {
+        return [this](const Request& req, Reply reply) {
+            std::lock_guard lock(m_);
+            held_.emplace_back(req.path + "|" + req.body, std::move(reply));
+            cv_.notify_all();
+            return true;
+        };
+    }
+
+    /// Waits until `n` requests are held; false after 5 s.
+    bool waitHeld(std::size_t n) {
+        std::unique_lock lock(m_);
+        return cv_.wait_for(lock, 5s, [&] { return held_.size() >= n; });
+    }
+
+    /// Answers the held requests from a thread of its own, newest first, echoing each request.
+    void answerAllInReverse() {
+        std::vector<std::pair<std::string, Reply>> taken;
+        {
+            std::lock_guard lock(m_);
+            taken.swap(held_);
+        }
+        std::thread([taken = std::move(taken)]() mutable {
+            for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
+                Response r;
+                r.status = 202;
+                r.body = it->first;
+                it->second(std::move(r));
+            }
+        }).join();
+    }
+
+    void dropAll() {
+        std::lock_guard lock(m_);
+        held_.clear();
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<std::pair<std::string, Reply>> held_;
+};
+
+std::unique_ptr<HttpServer> startFastServer(Handler handler, FastHandler fast,
+                                            ServerLimits limits = {}, ErrorObserver onError = {}) {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    auto server = std::make_unique<HttpServer>(socket, std::move(handler), limits,
+                                               std::move(onError), std::move(fast));
+    server->start();
+    return server;
+}
+
+std::string post(const std::string& path, const std::string& body) {
+    return "POST " + path +
+           " HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+           body;
+}
+
+} // namespace
+
+TEST_CASE("HttpServer answers each connection its own reply when replies come later and out of "
+          "order") {
+    HeldReplies held;
+    auto server = startFastServer(echo, held.handler());
+    constexpr int kClients = 20;
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < kClients; ++i) {
+        clients.push_back(std::make_unique<Client>(server->port()));
+        clients.back()->send(post("/c" + std::to_string(i), "body-" + std::to_string(i)));
+    }
+    // Every request is held at once: no connection waits for another's answer.
+    REQUIRE(held.waitHeld(kClients));
+    held.answerAllInReverse();
+    for (int i = 0; i < kClients; ++i) {
+        Answer r = clients[static_cast<std::size_t>(i)]->read();
+        CHECK(r.status == 202);
+        CHECK(r.body == "/c" + std::to_string(i) + "|body-" + std::to_string(i));
+        CHECK(r.header("connection").empty());
+    }
+    // Keep-alive holds after a late reply.
+    clients[0]->send(post("/again", "x"));
+    REQUIRE(held.waitHeld(1));
+    held.answerAllInReverse();
+    CHECK(clients[0]->read().body == "/again|x");
+}
+
+TEST_CASE("HttpServer keeps pipelined answers in order when the first is answered last") {
+    HeldReplies held;
+    std::atomic<int> blocking{0};
+    auto server = startFastServer(
+        [&](const Request& req) {
+            ++blocking;
+            return echo(req);
+        },
+        [&](const Request& req, Reply reply) {
+            if (req.method == "GET") return false; // left to the blocking handler
+            return held.handler()(req, std::move(reply));
+        });
+    Client c(server->port());
+    c.send(post("/first", "1") + "GET /second HTTP/1.1\r\nHost: t\r\n\r\n" + post("/third", "3"));
+    REQUIRE(held.waitHeld(1));
+    // The second request is not even read before the first is answered.
+    CHECK_FALSE(c.readable(200ms));
+    CHECK(blocking.load() == 0);
+    held.answerAllInReverse();
+    CHECK(c.read().body == "/first|1");
+    CHECK(c.read().body == "/second||");
+    REQUIRE(held.waitHeld(1));
+    held.answerAllInReverse();
+    CHECK(c.read().body == "/third|3");
+    CHECK(blocking.load() == 1);
+}
+
+TEST_CASE("HttpServer answers 500 for a reply dropped unanswered and keeps the connection") {
+    HeldReplies held;
+    auto server = startFastServer(echo, held.handler());
+    Client c(server->port());
+    c.send(post("/lost", "x"));
+    REQUIRE(held.waitHeld(1));
+    held.dropAll();
+    Answer r = c.read();
+    CHECK(r.status == 500);
+    CHECK(nlohmann::json::parse(r.body)["type"] == "urn:onewindow:problem:internal-error");
+    c.send(post("/next", "y"));
+    REQUIRE(held.waitHeld(1));
+    held.answerAllInReverse();
+    CHECK(c.read().body == "/next|y");
+}
+
+TEST_CASE("HttpServer answers 500 when the fast handler throws") {
+    Observed observed;
+    auto server = startFastServer(
+        echo, [](const Request&, Reply) -> bool { throw std::runtime_error("fast path broke"); },
+        {}, observed.observer());
+    Client c(server->port());
+    c.send(post("/x", "1"));
+    CHECK(c.read().status == 500);
+    CHECK_THAT(observed.waitFor(500), Catch::Contains("fast path broke"));
+}
+
+TEST_CASE("HttpServer serves other connections while a blocking handler waits") {
+    std::mutex m;
+    std::condition_variable cv;
+    bool release = false;
+    bool entered = false;
+    auto server = startServer([&](const Request& req) {
+        if (req.path == "/slow") {
+            std::unique_lock lock(m);
+            entered = true;
+            cv.notify_all();
+            cv.wait_for(lock, 10s, [&] { return release; });
+        }
+        return echo(req);
+    });
+    Client slow(server->port());
+    slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+    {
+        std::unique_lock lock(m);
+        REQUIRE(cv.wait_for(lock, 5s, [&] { return entered; }));
+    }
+    Client fast(server->port());
+    for (int i = 0; i < 5; ++i) {
+        fast.send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\n");
+        CHECK(fast.read().body == "/fast||");
+    }
+    {
+        std::lock_guard lock(m);
+        release = true;
+        cv.notify_all();
+    }
+    CHECK(slow.read().body == "/slow||");
+}
+
+TEST_CASE("HttpServer closes connections beyond maxConnections and reports them") {
+    Observed observed;
+    ServerLimits limits;
+    limits.maxConnections = 2;
+    auto server = startServer(echo, limits, observed.observer());
+    Client a(server->port());
+    Client b(server->port());
+    a.send("GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
+    b.send("GET /b HTTP/1.1\r\nHost: t\r\n\r\n");
+    CHECK(a.read().body == "/a||");
+    CHECK(b.read().body == "/b||");
+    Client c(server->port());
+    CHECK(c.closedByPeer());
+    CHECK_THAT(observed.waitFor(0), Catch::Contains("maxConnections"));
+    CHECK(server->activeConnections() == 2);
+}
+
+TEST_CASE("HttpServer over TLS waits for a fast handler's later reply") {
+    ow::testkit::TempDir dir{"ow-httpserver"};
+    Identity id = makeIdentity(dir, "hub");
+    Poco::Net::Context::Ptr ctx =
+        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, id.keyFile, id.certFile, "",
+                               Poco::Net::Context::VERIFY_NONE);
+    Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, ctx);
+    HeldReplies held;
+    HttpServer server(socket, echo, {}, {}, held.handler());
+    server.start();
+    Poco::Net::Context::Ptr clientCtx = new Poco::Net::Context(
+        Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_NONE);
+    Client c(Poco::Net::SecureStreamSocket(Poco::Net::SocketAddress("127.0.0.1", server.port()),
+                                           clientCtx));
+    c.send(post("/tls", "z"));
+    REQUIRE(held.waitHeld(1));
+    held.answerAllInReverse();
+    Answer r = c.read();
+    CHECK(r.status == 202);
+    CHECK(r.body == "/tls|z");
 }
