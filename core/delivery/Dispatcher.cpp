@@ -69,7 +69,12 @@ void OutputLane::start() {
     }
     if (first->asynchronous()) {
         gate_->lane = this;
-        workers_.emplace_back([this, c = std::move(first)]() mutable {
+        std::shared_ptr<OutputClient> client = std::move(first);
+        if (client->startsFromCompletions()) {
+            std::lock_guard lock(mu_);
+            chainClient_ = client;
+        }
+        workers_.emplace_back([this, c = std::move(client)]() mutable {
             util::nameThisThread("ow-out-" + spec_.name);
             pump(std::move(c));
         });
@@ -108,8 +113,12 @@ void OutputLane::stop() {
                      std::chrono::milliseconds(std::min<std::int64_t>(spec_.readTimeoutMs, 5000)),
                      [&] { return flights_.empty(); });
     }
-    std::lock_guard gate(gate_->mu);
-    gate_->lane = nullptr;
+    {
+        std::lock_guard gate(gate_->mu);
+        gate_->lane = nullptr;
+    }
+    std::lock_guard lock(mu_);
+    chainClient_.reset();
 }
 
 void OutputLane::schedule(const std::string& key, std::int64_t dueMs, std::int64_t nowMs) {
@@ -242,7 +251,7 @@ void OutputLane::work(std::unique_ptr<OutputClient> client) {
     }
 }
 
-void OutputLane::pump(std::unique_ptr<OutputClient> client) {
+void OutputLane::pump(std::shared_ptr<OutputClient> client) {
     std::unique_lock lock(mu_);
     while (!stopping_) {
         std::int64_t now = clock_.nowMs();
@@ -266,46 +275,73 @@ void OutputLane::pump(std::unique_ptr<OutputClient> client) {
             continue;
         }
         if (!circuitAllows(lock, now, wakeAt)) continue;
-        std::string key = std::move(ready_.front());
-        ready_.pop_front();
-        std::uint64_t id = ++nextFlight_;
-        auto& f = flights_[id];
-        f = {key, keys_[key].rows.front(), now + spec_.readTimeoutMs,
-             std::chrono::steady_clock::now()};
-        store::OutboxRow row = f.row;
-
+        std::uint64_t id = 0;
+        store::OutboxRow row;
+        takeFlight(now, id, row);
         lock.unlock();
-        auto done = [gate = gate_, id](DeliveryResult r) {
-            std::lock_guard g(gate->mu);
-            if (gate->lane) gate->lane->completed(id, r);
-        };
-        try {
-            client->deliverAsync(row, done);
-        } catch (const std::exception& e) {
-            done({DeliveryResult::Outcome::Retry, 0, std::nullopt,
-                  std::string("delivery failed: ") + e.what()});
-        }
+        launch(*client, id, row);
         lock.lock();
     }
 }
 
+bool OutputLane::takeFlight(std::int64_t now, std::uint64_t& id, store::OutboxRow& row) {
+    if (ready_.empty() || static_cast<int>(flights_.size()) >= spec_.concurrency) return false;
+    std::string key = std::move(ready_.front());
+    ready_.pop_front();
+    id = ++nextFlight_;
+    auto& f = flights_[id];
+    f = {key, keys_[key].rows.front(), now + spec_.readTimeoutMs, std::chrono::steady_clock::now()};
+    row = f.row;
+    return true;
+}
+
+void OutputLane::launch(OutputClient& client, std::uint64_t id, const store::OutboxRow& row) {
+    auto done = [gate = gate_, id](DeliveryResult r) {
+        std::lock_guard g(gate->mu);
+        if (gate->lane) gate->lane->completed(id, r);
+    };
+    try {
+        client.deliverAsync(row, done);
+    } catch (const std::exception& e) {
+        done({DeliveryResult::Outcome::Retry, 0, std::nullopt,
+              std::string("delivery failed: ") + e.what()});
+    }
+}
+
 void OutputLane::completed(std::uint64_t flight, const DeliveryResult& r) {
-    std::lock_guard lock(mu_);
+    // Set while this thread starts a delivery from a completion: a delivery that fails at once
+    // completes on this thread again, and must then leave the next one to the pump instead of
+    // recursing through the whole backlog.
+    thread_local int chaining = 0;
+    std::unique_lock lock(mu_);
     auto it = flights_.find(flight);
     if (it == flights_.end()) return; // timed out already, and retried
     Flight f = std::move(it->second);
     flights_.erase(it);
     latency_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - f.started).count());
-    finish(f.key, f.row, r, clock_.nowMs());
+    const std::int64_t now = clock_.nowMs();
+    finish(f.key, f.row, r, now);
+    const bool refillDue = spilled_ && depth_ <= maxRowsInMemory_ / 2;
+    if (chainClient_ && chaining == 0 && !stopping_ && !refillDue && !ready_.empty() &&
+        breaker_.tryAcquire(now)) {
+        std::shared_ptr<OutputClient> client = chainClient_;
+        std::uint64_t id = 0;
+        store::OutboxRow row;
+        if (takeFlight(now, id, row)) {
+            lock.unlock();
+            ++chaining;
+            launch(*client, id, row);
+            --chaining;
+            return;
+        }
+    }
     // Wake the pump only when the landing gives it something to do: rows ready for the freed
     // slot, a refill from the journal now due, or the last flight landed (stop() waits for
     // that). A wake per landing switched the pump in for nothing most of the time: a
     // processor's commits land in batches while its window is far from full, and those
     // switches were most of the processor lane thread's time at 10,000 events/s.
-    if (!ready_.empty() || flights_.empty() || stopping_ ||
-        (spilled_ && depth_ <= maxRowsInMemory_ / 2))
-        cv_.notify_all();
+    if (!ready_.empty() || flights_.empty() || stopping_ || refillDue) cv_.notify_all();
 }
 
 void OutputLane::finish(const std::string& key, const store::OutboxRow& row,

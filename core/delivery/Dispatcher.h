@@ -91,7 +91,11 @@ private:
                        std::int64_t wakeAtMs);
     void work(std::unique_ptr<OutputClient> client);
     // Asynchronous clients: one thread keeps up to `concurrency` deliveries in flight.
-    void pump(std::unique_ptr<OutputClient> client);
+    void pump(std::shared_ptr<OutputClient> client);
+    /// Under mu_: takes the next ready row into the window; false when none may go now.
+    bool takeFlight(std::int64_t nowMs, std::uint64_t& id, store::OutboxRow& row);
+    /// Without mu_: starts the delivery taken by takeFlight().
+    void launch(OutputClient& client, std::uint64_t id, const store::OutboxRow& row);
     void completed(std::uint64_t flight, const DeliveryResult& r);
     void finish(const std::string& key, const store::OutboxRow& row, const DeliveryResult& r,
                 std::int64_t nowMs);
@@ -127,10 +131,15 @@ private:
     };
     std::unordered_map<std::uint64_t, Flight> flights_; // asynchronous deliveries in flight
     std::uint64_t nextFlight_ = 0;
+    // Set when the client starts deliveries from completions: each landing then starts the
+    // next row itself. Waking the pump for every PUBACK was a thread switch per message.
+    std::shared_ptr<OutputClient> chainClient_;
     // Completions arrive on the client's threads, possibly after the lane stopped: they reach
     // the lane only through this gate, which stop() closes.
     struct Gate {
-        std::mutex mu;
+        // Recursive: a delivery started from a completion may fail at once, and its completion
+        // then runs on the same thread, inside the first one.
+        std::recursive_mutex mu;
         OutputLane* lane = nullptr;
     };
     std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();

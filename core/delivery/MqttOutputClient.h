@@ -20,6 +20,8 @@ public:
     DeliveryResult deliver(const store::OutboxRow& row) override;
     [[nodiscard]] bool asynchronous() const override { return true; }
     void deliverAsync(const store::OutboxRow& row, DeliveryCompletion done) override;
+    /// Paho's publish may be called from its own callbacks.
+    [[nodiscard]] bool startsFromCompletions() const override { return true; }
 
 private:
     struct Prepared {

@@ -44,6 +44,9 @@ public:
     virtual void deliverAsync(const store::OutboxRow& row, DeliveryCompletion done) {
         done(deliver(row));
     }
+    /// True when deliverAsync() may also be called on the thread that runs a completion, so
+    /// the lane starts the next delivery there instead of waking its own thread for it.
+    [[nodiscard]] virtual bool startsFromCompletions() const { return false; }
 };
 
 using OutputClientFactory = std::function<std::unique_ptr<OutputClient>()>;

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/delivery/Dispatcher.h"
@@ -31,12 +32,14 @@ struct Broker {
     std::mutex mu;
     std::deque<Pending> pending;
     std::map<std::int64_t, int> starts;
+    std::vector<std::thread::id> startedOn; // the thread of each start, in order
     std::size_t maxInFlight = 0;
 
     void add(const store::OutboxRow& r, delivery::DeliveryCompletion done) {
         std::lock_guard l(mu);
         pending.push_back({r, std::move(done)});
         ++starts[r.id];
+        startedOn.push_back(std::this_thread::get_id());
         maxInFlight = std::max(maxInFlight, pending.size());
     }
     std::size_t inFlight() {
@@ -64,20 +67,37 @@ struct Broker {
 
 struct AsyncClient : delivery::OutputClient {
     Broker* broker;
+    bool chains = false;       // may be started from a completion (as the MQTT client)
+    bool failFirstTry = false; // every row's first start fails at once, on the caller's thread
+    std::mutex triedMu;        // starts come from the lane's thread and from completions
+    std::set<std::int64_t> tried;
     delivery::DeliveryResult deliver(const store::OutboxRow&) override {
         FAIL("an asynchronous client's lane must not call deliver()");
         return {};
     }
     bool asynchronous() const override { return true; }
+    bool startsFromCompletions() const override { return chains; }
     void deliverAsync(const store::OutboxRow& r, delivery::DeliveryCompletion done) override {
+        bool first = false;
+        if (failFirstTry) {
+            std::lock_guard l(triedMu);
+            first = tried.insert(r.id).second;
+        }
+        if (first) {
+            done({Outcome::Retry, 0, std::nullopt, "not connected"});
+            return;
+        }
         broker->add(r, std::move(done));
     }
 };
 
-delivery::OutputClientFactory clientsOf(Broker& broker) {
-    return [&broker] {
+delivery::OutputClientFactory clientsOf(Broker& broker, bool chains = false,
+                                        bool failFirstTry = false) {
+    return [&broker, chains, failFirstTry] {
         auto c = std::make_unique<AsyncClient>();
         c->broker = &broker;
+        c->chains = chains;
+        c->failFirstTry = failFirstTry;
         return c;
     };
 }
@@ -242,4 +262,57 @@ TEST_CASE("Async lane reads a backlog larger than its memory bound without waiti
     std::vector<std::int64_t> ids(results.delivered);
     std::sort(ids.begin(), ids.end());
     CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end()); // none twice
+}
+
+TEST_CASE("Async lane starts the next delivery on the thread of the completion when the client "
+          "allows it",
+          "[delivery]") {
+    Broker broker;
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::OutputLane lane(spec(1), clientsOf(broker, /*chains=*/true), results.sink(), {},
+                              clock, metrics);
+    lane.start();
+    for (int i = 1; i <= 3; ++i)
+        lane.submit(row(i, "k" + std::to_string(i)));
+    REQUIRE(testkit::waitUntil([&] { return broker.inFlight() == 1; }, 5s));
+    // Each answer starts the next row before it returns, here on the test's thread (Paho's
+    // receive thread in the hub): no wake-up of the lane's thread per message.
+    REQUIRE(broker.answerOne());
+    CHECK(broker.inFlight() == 1);
+    REQUIRE(broker.answerOne());
+    CHECK(broker.inFlight() == 1);
+    REQUIRE(broker.answerOne());
+    REQUIRE(testkit::waitUntil([&] { return results.count() == 3; }, 5s));
+    lane.stop();
+    std::lock_guard l(broker.mu);
+    REQUIRE(broker.startedOn.size() == 3);
+    CHECK(broker.startedOn[0] != std::this_thread::get_id()); // the lane's own thread
+    CHECK(broker.startedOn[1] == std::this_thread::get_id());
+    CHECK(broker.startedOn[2] == std::this_thread::get_id());
+}
+
+TEST_CASE("Async lane: a delivery started from a completion that fails at once is retried, "
+          "without recursion",
+          "[delivery]") {
+    Broker broker;
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::OutputLane lane(spec(2), clientsOf(broker, /*chains=*/true, /*failFirstTry=*/true),
+                              results.sink(), {}, clock, metrics);
+    lane.start();
+    for (int i = 1; i <= 50; ++i)
+        lane.submit(row(i, "k" + std::to_string(i)));
+    REQUIRE(testkit::waitUntil(
+        [&] {
+            while (broker.answerOne()) {
+            }
+            return results.count() == 50;
+        },
+        20s, 1ms));
+    lane.stop();
+    CHECK(results.retries == 50); // every first try failed, and was retried
+    CHECK(lane.depth() == 0);
 }
