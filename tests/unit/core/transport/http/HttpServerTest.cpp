@@ -866,3 +866,58 @@ TEST_CASE("HttpServer over TLS waits for a fast handler's later reply") {
     CHECK(r.status == 202);
     CHECK(r.body == "/tls|z");
 }
+
+TEST_CASE("HttpServer writes an answer larger than the socket takes at once") {
+    // Eight megabytes do not fit in the socket buffers: the loop must wait for the client to
+    // read and resume where it stopped.
+    std::string big(8 << 20, 'a');
+    for (std::size_t i = 0; i < big.size(); i += 4096)
+        big[i] = static_cast<char>('a' + (i / 4096) % 26);
+    auto server = startServer([&](const Request&) {
+        Response r;
+        r.body = big;
+        return r;
+    });
+    Client c(server->port());
+    c.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+    Answer r = c.read();
+    CHECK(r.status == 200);
+    CHECK(r.body.size() == big.size());
+    CHECK(r.body == big);
+    c.send("GET /again HTTP/1.1\r\nHost: t\r\n\r\n"); // and the connection goes on
+    CHECK(c.read().body.size() == big.size());
+}
+
+TEST_CASE("HttpServer drops an answer for a client that left, and forgets the connection") {
+    HeldReplies held;
+    auto server = startFastServer(echo, held.handler());
+    {
+        Client c(server->port());
+        c.send(post("/gone", "x"));
+        REQUIRE(held.waitHeld(1));
+    } // the client closes before its answer
+    held.answerAllInReverse();
+    CHECK(waitUntil([&] { return server->activeConnections() == 0; }, 5s));
+    Client next(server->port());
+    next.send(post("/next", "y"));
+    REQUIRE(held.waitHeld(1));
+    held.answerAllInReverse();
+    CHECK(next.read().body == "/next|y");
+}
+
+TEST_CASE("HttpServer: a reply that comes after the server is gone is dropped") {
+    HeldReplies held;
+    std::unique_ptr<Client> c;
+    {
+        auto server = startFastServer(echo, held.handler());
+        c = std::make_unique<Client>(server->port());
+        c->send(post("/late", "x"));
+        REQUIRE(held.waitHeld(1));
+        auto start = Clock::now();
+        server->stop(200ms); // the request is still held: closed at the deadline
+        CHECK(Clock::now() - start < 2s);
+        CHECK(server->activeConnections() == 0);
+    }
+    CHECK(c->closedByPeer());
+    held.answerAllInReverse(); // must not touch the server that is gone
+}
