@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config openssl ca-certificates clang-format
   libpoco-dev libboost-dev libyaml-cpp-dev nlohmann-json3-dev
-  libpaho-mqttpp-dev libpaho-mqtt-dev
+  libpaho-mqttpp-dev libpaho-mqtt-dev libgoogle-perftools-dev
   catch2 libssl-dev libsqlite3-dev libpq-dev
   clang libclang-rt-14-dev
   mosquitto mosquitto-clients postgresql curl wrk
