@@ -161,13 +161,13 @@ void EventIngress::handleAsync(const Request& req, Reply reply) {
     std::optional<pipeline::IdempotencyBinding> idem = std::move(admitted->idem);
     std::vector<store::SeenSignature> signatures = std::move(admitted->signatures);
     const std::string client = admitted->client;
-    writer_.acceptAsync(std::move(items), spec_.name, client, std::move(idem),
-                        std::move(signatures),
-                        [this, admitted, started, reply](pipeline::AcceptResult result) {
-                            Response r = conclude(*admitted, result);
-                            observeSince(started);
-                            reply(std::move(r));
-                        });
+    writer_.acceptAsync(
+        std::move(items), spec_.name, client, std::move(idem), std::move(signatures),
+        [this, admitted, started, reply = std::move(reply)](const pipeline::AcceptResult& result) {
+            Response r = conclude(*admitted, result);
+            observeSince(started);
+            reply(std::move(r));
+        });
 }
 
 void EventIngress::observeSince(std::chrono::steady_clock::time_point started) {
