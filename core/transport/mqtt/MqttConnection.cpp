@@ -342,18 +342,21 @@ std::optional<std::string> MqttConnection::publish(const std::string& topic,
 void MqttConnection::publishAsync(const std::string& topic, const std::string& payload, int qos,
                                   bool retain, const PublishProperties& props,
                                   std::function<void(std::optional<std::string>)> done) {
-    if (!client_->is_connected()) {
-        done("not connected to broker '" + spec_.name + "'");
-        return;
-    }
+    // No is_connected() first: this runs in Paho's own callbacks too (an output lane starts
+    // its next publish from the last one's PUBACK), where Paho holds its client mutex, and
+    // is_connected() locks that mutex again: Paho's error-checking mutex refuses the second
+    // lock, and its unlock then releases the callback's hold on the client. Paho's publish
+    // refuses a disconnected client by itself, without that lock.
     auto* listener = new PublishListener(spec_.name, std::move(done));
     try {
         client_->publish(makeMessage(spec_.mqttVersion, topic, payload, qos, retain, props),
                          nullptr, *listener);
     } catch (const ::mqtt::exception& e) {
         // Refused before Paho took it: the listener will never be called.
-        auto why = std::string("publish to broker '") + spec_.name + "' failed: " + e.what();
-        listener->finish(why);
+        listener->finish(e.get_return_code() == MQTTASYNC_DISCONNECTED
+                             ? "not connected to broker '" + spec_.name + "'"
+                             : std::string("publish to broker '") + spec_.name +
+                                   "' failed: " + e.what());
     }
 }
 
