@@ -12,8 +12,22 @@ namespace ow::store {
 
 using observability::Log;
 
+namespace {
+// The WAL size past which every commit asks again (8 x 1,000 pages of 4 KiB: 32 MiB), and the
+// least time between checkpoints below it.
+constexpr int kCatchUpFactor = 8;
+constexpr std::int64_t kMinIntervalMs = 20;
+
+std::int64_t steadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+} // namespace
+
 Checkpointer::Checkpointer(const std::string& dbFile, int walPages, int intervalMs)
-    : dbFile_(dbFile), walPages_(walPages), intervalMs_(intervalMs) {}
+    : dbFile_(dbFile), intervalMs_(intervalMs),
+      pacer_(walPages, kCatchUpFactor * walPages, kMinIntervalMs) {}
 
 Checkpointer::~Checkpointer() {
     stop();
@@ -36,7 +50,7 @@ void Checkpointer::stop() {
 }
 
 void Checkpointer::walGrew(int pages) {
-    if (pages < walPages_) return;
+    if (!pacer_.due(pages, steadyMs())) return;
     {
         std::lock_guard lock(mu_);
         due_ = true;

@@ -14,10 +14,38 @@
 
 namespace ow::store {
 
+/// When the writer asks for a checkpoint. Each one copies the pages written since the last
+/// and fsyncs the database; asked after every commit, it copied the same hot pages (the
+/// tables' and indexes' last leaves) again and again: 15 % of the hub's instructions at
+/// saturation. So: once the WAL has `walPages`, at most every `minIntervalMs`. Past
+/// `catchUpPages` it asks after every commit again, because SQLite starts the WAL over only
+/// after a checkpoint that caught up with the writer, and the WAL must not grow without end.
+class CheckpointPacer {
+public:
+    CheckpointPacer(int walPages, int catchUpPages, std::int64_t minIntervalMs)
+        : walPages_(walPages), catchUpPages_(catchUpPages), minIntervalMs_(minIntervalMs) {}
+
+    /// `pages`: the WAL's size after a commit; `nowMs`: a monotonic time.
+    bool due(int pages, std::int64_t nowMs) {
+        if (pages < walPages_) return false;
+        if (pages < catchUpPages_ && asked_ && nowMs - lastAskedMs_ < minIntervalMs_) return false;
+        asked_ = true;
+        lastAskedMs_ = nowMs;
+        return true;
+    }
+
+private:
+    int walPages_;
+    int catchUpPages_;
+    std::int64_t minIntervalMs_;
+    bool asked_ = false;
+    std::int64_t lastAskedMs_ = 0;
+};
+
 class Checkpointer {
 public:
-    /// `walPages`: checkpoint when the WAL has grown by this many pages since the last one
-    /// (the writer reports growth through walGrew()), and at least every `intervalMs`.
+    /// `walPages`: checkpoint once the WAL has this many pages (the writer reports them through
+    /// walGrew(); see CheckpointPacer), and at least every `intervalMs`.
     Checkpointer(const std::string& dbFile, int walPages = 1000, int intervalMs = 1000);
     ~Checkpointer();
 
@@ -32,7 +60,6 @@ private:
     void run();
 
     std::string dbFile_;
-    int walPages_;
     int intervalMs_;
     std::mutex mu_;
     std::condition_variable cv_;
@@ -40,6 +67,7 @@ private:
     bool due_ = false;
     std::thread thread_;
     std::atomic<std::uint64_t> checkpoints_{0};
+    CheckpointPacer pacer_; // the writer's thread only
 };
 
 } // namespace ow::store

@@ -38,3 +38,23 @@ TEST_CASE("Checkpointer copies the WAL into the database off the writer's connec
     j.commit();
     CHECK(j.walPages() < 100);
 }
+
+TEST_CASE("CheckpointPacer asks at most every interval, and after every commit once the WAL is "
+          "large",
+          "[store]") {
+    store::CheckpointPacer pacer(/*walPages=*/1000, /*catchUpPages=*/8000, /*minIntervalMs=*/20);
+    CHECK_FALSE(pacer.due(999, 0));
+    CHECK(pacer.due(1000, 0));
+    // Commits that follow within the interval do not each start a checkpoint...
+    CHECK_FALSE(pacer.due(1100, 5));
+    CHECK_FALSE(pacer.due(1200, 19));
+    CHECK(pacer.due(1300, 20));
+    CHECK_FALSE(pacer.due(1400, 21));
+    // ...until the WAL is so large that only catching up after every commit can restart it.
+    CHECK(pacer.due(8000, 22));
+    CHECK(pacer.due(8100, 23));
+    // The WAL started over: small again, nothing to do.
+    CHECK_FALSE(pacer.due(10, 24));
+    CHECK_FALSE(pacer.due(1000, 30)); // within 20 ms of the last request
+    CHECK(pacer.due(1000, 43));
+}
