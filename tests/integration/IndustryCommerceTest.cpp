@@ -98,6 +98,11 @@ routes:
     CHECK(returned == Cases / 4);
     CHECK(supplemented >= 1);
     itest::waitForDeadLetters(hub, 1, "no case number");
+    REQUIRE(itest::waitForFeedAcknowledged(
+        base + "/api/v1/updates?limit=1", {{"token", "gs-token-2026"}}, [](const std::string& b) {
+            const json page = json::parse(b, nullptr, false);
+            return page.is_object() && page["data"].is_array() && page["data"].empty();
+        }));
     CHECK(hub.terminate().success());
     const auto summary = sim.stop();
     CHECK(summary["applications"] == Cases); // the other department's item never went there

@@ -120,6 +120,11 @@ routes:
     }
     CHECK(returned == Cases / 4);
     itest::waitForDeadLetters(hub, 1, "delivery.address is missing");
+    REQUIRE(itest::waitForFeedAcknowledged(
+        base + "/ems/api/traces?limit=1", {{"apiKey", "ems-key"}}, [](const std::string& b) {
+            const json page = json::parse(b, nullptr, false);
+            return page.is_object() && page["traces"].is_array() && page["traces"].empty();
+        }));
     CHECK(hub.terminate().success());
     const auto summary = sim.stop();
     CHECK(summary["orders"] == Cases); // not the window's, not the one without an address

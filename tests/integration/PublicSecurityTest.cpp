@@ -145,6 +145,10 @@ TEST_CASE("public-security: applications out and steps and conclusions back over
     // The 500s were retried: every case got there exactly once.
     CHECK(hub.metric("onewindow_deliveries_total{output=\"gongan\",outcome=\"retry\"}") > 0);
     CHECK(itest::eventsFrom(hub, "gongan-updates") > 0);
+    REQUIRE(itest::waitForFeedAcknowledged(
+        https(sim) + "/ga/gxxx?limit=1", {},
+        [](const std::string& b) { return b.find("<JL>") == std::string::npos; },
+        {dir.file("ca.crt"), dir.file("client.crt"), dir.file("client.key")}));
     CHECK(hub.terminate().success());
     const auto summary = sim.stop();
     CHECK(summary["applications"] == Cases); // the other department's item never went there

@@ -13,7 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/HubFixture.h"
+#include "tests/support/HttpClient.h"
 #include "tests/support/Receiver.h"
+#include "tests/support/Wait.h"
 
 namespace ow::itest {
 
@@ -137,6 +139,28 @@ checkHandlingStories(const CaseStories& stories, const std::string& prefix,
         CHECK(v == expect);
     }
     return {nReturned, nSupplemented};
+}
+
+/// Waits until a department's feed has nothing left unacknowledged: a GET of `url` (its page
+/// of unacknowledged records) answers 200 with a body `empty` calls empty. The hub
+/// acknowledges a page only after journaling it; when a simulator's --fail-every refuses the
+/// acknowledgement, the hub reads the page and acknowledges it again a poll later. A test that
+/// stops the hub before then finds released records unacknowledged: no loss (the department
+/// sends them again at the next start), but not what the test checks.
+inline bool waitForFeedAcknowledged(const std::string& url, const testkit::Headers& headers,
+                                    const std::function<bool(const std::string&)>& empty,
+                                    const testkit::TlsFiles& tls = {}) {
+    return testkit::waitUntil(
+        [&] {
+            try {
+                auto r =
+                    testkit::httpRequest("GET", url, "", headers, std::chrono::seconds(5), tls);
+                return r.status == 200 && empty(r.body); // a --fail-every 500: ask again
+            } catch (const std::exception&) {
+                return false;
+            }
+        },
+        std::chrono::seconds(20), std::chrono::milliseconds(20));
 }
 
 } // namespace ow::itest
