@@ -393,18 +393,32 @@ Response Hub::admin(const Request& req) {
     return r;
 }
 
+namespace {
+bool isAdminPath(const std::string& path) {
+    return path == "/healthz" || path == "/readyz" || path == "/metrics";
+}
+} // namespace
+
 bool Hub::handleEvents(const Request& req, transport::http::Reply reply) {
-    if (req.method != "POST") return false;
+    if (isAdminPath(req.path)) return false;
     for (auto& q : queries_)
         if (q->serves(req.path)) return false;
     auto it = inputs_.find(req.path);
-    if (it == inputs_.end()) return false;
+    if (it == inputs_.end()) return false; // handle() answers 404
+    if (req.method != "POST") {
+        auto r =
+            problem(405, "method-not-allowed", "Method Not Allowed",
+                    req.method + " is not allowed on " + req.path + "; events are sent with POST");
+        r.headers.emplace_back("Allow", "POST");
+        reply(std::move(r));
+        return true;
+    }
     it->second->handleAsync(req, std::move(reply));
     return true;
 }
 
 Response Hub::handle(const Request& req) {
-    if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics") {
+    if (isAdminPath(req.path)) {
         if (req.method != "GET" && req.method != "HEAD") {
             auto r = problem(405, "method-not-allowed", "Method Not Allowed",
                              req.method + " is not allowed on " + req.path);
@@ -415,17 +429,8 @@ Response Hub::handle(const Request& req) {
     }
     for (auto& q : queries_)
         if (q->serves(req.path)) return q->handle(req);
-    auto it = inputs_.find(req.path);
-    if (it == inputs_.end())
-        return problem(404, "not-found", "Not Found", "no input is configured at " + req.path);
-    if (req.method != "POST") {
-        auto r =
-            problem(405, "method-not-allowed", "Method Not Allowed",
-                    req.method + " is not allowed on " + req.path + "; events are sent with POST");
-        r.headers.emplace_back("Allow", "POST");
-        return r;
-    }
-    return it->second->handle(req);
+    // Every request to an input was taken by handleEvents().
+    return problem(404, "not-found", "Not Found", "no input is configured at " + req.path);
 }
 
 } // namespace ow::app

@@ -46,8 +46,8 @@ public:
 
     [[nodiscard]] std::uint16_t port() const;
     transport::http::Response handle(const transport::http::Request& req);
-    /// Events POSTed to an input, answered once committed without holding a thread; false for
-    /// every other request (handle() gets it).
+    /// Requests to an input: events POSTed there are answered once committed, without holding
+    /// a thread; other methods 405. False for every other request (handle() gets it).
     bool handleEvents(const transport::http::Request& req, transport::http::Reply reply);
 
 private:

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <future>
 
 #include "core/observability/Log.h"
 #include "core/security/TokenAuth.h"
@@ -139,14 +138,6 @@ Response EventIngress::reject(int status, const std::string& reason, const std::
     Log::debug("ingress", "request refused",
                {{"input", spec_.name}, {"status", status}, {"reason", detail}});
     return problem(status, type, title, detail, extra);
-}
-
-Response EventIngress::handle(const Request& req) {
-    // Shared: a copy of the reply may outlive this frame if handleAsync throws.
-    auto answer = std::make_shared<std::promise<Response>>();
-    auto fut = answer->get_future();
-    handleAsync(req, Reply([answer](Response r) { answer->set_value(std::move(r)); }));
-    return fut.get();
 }
 
 void EventIngress::handleAsync(const Request& req, Reply reply) {

@@ -36,8 +36,6 @@ public:
     /// the writer's thread; refusals before that are answered at once, on the caller's. Does
     /// not block: the HTTP event loop calls it.
     void handleAsync(const transport::http::Request& req, transport::http::Reply reply);
-    /// handleAsync(), waiting for the answer.
-    transport::http::Response handle(const transport::http::Request& req);
 
 private:
     /// Holds an Idempotency-Key in flight for its client until destroyed.

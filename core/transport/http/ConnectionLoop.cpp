@@ -34,13 +34,8 @@ using std::chrono::milliseconds;
 
 constexpr std::uint64_t kListenerId = 0;
 constexpr std::uint64_t kWakeId = 1;
-constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 constexpr int kMaxEvents = 128;
 constexpr int kAcceptPauseMs = 100;
-// After answering with Connection: close, unread client bytes are drained for this long so the
-// kernel does not answer them with a RST that could destroy our response in flight.
-constexpr int kLingerMs = 500;
-constexpr std::size_t kLingerBytes = std::size_t{256} * 1024;
 
 std::string peerName(const sockaddr_storage& addr) {
     char host[INET6_ADDRSTRLEN] = {};
@@ -144,9 +139,7 @@ struct ConnectionLoop::Impl {
     Impl(int fd, std::shared_ptr<ServerState> state)
         : st(std::move(state)), listenFd(fd),
           pool("ow-http-work", static_cast<std::size_t>(st->limits.maxConnections)),
-          bufSize(static_cast<std::size_t>(std::max<std::int64_t>(
-                      st->limits.maxHeaderBytes, RequestParser::kMaxChunkLineBytes)) +
-                  2 * kReadChunk) {
+          bufSize(st->readBufferBytes()) {
         epfd = ::epoll_create1(EPOLL_CLOEXEC);
         if (epfd < 0)
             throw std::system_error(errno, std::generic_category(), "HttpServer: epoll_create1");
@@ -414,29 +407,18 @@ struct ConnectionLoop::Impl {
         if (st->fast) {
             try {
                 taken = st->fast(req, reply);
-            } catch (const std::exception& e) {
-                st->report(500, "handler failed on " + c.label + ": " + e.what());
-                reply(internalError());
-                taken = true;
             } catch (...) {
-                st->report(500, "handler failed on " + c.label + ": unknown exception");
-                reply(internalError());
+                reply(st->handlerFailed(c.label, std::current_exception()));
                 taken = true;
             }
         }
         if (!taken) {
             pool.submit([state = st, request = std::move(req), reply, label = c.label] {
-                Response resp;
                 try {
-                    resp = state->handler(request);
-                } catch (const std::exception& e) {
-                    state->report(500, "handler failed on " + label + ": " + e.what());
-                    resp = internalError();
+                    reply(state->handler(request));
                 } catch (...) {
-                    state->report(500, "handler failed on " + label + ": unknown exception");
-                    resp = internalError();
+                    reply(state->handlerFailed(label, std::current_exception()));
                 }
-                reply(std::move(resp));
             });
         }
         c.parser.reset();
@@ -463,10 +445,7 @@ struct ConnectionLoop::Impl {
 
     void answer(Conn& c, Response resp) {
         if (c.state != Conn::State::Handling) return; // cannot happen: one answer per request
-        if (std::string why = invalidResponse(resp); !why.empty()) {
-            st->report(500, "handler response to " + c.label + " cannot be sent: " + why);
-            resp = internalError();
-        }
+        resp = st->sendable(std::move(resp), c.label);
         // Checked at the answer: a stop() that began meanwhile still closes this one.
         bool close = !c.keepAlive || resp.close || stopRequested();
         c.out.clear();
@@ -593,10 +572,7 @@ struct ConnectionLoop::Impl {
                     closeConn(c); // keep-alive connection unused for too long: close silently
                     break;
                 }
-                refuse(c, 408, "request-timeout",
-                       std::string(head ? "request head" : "request body") +
-                           " not received within " +
-                           std::to_string(head ? lim.headerTimeoutMs : lim.bodyTimeoutMs) + " ms");
+                refuse(c, 408, "request-timeout", st->timeoutDetail(head));
                 drive(c);
                 due = c.writeDeadline;
                 break;

@@ -7,16 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <condition_variable>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <future>
 #include <mutex>
 #include <stdexcept>
-#include <unordered_map>
 #include <vector>
 
 #include <Poco/Exception.h>
@@ -43,13 +38,8 @@ using std::chrono::milliseconds;
 
 // Blocking waits are cut into slices this long so that stop() is noticed promptly.
 constexpr int kWakeMs = 200;
-constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 // Bodies above this are sent with a second write (TLS) instead of being copied behind the head.
 constexpr std::size_t kCopyBodyLimit = std::size_t{16} * 1024;
-// After answering with Connection: close, unread client bytes are drained for this long so the
-// kernel does not answer them with a RST that could destroy our response in flight.
-constexpr int kLingerMs = 500;
-constexpr std::size_t kLingerBytes = std::size_t{256} * 1024;
 
 class Connection final : public Poco::Net::TCPServerConnection {
 public:
@@ -99,9 +89,7 @@ private:
         if (tls_ != nullptr && !handshake()) return;
 
         const ServerLimits& lim = st.limits;
-        buffer_.resize(static_cast<std::size_t>(std::max<std::int64_t>(
-                           lim.maxHeaderBytes, RequestParser::kMaxChunkLineBytes)) +
-                       2 * kReadChunk);
+        buffer_.resize(st.readBufferBytes());
         out_.reserve(512);
         RequestParser parser(st.parseLimits);
         std::size_t begin = 0;
@@ -152,10 +140,7 @@ private:
             if (now >= deadline) {
                 if (idle) return; // keep-alive connection unused for too long: close silently
                 bool head = phase == RequestParser::Phase::Head;
-                refuse(408, "request-timeout",
-                       std::string(head ? "request head" : "request body") +
-                           " not received within " +
-                           std::to_string(head ? lim.headerTimeoutMs : lim.bodyTimeoutMs) + " ms");
+                refuse(408, "request-timeout", st.timeoutDetail(head));
                 return;
             }
 
@@ -290,22 +275,14 @@ private:
         Request& req = parser.request();
         req.peerAddress = peer_;
         req.clientCertSubject = subject_;
+        const std::string label = req.method + " " + req.path;
         Response resp;
         try {
             resp = handle(req);
-        } catch (const std::exception& e) {
-            st.report(500, "handler failed on " + req.method + " " + req.path + ": " + e.what());
-            resp = internalError();
         } catch (...) {
-            st.report(500,
-                      "handler failed on " + req.method + " " + req.path + ": unknown exception");
-            resp = internalError();
+            resp = st.handlerFailed(label, std::current_exception());
         }
-        if (std::string why = invalidResponse(resp); !why.empty()) {
-            st.report(500, "handler response to " + req.method + " " + req.path +
-                               " cannot be sent: " + why);
-            resp = internalError();
-        }
+        resp = st.sendable(std::move(resp), label);
         // Checked after the handler: a stop() that began meanwhile still closes this one.
         bool close = !parser.keepAlive() || resp.close || st.stopping.load();
         bool ok = writeResponse(resp, req.method == "HEAD", close, parser.minorVersion());

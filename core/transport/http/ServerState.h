@@ -2,16 +2,27 @@
 // bookkeeping that stop() waits on. Internal to the server.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "core/transport/http/HttpServer.h"
 #include "core/transport/http/RequestParser.h"
+#include "core/transport/http/ResponseFormat.h"
 
 namespace ow::transport::http {
+
+// Bytes read per receive call; a connection's buffer holds a whole head plus two of these.
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
+// After answering with Connection: close, unread client bytes are drained for this long so the
+// kernel does not answer them with a RST that could destroy our response in flight.
+constexpr int kLingerMs = 500;
+constexpr std::size_t kLingerBytes = std::size_t{256} * 1024;
 
 struct ServerState {
     Handler handler;
@@ -34,6 +45,43 @@ struct ServerState {
         } catch (...) {
             // An observer failing must not take the connection down with it.
         }
+    }
+
+    /// A connection's read buffer: the largest head (or chunk-size line) and room to read.
+    [[nodiscard]] std::size_t readBufferBytes() const {
+        return static_cast<std::size_t>(std::max<std::int64_t>(limits.maxHeaderBytes,
+                                                               RequestParser::kMaxChunkLineBytes)) +
+               2 * kReadChunk;
+    }
+
+    /// The 408's detail when the head (or else the body) did not arrive in time.
+    [[nodiscard]] std::string timeoutDetail(bool head) const {
+        return std::string(head ? "request head" : "request body") + " not received within " +
+               std::to_string(head ? limits.headerTimeoutMs : limits.bodyTimeoutMs) + " ms";
+    }
+
+    /// Call from a catch block around a handler on `label` ("POST /v1/events"): reports what
+    /// it threw and gives the 500 to answer instead.
+    Response handlerFailed(const std::string& label, const std::exception_ptr& error) noexcept {
+        std::string why = "unknown exception";
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+            why = e.what();
+        } catch (...) {
+            // not an std::exception: "unknown exception"
+        }
+        report(500, "handler failed on " + label + ": " + why);
+        return internalError();
+    }
+
+    /// `r`, or a 500 when it cannot be written (response splitting, impossible status).
+    Response sendable(Response r, const std::string& label) noexcept {
+        if (std::string why = invalidResponse(r); !why.empty()) {
+            report(500, "handler response to " + label + " cannot be sent: " + why);
+            return internalError();
+        }
+        return r;
     }
 
     void opened() {

@@ -178,6 +178,44 @@ Response echo(const Request& req) {
     return r;
 }
 
+// A blocking handler that holds the requests to `path` ("" = every request) until released, as
+// a slow query would; it echoes them then.
+class HeldHandler {
+public:
+    explicit HeldHandler(std::string path = "") : path_(std::move(path)) {}
+
+    Handler handler() {
+        return [this](const Request& req) {
+            if (path_.empty() || req.path == path_) {
+                std::unique_lock lock(m_);
+                entered_ = true;
+                cv_.notify_all();
+                cv_.wait_for(lock, 10s, [&] { return released_; });
+            }
+            return echo(req);
+        };
+    }
+
+    /// True once a held request is in the handler; false after 5 s.
+    bool waitEntered() {
+        std::unique_lock lock(m_);
+        return cv_.wait_for(lock, 5s, [&] { return entered_; });
+    }
+
+    void release() {
+        std::lock_guard lock(m_);
+        released_ = true;
+        cv_.notify_all();
+    }
+
+private:
+    std::string path_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool entered_ = false;
+    bool released_ = false;
+};
+
 template <typename Pred> bool waitUntil(Pred pred, std::chrono::milliseconds timeout) {
     auto until = Clock::now() + timeout;
     while (!pred()) {
@@ -462,23 +500,11 @@ TEST_CASE("HttpServer stop closes an idle keep-alive connection well within its 
 }
 
 TEST_CASE("HttpServer stop lets a blocked handler answer with Connection: close") {
-    std::mutex m;
-    std::condition_variable cv;
-    bool entered = false;
-    bool release = false;
-    auto server = startServer([&](const Request& req) {
-        std::unique_lock lock(m);
-        entered = true;
-        cv.notify_all();
-        cv.wait_for(lock, 10s, [&] { return release; });
-        return echo(req);
-    });
+    HeldHandler held;
+    auto server = startServer(held.handler());
     Client c(server->port());
     c.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
-    {
-        std::unique_lock lock(m);
-        REQUIRE(cv.wait_for(lock, 5s, [&] { return entered; }));
-    }
+    REQUIRE(held.waitEntered());
     Clock::duration stopTook{};
     std::thread stopper([&] {
         auto start = Clock::now();
@@ -486,11 +512,7 @@ TEST_CASE("HttpServer stop lets a blocked handler answer with Connection: close"
         stopTook = Clock::now() - start;
     });
     REQUIRE(waitUntil([&] { return server->stopping(); }, 5s));
-    {
-        std::lock_guard lock(m);
-        release = true;
-        cv.notify_all();
-    }
+    held.release();
     Answer r = c.read();
     stopper.join();
     CHECK(r.status == 200);
@@ -502,34 +524,18 @@ TEST_CASE("HttpServer stop lets a blocked handler answer with Connection: close"
 }
 
 TEST_CASE("HttpServer stop shuts down connections still busy at the deadline") {
-    std::mutex m;
-    std::condition_variable cv;
-    bool entered = false;
-    bool release = false;
-    auto server = startServer([&](const Request& req) {
-        std::unique_lock lock(m);
-        entered = true;
-        cv.notify_all();
-        cv.wait_for(lock, 10s, [&] { return release; });
-        return echo(req);
-    });
+    HeldHandler held;
+    auto server = startServer(held.handler());
     Client c(server->port());
     c.send("GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n");
-    {
-        std::unique_lock lock(m);
-        REQUIRE(cv.wait_for(lock, 5s, [&] { return entered; }));
-    }
+    REQUIRE(held.waitEntered());
     auto start = Clock::now();
     server->stop(300ms);
     auto took = Clock::now() - start;
     CHECK(took >= 250ms);
     CHECK(took < 1500ms);
     CHECK(c.closedByPeer()); // shut down instead of waiting for the handler
-    {
-        std::lock_guard lock(m);
-        release = true;
-        cv.notify_all();
-    }
+    held.release();
     CHECK(waitUntil([&] { return server->activeConnections() == 0; }, 5s));
 }
 
@@ -796,35 +802,17 @@ TEST_CASE("HttpServer answers 500 when the fast handler throws") {
 }
 
 TEST_CASE("HttpServer serves other connections while a blocking handler waits") {
-    std::mutex m;
-    std::condition_variable cv;
-    bool release = false;
-    bool entered = false;
-    auto server = startServer([&](const Request& req) {
-        if (req.path == "/slow") {
-            std::unique_lock lock(m);
-            entered = true;
-            cv.notify_all();
-            cv.wait_for(lock, 10s, [&] { return release; });
-        }
-        return echo(req);
-    });
+    HeldHandler held("/slow");
+    auto server = startServer(held.handler());
     Client slow(server->port());
     slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
-    {
-        std::unique_lock lock(m);
-        REQUIRE(cv.wait_for(lock, 5s, [&] { return entered; }));
-    }
+    REQUIRE(held.waitEntered());
     Client fast(server->port());
     for (int i = 0; i < 5; ++i) {
         fast.send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\n");
         CHECK(fast.read().body == "/fast||");
     }
-    {
-        std::lock_guard lock(m);
-        release = true;
-        cv.notify_all();
-    }
+    held.release();
     CHECK(slow.read().body == "/slow||");
 }
 
