@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages OneWindow needs to build, run and test. Idempotent: when
+# Installs the Debian 12 packages OneWindow needs to build, run and test, and the npm test
+# tooling of tests/npm (npm ci, from its lockfile). Idempotent: when
 # everything is present it does not touch the network.
 set -euo pipefail
 
@@ -16,8 +17,19 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js runs the reference libraries the tests check the hub against (tests/npm); a machine
+# that has it from elsewhere keeps its own.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+
+# The test tooling from the npm registry, exactly as locked (tests/npm/package-lock.json).
+npm_tooling() {
+  if [ ! -d tests/npm/node_modules ] || [ tests/npm/package-lock.json -nt tests/npm/node_modules ]; then
+    (cd tests/npm && npm ci --no-audit --no-fund --loglevel=error) && touch tests/npm/node_modules
+  fi
+}
 
 if [ ${#missing[@]} -eq 0 ]; then
+  npm_tooling
   exit 0
 fi
 
@@ -37,3 +49,4 @@ if command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now mosquitto >/dev/null 2>&1 || true
   systemctl disable --now postgresql >/dev/null 2>&1 || true
 fi
+npm_tooling

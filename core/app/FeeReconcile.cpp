@@ -454,7 +454,7 @@ std::vector<store::SubmittedEvent> reconciliationEvents(const Reconciliation& r,
         if (!subject.empty()) ce["subject"] = subject;
         // Validated as any accepted event is, so the router reads it back.
         auto e = event::fromJson(std::move(ce));
-        out.push_back({e.source, e.id, e.type, "cli:fees-reconcile", event::toStructured(e)});
+        out.push_back({e.source, e.id, e.type, "command:fees-reconcile", event::toStructured(e)});
     };
     json counts = json::object();
     for (auto v : {Verdict::Matched, Verdict::MissingInHub, Verdict::MissingInStatement,

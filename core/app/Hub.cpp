@@ -9,8 +9,10 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include "core/audit/OperatorActions.h"
 #include "core/delivery/HttpOutputClient.h"
 #include "core/delivery/MqttOutputClient.h"
+#include "core/delivery/PersonalDataFilter.h"
 #include "core/observability/Log.h"
 #include "core/transport/http/Problem.h"
 
@@ -70,7 +72,9 @@ template <class T, class Keep> std::vector<T> unpositioned(std::vector<T> items,
 
 } // namespace
 
-Hub::Hub(config::HubConfig config) : config_(std::move(config)) {
+Hub::Hub(config::HubConfig config)
+    : config_(std::move(config)), masker_(std::make_shared<const privacy::Masker>(
+                                      privacy::declarationsOf(config_.personalData))) {
     const auto& bc = config_.hub.businessClock;
     if (bc.startMs)
         scaledClock_ = std::make_unique<util::ScaledClock>(
@@ -123,6 +127,13 @@ void Hub::start() {
     writer_->afterCommit = [this](int walPages) { checkpointer_->walGrew(walPages); };
     writer_->idempotencyRetentionMs =
         static_cast<std::int64_t>(hub.idempotencyRetentionHours) * 3600 * 1000;
+    if (hub.audit.enabled) {
+        audit::AuditLog::createTables(journal_->database());
+        writer_->setAudit(std::make_unique<audit::AuditLog>(journal_->database(), auditSettings()),
+                          static_cast<std::int64_t>(hub.audit.retentionDays) * 24 * 3600 * 1000);
+        writer_->auditAction(audit::operatorAction(
+            "start", {{"version", OW_VERSION}, {"config_sha256", config_.digest}}));
+    }
 
     metrics_.gaugeFunction("onewindow_dead_letters", "Deliveries in the dead-letter queue",
                            [this] { return static_cast<double>(writer_->deadLetterCount()); });
@@ -155,9 +166,13 @@ void Hub::start() {
 
     Poco::Net::SocketAddress addr(hub.listenHost, static_cast<Poco::UInt16>(hub.listenPort));
     std::unique_ptr<Poco::Net::ServerSocket> socket;
-    if (hub.tls.enabled)
-        socket = std::make_unique<Poco::Net::SecureServerSocket>(serverContext(hub.tls));
-    else
+    if (hub.tls.enabled) {
+        auto context = serverContext(hub.tls);
+        // The certificate is handed out per handshake, so SIGHUP can replace it.
+        certificates_ = std::make_unique<transport::tls::ServerCertificates>(hub.tls);
+        certificates_->attach(context->sslContext());
+        socket = std::make_unique<Poco::Net::SecureServerSocket>(context);
+    } else
         socket = std::make_unique<Poco::Net::ServerSocket>();
     // Poco's convenience constructors also set SO_REUSEPORT: a second hub started on the same
     // port by mistake would then silently take half the traffic into another journal.
@@ -200,6 +215,16 @@ void Hub::start() {
 }
 
 delivery::OutputClientFactory Hub::clientFactory(const config::OutputSpec& spec) {
+    auto plain = receiverClientFactory(spec);
+    if (spec.personalData == "keep") return plain;
+    const auto treatment =
+        spec.personalData == "drop" ? privacy::Treatment::Drop : privacy::Treatment::Mask;
+    return [plain = std::move(plain), masker = masker_, treatment] {
+        return std::make_unique<delivery::PersonalDataFilter>(plain(), masker, treatment);
+    };
+}
+
+delivery::OutputClientFactory Hub::receiverClientFactory(const config::OutputSpec& spec) {
     if (spec.kind == config::OutputSpec::Kind::Sink) return plugins_->sinkClientFactory(spec);
     if (spec.kind == config::OutputSpec::Kind::Processor)
         return plugins_->processorClientFactory(
@@ -265,29 +290,65 @@ std::string Hub::reload(config::HubConfig next) {
     auto fixedInput = [](const config::InputSpec& in) {
         return in.kind != config::InputSpec::Kind::Source;
     };
+    // Credentials and allow lists of an input change without touching its socket.
+    auto withoutCredentials = [](std::vector<config::InputSpec> inputs) {
+        for (auto& in : inputs) {
+            in.tokens.clear();
+            in.signedAuth.reset();
+            in.allow = {};
+        }
+        return inputs;
+    };
+    // The listener's certificate, key and client CA are read again at every reload.
+    auto withoutTlsFiles = [](config::HubSettings h) {
+        h.tls.certFile.clear();
+        h.tls.keyFile.clear();
+        h.tls.clientCaFile.clear();
+        return h;
+    };
     std::vector<std::string> fixed;
-    if (next.hub != config_.hub) fixed.emplace_back("'hub'");
+    if (withoutTlsFiles(next.hub) != withoutTlsFiles(config_.hub))
+        fixed.emplace_back("'hub' (other than hub.tls's files)");
     if (unpositioned(next.brokers, all) != unpositioned(config_.brokers, all))
         fixed.emplace_back("'brokers'");
-    if (unpositioned(next.inputs, fixedInput) != unpositioned(config_.inputs, fixedInput))
-        fixed.emplace_back("HTTP or MQTT 'inputs'");
+    if (withoutCredentials(unpositioned(next.inputs, fixedInput)) !=
+        withoutCredentials(unpositioned(config_.inputs, fixedInput)))
+        fixed.emplace_back("HTTP or MQTT 'inputs' (other than their auth and allow lists)");
     if (unpositioned(next.queries, all) != unpositioned(config_.queries, all))
         fixed.emplace_back("'queries'");
     if (!fixed.empty()) {
         std::string list;
         for (const auto& f : fixed)
             list += (list.empty() ? "" : ", ") + f;
-        return "changes to " + list +
-               " take effect only at a restart; nothing was reloaded (plugins, outputs, "
-               "routes and source inputs can be reloaded)";
+        return refuseReload(next, "changes to " + list +
+                                      " take effect only at a restart; nothing was reloaded "
+                                      "(plugins, outputs, routes, source inputs, and inputs' "
+                                      "credentials and allow lists can be reloaded)");
     }
     // Everything new is loaded and checked before anything old is touched: a refused reload
     // leaves the running configuration as it was.
     std::vector<config::ConfigProblem> problems;
     auto nextPlugins =
         std::make_unique<plugin::PluginHost>(next, problems, metrics_, businessClock(), true);
-    if (!problems.empty()) return refusal(problems);
+    if (!problems.empty()) return refuseReload(next, refusal(problems));
     auto routes = routeTable(next);
+    if (certificates_) {
+        try {
+            certificates_->reload(next.hub.tls);
+        } catch (const std::exception& e) {
+            return refuseReload(next, e.what());
+        }
+        config_.hub.tls = next.hub.tls;
+    }
+
+    // New tokens, keys and allow lists take effect at once, for the requests admitted from now
+    // on (those admitted before finish under the old ones); they need no drain.
+    for (const auto& in : next.inputs) {
+        if (in.kind == config::InputSpec::Kind::Http) inputs_.at(in.path)->reconfigure(in);
+        if (in.kind == config::InputSpec::Kind::Mqtt)
+            for (auto& m : mqttInputs_)
+                if (m->name() == in.name) m->reconfigure(in);
+    }
 
     // Drain: sources stop emitting; every delivery and processor call in flight ends and its
     // result is recorded. Events keep being accepted and routed meanwhile; their rows wait in
@@ -313,6 +374,10 @@ std::string Hub::reload(config::HubConfig next) {
     config_.routes = std::move(next.routes);
     config_.inputs = std::move(next.inputs);
     config_.files = std::move(next.files);
+    config_.digest = std::move(next.digest);
+    config_.personalData = std::move(next.personalData);
+    masker_ =
+        std::make_shared<const privacy::Masker>(privacy::declarationsOf(config_.personalData));
     plugins_ = std::move(nextPlugins); // the old instances go; their libraries with them
     {
         std::lock_guard lock(readerMu_);
@@ -328,11 +393,41 @@ std::string Hub::reload(config::HubConfig next) {
     dispatcher_->start();
     plugins_->startTimers();
     startSources();
+    writer_->auditAction(audit::operatorAction(
+        "reload", {{"config_sha256", config_.digest}, {"result", "applied"}}));
     Log::info("hub", "configuration reloaded",
               {{"outputs", config_.outputs.size()},
                {"routes", config_.routes.size()},
                {"plugins", config_.plugins.size()}});
     return {};
+}
+
+std::string Hub::refuseReload(const config::HubConfig& next, std::string why) {
+    recordRefusedReload(next.digest, why);
+    return why;
+}
+
+void Hub::recordRefusedReload(const std::string& configDigest, const std::string& why) {
+    if (!writer_) return;
+    nlohmann::json r = {{"result", "refused"}, {"reason", why}};
+    if (!configDigest.empty()) r["config_sha256"] = configDigest;
+    writer_->auditAction(audit::operatorAction("reload", std::move(r)));
+}
+
+audit::AuditLog::Settings Hub::auditSettings() const {
+    const auto& a = config_.hub.audit;
+    audit::AuditLog::Settings s;
+    s.hash = audit::hashAlgorithmNamed(a.hash).value_or(audit::HashAlgorithm::Sha256);
+    s.checkpointEvery = a.checkpointEvery;
+    s.checkpointIntervalMs = static_cast<std::int64_t>(a.checkpointIntervalS) * 1000;
+    if (!a.signingKeyFile.empty()) {
+        std::string why;
+        s.key = audit::SigningKey::load(a.signingKeyFile, false, why);
+        if (!s.key)
+            throw std::runtime_error("hub.audit.signing_key_file '" + a.signingKeyFile +
+                                     "': " + why);
+    }
+    return s;
 }
 
 void Hub::stop() {
@@ -350,7 +445,11 @@ void Hub::stop() {
     if (plugins_) plugins_->stop();
     for (auto& [_, conn] : brokers_)
         conn->stop(std::chrono::milliseconds(2000));
-    if (writer_) writer_->stop();
+    if (writer_) {
+        writer_->auditAction(audit::operatorAction(
+            "stop", {{"version", OW_VERSION}, {"config_sha256", config_.digest}}));
+        writer_->stop(); // its last transaction signs the audit trail's final checkpoint
+    }
     if (checkpointer_) checkpointer_->stop();
     writer_.reset();
     checkpointer_.reset();

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/audit/AuditLog.h"
 #include "core/config/HubConfig.h"
 #include "core/delivery/Dispatcher.h"
 #include "core/ingest/EventIngress.h"
@@ -17,11 +18,13 @@
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
 #include "core/plugin/PluginHost.h"
+#include "core/privacy/PersonalData.h"
 #include "core/query/StateQuery.h"
 #include "core/store/Checkpointer.h"
 #include "core/store/Journal.h"
 #include "core/transport/http/HttpServer.h"
 #include "core/transport/mqtt/MqttConnection.h"
+#include "core/transport/tls/ServerCertificates.h"
 #include "core/util/Clock.h"
 
 namespace ow::app {
@@ -44,6 +47,10 @@ public:
     /// Returns "" on success, else why nothing was changed. Call from one thread at a time.
     std::string reload(config::HubConfig next);
 
+    /// Records in the audit trail a reload that was refused before reaching reload() (the
+    /// file could not be read or checked). `configDigest` may be "".
+    void recordRefusedReload(const std::string& configDigest, const std::string& why);
+
     [[nodiscard]] std::uint16_t port() const;
     transport::http::Response handle(const transport::http::Request& req);
     /// Requests to an input: events POSTed there are answered once committed, without holding
@@ -52,14 +59,20 @@ public:
 
 private:
     transport::http::Response admin(const transport::http::Request& req);
+    /// The output's client, behind a PersonalDataFilter when it masks or drops personal data.
     delivery::OutputClientFactory clientFactory(const config::OutputSpec& spec);
+    delivery::OutputClientFactory receiverClientFactory(const config::OutputSpec& spec);
     std::unique_ptr<delivery::Dispatcher> makeDispatcher();
     void deadLetterOrphans(store::Journal& journal);
     void startSources();
+    /// Records a refused reload in the audit trail; returns `why`.
+    std::string refuseReload(const config::HubConfig& next, std::string why);
+    [[nodiscard]] audit::AuditLog::Settings auditSettings() const;
     /// What plugins see: hub.business_clock when configured, else the wall clock.
     [[nodiscard]] const util::Clock& businessClock() const;
 
     config::HubConfig config_;
+    std::shared_ptr<const privacy::Masker> masker_; // config_.personalData
     util::SystemClock clock_;
     std::unique_ptr<util::ScaledClock> scaledClock_; // hub.business_clock, when configured
     observability::Metrics metrics_;
@@ -76,6 +89,7 @@ private:
     std::vector<std::unique_ptr<ingest::MqttIngress>> mqttInputs_;
     std::vector<std::unique_ptr<ingest::SourceIngress>> sourceInputs_;
     std::vector<std::unique_ptr<query::StateQuery>> queries_;
+    std::unique_ptr<transport::tls::ServerCertificates> certificates_; // hub.tls, reloadable
     std::unique_ptr<transport::http::HttpServer> server_;
     std::atomic<bool> ready_{false};
     bool stopped_ = false;

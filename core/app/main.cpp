@@ -15,12 +15,15 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/SSLManager.h>
 
+#include "core/app/AuditCommands.h"
 #include "core/app/FeeReconcile.h"
 #include "core/app/Hub.h"
 #include "core/app/MonthlyReport.h"
+#include "core/audit/OperatorActions.h"
 #include "core/config/ConfigLoader.h"
 #include "core/observability/Log.h"
 #include "core/plugin/PluginHost.h"
+#include "core/privacy/PersonalData.h"
 #include "core/security/TokenAuth.h"
 #include "core/store/Journal.h"
 #include "core/store/PluginState.h"
@@ -42,7 +45,7 @@ Usage:
       Validate the configuration (and its includes); print every problem as
       file:line:column: message. Exit 0 if valid, 1 if not.
   onewindow dlq list -c FILE [--data-dir DIR] [--output NAME] [--limit N] [--json]
-  onewindow dlq show ID -c FILE [--data-dir DIR]
+  onewindow dlq show ID -c FILE [--data-dir DIR] [--reveal --reason TEXT]
   onewindow dlq replay (ID | --all) -c FILE [--data-dir DIR] [--output NAME]
       Inspect and replay dead-lettered deliveries. Replay works whether or not the
       hub is running: a running hub picks replayed rows up within a second.
@@ -66,6 +69,15 @@ Usage:
       same statement raises nothing twice). --instance is the fee book's output
       (default: the one output running fees/book). Exits 3 when there are
       mismatches.
+  onewindow dlq discard (ID | --all) --reason TEXT -c FILE [--data-dir DIR] [--output NAME]
+      Remove dead letters for good (recorded in the audit trail with the reason).
+  onewindow audit verify -c FILE [--data-dir DIR] [--public-key FILE]
+      Recompute the audit trail's hash chain, check its signed checkpoints and that
+      every journaled event has its record. Exit 0 if intact; 1 naming the first
+      record at fault (modified, removed, inserted, reordered, or the log cut).
+  onewindow audit export -c FILE --from TIME --to TIME [--data-dir DIR] [--out FILE]
+      The records of [--from, --to) as JSON lines for the archive, personal data
+      masked.
   onewindow plugin inspect FILE
       Load a plugin library, check its ABI and toolchain like the hub does, and
       print its reference: name, version, components and each one's config keys.
@@ -79,8 +91,9 @@ struct Args {
     std::vector<std::string> positional;
     std::string config;
     std::optional<std::string> dataDir, listen, output, month, instance, out, date, statement;
+    std::optional<std::string> publicKey, from, to, reason;
     int limit = 100;
-    bool all = false, json = false;
+    bool all = false, json = false, reveal = false;
 };
 
 [[noreturn]] void usageError(const std::string& msg) {
@@ -114,6 +127,14 @@ Args parseArgs(int argc, char** argv, int from) {
             a.date = value("--date");
         else if (s == "--statement")
             a.statement = value("--statement");
+        else if (s == "--public-key")
+            a.publicKey = value("--public-key");
+        else if (s == "--from")
+            a.from = value("--from");
+        else if (s == "--to")
+            a.to = value("--to");
+        else if (s == "--reason")
+            a.reason = value("--reason");
         else if (s == "--limit") {
             std::string v = value("--limit");
             try {
@@ -125,6 +146,8 @@ Args parseArgs(int argc, char** argv, int from) {
             a.all = true;
         else if (s == "--json")
             a.json = true;
+        else if (s == "--reveal")
+            a.reveal = true;
         else if (!s.empty() && s[0] == '-')
             usageError("unknown option '" + s + "'");
         else
@@ -137,8 +160,10 @@ Args parseArgs(int argc, char** argv, int from) {
 // `problems`, appends them there). nullopt when invalid.
 // `offline`: the command only reads the data dir (dlq, report, fees), so a secret the
 // hub needs (${NAME} unset in this shell) does not stop it; it stands in as a placeholder.
+// `warnings`, when given, receives what is valid but probably not meant.
 std::optional<ow::config::HubConfig>
-loadConfig(const Args& a, std::vector<std::string>* problems = nullptr, bool offline = false) {
+loadConfig(const Args& a, std::vector<std::string>* problems = nullptr, bool offline = false,
+           std::vector<ow::config::ConfigProblem>* warnings = nullptr) {
     if (a.config.empty()) usageError("missing -c FILE");
     ow::config::EnvLookup standIn;
     if (offline)
@@ -156,6 +181,7 @@ loadConfig(const Args& a, std::vector<std::string>* problems = nullptr, bool off
         if (!problems) std::cerr << result.problems.size() << " problem(s) in " << a.config << "\n";
         return std::nullopt;
     }
+    if (warnings) *warnings = std::move(result.warnings);
     auto cfg = std::move(result.config);
     if (a.dataDir) cfg.hub.dataDir = *a.dataDir;
     if (a.listen) {
@@ -205,14 +231,18 @@ void reload(ow::app::Hub& hub, const Args& a) {
         }
     }
     if (error.empty()) return;
+    if (!next) hub.recordRefusedReload("", error);
     Log::error("hub", "configuration not reloaded; the running one stays", {{"reason", error}});
 }
 
 int cmdRun(const Args& a) {
-    auto cfg = loadConfig(a);
+    std::vector<ow::config::ConfigProblem> warnings;
+    auto cfg = loadConfig(a, nullptr, false, &warnings);
     if (!cfg) return 1;
     ow::observability::Level level;
     if (ow::observability::parseLevel(cfg->hub.logLevel, level)) Log::setLevel(level);
+    for (const auto& w : warnings)
+        Log::warn("config", w.message, {{"at", ow::config::formatLocation(w.where)}});
 
     // Block the stop signals in every thread; the main thread waits for them below.
     sigset_t set;
@@ -262,8 +292,13 @@ int cmdRun(const Args& a) {
 }
 
 int cmdCheck(const Args& a) {
-    auto cfg = loadConfig(a);
+    std::vector<ow::config::ConfigProblem> warnings;
+    auto cfg = loadConfig(a, nullptr, false, &warnings);
     if (!cfg) return 1;
+    for (const auto& w : warnings) {
+        const std::string at = ow::config::formatLocation(w.where);
+        std::cerr << (at.empty() ? "" : at + ": ") << "warning: " << w.message << "\n";
+    }
     // Plugins are loaded (not started) so each sink's config meets its component's spec.
     std::vector<ow::config::ConfigProblem> problems;
     ow::observability::Metrics metrics;
@@ -281,17 +316,26 @@ int cmdCheck(const Args& a) {
     return 0;
 }
 
-nlohmann::json deadJson(const ow::store::DeadLetter& d, bool withBody) {
-    nlohmann::json j = {{"id", d.row.id},
-                        {"output", d.row.output},
-                        {"route", d.row.route},
-                        {"event_source", d.eventSource},
-                        {"event_id", d.eventId},
-                        {"event_type", d.eventType},
-                        {"attempts", d.row.attempts},
-                        {"dead_at", ow::util::formatRfc3339Ms(d.deadAtMs)},
-                        {"last_error", d.row.lastError}};
-    if (withBody) j["event"] = nlohmann::json::parse(*d.row.body, nullptr, false);
+// Personal data in what `dlq` prints is masked unless revealed (with a reason, audited).
+nlohmann::json deadJson(const ow::store::DeadLetter& d, bool withBody,
+                        const ow::privacy::Masker& masker, bool reveal = false) {
+    const auto t = reveal ? ow::privacy::Treatment::Keep : ow::privacy::Treatment::Mask;
+    nlohmann::json j = {
+        {"id", d.row.id},
+        {"output", d.row.output},
+        {"route", d.row.route},
+        {"event_source", d.eventSource},
+        {"event_id", d.eventId},
+        {"event_type", d.eventType},
+        {"input", d.row.from.input},
+        {"principal", d.row.from.client},
+        {"attempts", d.row.attempts},
+        {"dead_at", ow::util::formatRfc3339Ms(d.deadAtMs)},
+        {"last_error", reveal ? d.row.lastError : ow::privacy::maskText(d.row.lastError)}};
+    if (withBody) {
+        j["event"] = nlohmann::json::parse(*d.row.body, nullptr, false);
+        masker.apply(j["event"], t);
+    }
     return j;
 }
 
@@ -318,20 +362,22 @@ int cmdDlq(const Args& a) {
     if (!existingJournal(*cfg)) return 1;
     ow::store::Journal journal(cfg->hub.dataDir, cfg->hub.journal.synchronous);
     const std::string& verb = a.positional[1];
+    const ow::privacy::Masker masker(ow::privacy::declarationsOf(cfg->personalData));
     if (verb == "list") {
         auto rows = journal.deadLetters(a.output.value_or(""), a.limit);
         if (a.json) {
             nlohmann::json arr = nlohmann::json::array();
             for (const auto& d : rows)
-                arr.push_back(deadJson(d, false));
+                arr.push_back(deadJson(d, false, masker));
             std::cout << arr.dump(2) << "\n";
         } else {
-            std::printf("%-8s %-20s %-24s %-8s %s\n", "ID", "OUTPUT", "EVENT", "ATTEMPTS",
-                        "LAST ERROR");
+            std::printf("%-8s %-20s %-24s %-20s %-8s %s\n", "ID", "OUTPUT", "EVENT", "FROM",
+                        "ATTEMPTS", "LAST ERROR");
             for (const auto& d : rows)
-                std::printf("%-8lld %-20s %-24s %-8d %s\n", static_cast<long long>(d.row.id),
-                            d.row.output.c_str(), d.eventId.c_str(), d.row.attempts,
-                            d.row.lastError.c_str());
+                std::printf("%-8lld %-20s %-24s %-20s %-8d %s\n", static_cast<long long>(d.row.id),
+                            d.row.output.c_str(), ow::privacy::maskText(d.eventId).c_str(),
+                            d.row.from.client.c_str(), d.row.attempts,
+                            ow::privacy::maskText(d.row.lastError).c_str());
             std::printf("%zu dead letter(s)\n", rows.size());
         }
         return 0;
@@ -345,26 +391,93 @@ int cmdDlq(const Args& a) {
         }
     };
     if (verb == "show") {
-        auto d = journal.deadLetter(parseId());
+        const std::int64_t id = parseId();
+        if (a.reveal && (!a.reason || a.reason->empty()))
+            usageError("dlq show --reveal needs --reason TEXT (it is recorded in the audit trail)");
+        auto d = journal.deadLetter(id);
         if (!d) {
             std::cerr << "onewindow: no dead letter with id " << a.positional[2] << "\n";
             return 1;
         }
-        std::cout << deadJson(*d, true).dump(2) << "\n";
+        if (a.reveal) {
+            // Who saw whose personal data, and why: recorded before anything is shown.
+            journal.begin();
+            try {
+                ow::app::recordOperatorAction(
+                    journal.database(), *cfg,
+                    ow::audit::operatorAction("reveal", {{"dead_letter", id},
+                                                         {"event_id", d->eventId},
+                                                         {"event_source", d->eventSource},
+                                                         {"reason", *a.reason}}),
+                    ow::util::SystemClock().nowMs());
+                journal.commit();
+            } catch (...) {
+                journal.rollback();
+                throw;
+            }
+        }
+        std::cout << deadJson(*d, true, masker, a.reveal).dump(2) << "\n";
         return 0;
     }
-    if (verb == "replay") {
+    if (verb == "replay" || verb == "discard") {
         std::int64_t id = 0;
         if (!a.all) id = parseId();
-        int n = journal.requestReplay(id, a.output.value_or(""));
+        if (verb == "discard" && (!a.reason || a.reason->empty()))
+            usageError("dlq discard needs --reason TEXT (it is recorded in the audit trail)");
+        // The change and its audit record in one transaction: never one without the other.
+        journal.begin();
+        int n = 0;
+        try {
+            n = verb == "replay" ? journal.requestReplay(id, a.output.value_or(""))
+                                 : journal.requestDiscard(id, a.output.value_or(""));
+            if (n > 0) {
+                nlohmann::json action = {{"rows", n}};
+                if (id) action["dead_letter"] = id;
+                if (a.output) action["output"] = *a.output;
+                if (a.reason) action["reason"] = *a.reason;
+                ow::app::recordOperatorAction(journal.database(), *cfg,
+                                              ow::audit::operatorAction("dlq-" + verb, action),
+                                              ow::util::SystemClock().nowMs());
+            }
+            journal.commit();
+        } catch (...) {
+            journal.rollback();
+            throw;
+        }
         if (n == 0 && !a.all) {
             std::cerr << "onewindow: no dead letter with id " << id << "\n";
             return 1;
         }
-        std::cout << n << " dead letter(s) queued for replay\n";
+        std::cout << n << " dead letter(s) "
+                  << (verb == "replay" ? "queued for replay" : "discarded") << "\n";
         return 0;
     }
     usageError("unknown dlq command '" + verb + "'");
+}
+
+int cmdAudit(const Args& a) {
+    if (a.positional.size() != 2 || (a.positional[1] != "verify" && a.positional[1] != "export"))
+        usageError("audit needs verify or export");
+    auto cfg = loadConfig(a, nullptr, /*offline=*/true);
+    if (!cfg) return 1;
+    if (!existingJournal(*cfg)) return 1;
+    if (a.positional[1] == "verify")
+        return ow::app::auditVerify(*cfg, a.publicKey, std::cout, std::cerr);
+    if (!a.from || !a.to) usageError("audit export needs --from TIME --to TIME (RFC 3339)");
+    const auto from = ow::util::parseRfc3339Ms(*a.from);
+    const auto to = ow::util::parseRfc3339Ms(*a.to);
+    if (!from) usageError("--from must be an RFC 3339 time, got '" + *a.from + "'");
+    if (!to) usageError("--to must be an RFC 3339 time, got '" + *a.to + "'");
+    std::int64_t n = 0;
+    if (a.out) {
+        std::ofstream f(*a.out, std::ios::binary);
+        n = ow::app::auditExport(*cfg, *from, *to, f);
+        if (!f.flush()) throw std::runtime_error("cannot write " + *a.out);
+    } else {
+        n = ow::app::auditExport(*cfg, *from, *to, std::cout);
+    }
+    std::cerr << n << " audit record(s) exported\n";
+    return 0;
 }
 
 int cmdReport(const Args& a) {
@@ -501,12 +614,14 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (cmd == "plugin") return cmdPlugin(argc, argv);
-        Args a = parseArgs(argc, argv, cmd == "dlq" || cmd == "report" || cmd == "fees" ? 1 : 2);
+        Args a = parseArgs(
+            argc, argv, cmd == "dlq" || cmd == "report" || cmd == "fees" || cmd == "audit" ? 1 : 2);
         if (cmd == "run") return cmdRun(a);
         if (cmd == "check") return cmdCheck(a);
         if (cmd == "dlq") return cmdDlq(a);
         if (cmd == "report") return cmdReport(a);
         if (cmd == "fees") return cmdFees(a);
+        if (cmd == "audit") return cmdAudit(a);
         usageError("unknown command '" + cmd + "'");
     } catch (const Poco::Exception& e) {
         std::cerr << "onewindow: " << e.displayText() << "\n";

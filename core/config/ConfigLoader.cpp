@@ -19,9 +19,13 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/audit/AuditCrypto.h"
 #include "core/config/EnvSubstitution.h"
 #include "core/config/Numbers.h"
 #include "core/config/Suggest.h"
+#include "core/routing/Glob.h"
+#include "core/security/AllowList.h"
+#include "core/security/WebhookSignature.h"
 #include "core/util/Clock.h"
 
 namespace ow::config {
@@ -275,6 +279,9 @@ private:
         checkQueryTargets();
         checkBrokerReferences();
         checkPluginReferences();
+        checkPrincipalReferences();
+        warnOpenInputs();
+        warnBroadcastOutputs();
 
         // Problems are found section by section and some only after every file is read;
         // sorting restores file order so operators can fix them top to bottom.
@@ -285,12 +292,18 @@ private:
             auto it = order.find(p.where.file);
             return std::tuple(it == order.end() ? 0 : it->second, p.where.line, p.where.column);
         };
-        std::stable_sort(
-            problems_.begin(), problems_.end(),
-            [&](const ConfigProblem& a, const ConfigProblem& b) { return key(a) < key(b); });
+        auto inFileOrder = [&](std::vector<ConfigProblem>& v) {
+            std::stable_sort(
+                v.begin(), v.end(),
+                [&](const ConfigProblem& a, const ConfigProblem& b) { return key(a) < key(b); });
+        };
+        inFileOrder(problems_);
+        inFileOrder(warnings_);
+        config_.digest = audit::toHex(audit::digest(audit::HashAlgorithm::Sha256, loaded_));
         LoadResult r;
         r.config = std::move(config_);
         r.problems = std::move(problems_);
+        r.warnings = std::move(warnings_);
         return r;
     }
 
@@ -334,6 +347,13 @@ private:
         problems_.push_back(std::move(p));
     }
 
+    void warn(SourceLocation where, std::string message) {
+        ConfigProblem p;
+        p.where = std::move(where);
+        p.message = std::move(message);
+        warnings_.push_back(std::move(p));
+    }
+
     // A whole-file location, built field by field (GCC 12 at -O2 falsely warns "may be used
     // uninitialized" about {{file, 0, 0}, ...}).
     static SourceLocation fileOnly(const std::string& file) {
@@ -354,6 +374,7 @@ private:
         cur_ = &f;
         displays_.push_back(f.display);
         config_.files.push_back(f.abs.string());
+        loaded_ += f.abs.string() + "\n" + std::to_string(text.size()) + "\n" + text;
         stack_.push_back(&f);
         if (auto root = parse(text)) walkDocument(*root);
         stack_.pop_back();
@@ -403,10 +424,12 @@ private:
                                   "include, inputs, outputs, routes), got " + kindOf(root));
             return;
         }
-        static const std::vector<std::string> mainKeys = {
-            "hub", "include", "inputs", "brokers", "plugins", "outputs", "routes", "queries"};
-        static const std::vector<std::string> includedKeys = {
-            "include", "inputs", "brokers", "plugins", "outputs", "routes", "queries"};
+        static const std::vector<std::string> mainKeys = {"hub",     "include", "inputs",
+                                                          "brokers", "plugins", "outputs",
+                                                          "routes",  "queries", "personal_data"};
+        static const std::vector<std::string> includedKeys = {"include", "inputs",       "brokers",
+                                                              "plugins", "outputs",      "routes",
+                                                              "queries", "personal_data"};
         for (const auto& kv : root) {
             if (!cur_->isMain && kv.first.IsScalar() && kv.first.Scalar() == "hub")
                 problem(at(kv.first),
@@ -422,6 +445,8 @@ private:
         readList(root, "outputs", [this](const YAML::Node& n, int i) { readOutput(n, i); });
         readList(root, "routes", [this](const YAML::Node& n, int i) { readRoute(n, i); });
         readList(root, "queries", [this](const YAML::Node& n, int i) { readQuery(n, i); });
+        readList(root, "personal_data",
+                 [this](const YAML::Node& n, int i) { readPersonalData(n, i); });
         readIncludes(root["include"], root);
     }
 
@@ -780,7 +805,7 @@ private:
         checkKeys(hub,
                   {"listen", "data_dir", "log_level", "max_connections",
                    "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal", "tls",
-                   "plugin_dirs", "business_clock"},
+                   "plugin_dirs", "business_clock", "audit"},
                   "in hub");
         if (auto found = subMap(hub, "business_clock")) readBusinessClock(*found, h.businessClock);
         if (const YAML::Node dirs = hub["plugin_dirs"]; dirs.IsDefined() && !dirs.IsNull()) {
@@ -842,6 +867,12 @@ private:
             readInt(m, "max_batch", h.journal.maxBatch, 1, 100000);
             readInt(m, "retention_hours", h.journal.retentionHours, 1, 24 * 3650);
         }
+        if (auto found = subMap(hub, "audit")) readAudit(*found, h.audit);
+        if (h.audit.enabled && h.audit.signingKeyFile.empty())
+            warn(at(hub["audit"].IsDefined() ? hub["audit"] : hub, hub),
+                 "hub.audit has no 'signing_key_file': checkpoints are not signed, so a complete "
+                 "rewrite of the audit trail would not be noticed (make a key with: openssl "
+                 "genpkey -algorithm ED25519 -out FILE)");
         if (auto found = subMap(hub, "tls")) {
             const YAML::Node& m = *found;
             checkKeys(m,
@@ -860,6 +891,25 @@ private:
                 problem(at(m), "hub.tls.enabled requires 'key_file'");
             if (t.requireClientCert && !m["client_ca_file"].IsDefined())
                 problem(at(m), "hub.tls.require_client_cert requires 'client_ca_file'");
+        }
+    }
+
+    void readAudit(const YAML::Node& m, AuditSettings& a) {
+        checkKeys(m,
+                  {"enabled", "hash", "signing_key_file", "checkpoint_every",
+                   "checkpoint_interval_s", "retention_days"},
+                  "in hub.audit");
+        readBool(m, "enabled", a.enabled);
+        readEnum(m, "hash", a.hash, {"sha256", "sm3"});
+        readInt(m, "checkpoint_every", a.checkpointEvery, 1, 1000000);
+        readInt(m, "checkpoint_interval_s", a.checkpointIntervalS, 1, 24 * 3600);
+        readInt(m, "retention_days", a.retentionDays, 1, 3650);
+        Value kv;
+        if (readPath(m, "signing_key_file", a.signingKeyFile, false, &kv)) {
+            std::string why;
+            if (!audit::SigningKey::load(a.signingKeyFile, false, why))
+                problem(kv.where,
+                        "hub.audit.signing_key_file " + named(kv, a.signingKeyFile) + ": " + why);
         }
     }
 
@@ -947,7 +997,9 @@ private:
         InputSpec in;
         in.where = at(item);
         const std::string self = readName(item, "input", index, in.name, "_-", false, inputNames_);
-        checkKeys(item, {"name", "path", "auth", "mqtt", "source", "config", "tls"}, "in " + self);
+        checkKeys(item, {"name", "path", "auth", "mqtt", "source", "config", "tls", "allow"},
+                  "in " + self);
+        readAllow(item, self, in.allow);
 
         Value pv;
         if (item["config"].IsDefined() && !item["source"].IsDefined())
@@ -963,6 +1015,7 @@ private:
                                 (std::string(other) == "mqtt" ? "MQTT" : "HTTP") + " inputs");
             readComponentRef(item, "source", self, in.source, in.sourceConfig);
             if (auto found = subMap(item, "tls")) readTlsClient(*found, self, in.tls);
+            noClientPlaceholder(item, self, in.allow);
             config_.inputs.push_back(std::move(in));
             return;
         }
@@ -978,6 +1031,7 @@ private:
                 problem(at(item["path"].IsDefined() ? item["path"] : item["auth"], item),
                         self + " subscribes to MQTT; 'path' and 'auth' belong to HTTP inputs");
             if (auto m = subMap(item, "mqtt")) readMqttSubscribe(*m, self, in.mqtt);
+            noClientPlaceholder(item, self, in.allow);
             config_.inputs.push_back(std::move(in));
             return;
         }
@@ -1038,10 +1092,11 @@ private:
                                          kindOf(e));
                 continue;
             }
-            checkKeys(e, {"client", "keys"}, "in a sender of auth.signed of " + self);
+            checkKeys(e, {"client", "keys", "allow"}, "in a sender of auth.signed of " + self);
             SignedAuth::Sender sd;
             Value cv;
             if (!requireString(e, "client", sd.client, "a sender of auth.signed", &cv)) continue;
+            readAllow(e, "sender '" + cv.raw + "' of " + self, sd.allow);
             const YAML::Node keys = e["keys"];
             if (!keys.IsDefined() || !keys.IsSequence() || keys.size() < 1 || keys.size() > 2) {
                 problem(at(keys.IsDefined() ? keys : e, e),
@@ -1052,17 +1107,26 @@ private:
             for (const auto& k : keys) {
                 auto v = substituted(k);
                 if (!v) continue;
-                if (v->text.size() < 16) {
-                    problem(v->where,
-                            "a key of sender '" + sd.client + "' is shorter than 16 characters");
+                // A Standard Webhooks secret (whsec_<base64>) is the decoded bytes.
+                const auto key = security::webhookKeyBytes(v->text);
+                if (!key) {
+                    problem(v->where, "a key of sender '" + sd.client +
+                                          "' starts with 'whsec_' but the rest is not base64 "
+                                          "(the Standard Webhooks form is whsec_<base64>)");
                     continue;
                 }
-                if (auto [pos, fresh] = owners.emplace(v->text, sd.client); !fresh) {
+                if (key->size() < 16) {
+                    problem(v->where, "a key of sender '" + sd.client + "' is shorter than 16 " +
+                                          (key->size() == v->text.size() ? "characters"
+                                                                         : "bytes once decoded"));
+                    continue;
+                }
+                if (auto [pos, fresh] = owners.emplace(*key, sd.client); !fresh) {
                     problem(v->where, "a key of sender '" + sd.client + "' is also a key of '" +
                                           pos->second + "'; each sender needs keys of its own");
                     continue;
                 }
-                sd.keys.push_back(v->text);
+                sd.keys.push_back(*key);
             }
             a.senders.push_back(std::move(sd));
         }
@@ -1095,10 +1159,11 @@ private:
                                          kindOf(t));
                 continue;
             }
-            checkKeys(t, {"client", "token", "token_file"}, "in " + label);
+            checkKeys(t, {"client", "token", "token_file", "allow"}, "in " + label);
             BearerToken bt;
             Value cv;
             bool clientOk = requireString(t, "client", bt.client, label, &cv);
+            readAllow(t, clientOk ? "client '" + cv.raw + "' of " + self : label, bt.allow);
             if (clientOk && (bt.client.empty() || hasSpaceOrControl(bt.client))) {
                 problem(cv.where, "'client' of " + label +
                                       " must be non-empty without spaces, got " + quote(cv.raw));
@@ -1165,8 +1230,10 @@ private:
         checkKeys(item,
                   {"name", "url", "mqtt", "sink", "processor", "config", "mode",
                    "connect_timeout_ms", "read_timeout_ms", "concurrency", "ordering_key", "retry",
-                   "circuit", "tls", "headers"},
+                   "circuit", "tls", "headers", "personal_data"},
                   "in " + self);
+        out.personalDataGiven =
+            readEnum(item, "personal_data", out.personalData, {"keep", "mask", "drop"});
 
         const int targets = (item["url"].IsDefined() ? 1 : 0) + (item["mqtt"].IsDefined() ? 1 : 0) +
                             (item["sink"].IsDefined() ? 1 : 0) +
@@ -1617,11 +1684,29 @@ private:
         return std::nullopt;
     }
 
-    void readMatch(const YAML::Node& m, const std::string& self, MatchSpec& match) {
-        checkKeys(m, {"type", "source", "subject", "extensions", "data"}, "in 'match' of " + self);
+    /// A route's `match` (with `principal` conditions: input, client, auth) or a rule of an
+    /// input's `allow` (without: who sends is what the rule is about).
+    void readMatch(const YAML::Node& m, const std::string& self, MatchSpec& match,
+                   bool principal = true) {
+        if (principal)
+            checkKeys(
+                m, {"type", "source", "subject", "extensions", "data", "input", "client", "auth"},
+                "in 'match' of " + self);
+        else
+            checkKeys(m, {"type", "source", "subject", "extensions", "data"},
+                      "in 'allow' of " + self);
         readGlobs(m, "type", match.type);
         readGlobs(m, "source", match.source);
         readGlobs(m, "subject", match.subject);
+        // Who sent the event: the attributes the hub stamps on every event it journals.
+        static constexpr std::pair<const char*, const char*> principalKeys[] = {
+            {"input", "owinput"}, {"client", "authid"}, {"auth", "owauth"}};
+        for (const auto& [key, attribute] : principalKeys) {
+            std::vector<std::string> globs;
+            if (!principal || !readGlobs(m, key, globs)) continue;
+            principalRefs_.push_back({key, globs, at(m[key], m), self});
+            match.extensions.emplace_back(attribute, std::move(globs));
+        }
         if (auto found = subMap(m, "extensions")) {
             const YAML::Node& sub = *found;
             for (const auto& kv : sub) {
@@ -1705,6 +1790,31 @@ private:
         return ok;
     }
 
+    // personal_data: [ { type: <globs>, fields: [ <JSON pointers> ] } ]
+    void readPersonalData(const YAML::Node& item, int index) {
+        const std::string self = "personal_data entry #" + std::to_string(index);
+        if (!item.IsMap()) {
+            problem(at(item),
+                    self + " must be a map with 'type' and 'fields', got " + kindOf(item));
+            return;
+        }
+        checkKeys(item, {"type", "fields"}, "in " + self);
+        PersonalDataSpec spec;
+        spec.where = at(item);
+        if (!readGlobs(item, "type", spec.types))
+            if (!item["type"].IsDefined()) problem(at(item), self + " needs 'type' (globs)");
+        if (!readGlobs(item, "fields", spec.pointers)) {
+            if (!item["fields"].IsDefined())
+                problem(at(item), self + " needs 'fields' (JSON pointers into the event)");
+        }
+        for (const auto& p : spec.pointers)
+            if (auto err = pointerError(p); err || p.empty())
+                problem(at(item["fields"], item),
+                        "field " + quote(p) + " of " + self + " is not a JSON pointer: " +
+                            (err ? *err : std::string("it must not be empty")));
+        config_.personalData.push_back(std::move(spec));
+    }
+
     void readQuery(const YAML::Node& item, int index) {
         const std::string self = "query #" + std::to_string(index);
         if (!item.IsMap()) {
@@ -1755,6 +1865,151 @@ private:
                                        " (line " + std::to_string(inputWhere.line) + ")");
     }
 
+    // allow: one rule or a list of rules, each a match on type, source, subject, extensions
+    // and data (as a route's); an event must match one of them. On an input, a bearer client
+    // or a signed sender.
+    void readAllow(const YAML::Node& parent, const std::string& self, AllowSpec& out) {
+        const YAML::Node n = parent["allow"];
+        if (!n.IsDefined()) return;
+        std::vector<YAML::Node> rules;
+        if (n.IsMap()) {
+            rules.push_back(n);
+        } else if (n.IsSequence() && n.size() > 0) {
+            for (const auto& r : n)
+                rules.push_back(r);
+        } else {
+            problem(at(n, parent), "'allow' of " + self +
+                                       " must be a rule ({ type, source, ... }) or a non-empty "
+                                       "list of rules, got " +
+                                       (n.IsSequence() ? "an empty list" : kindOf(n)));
+            return;
+        }
+        for (const auto& r : rules) {
+            if (!r.IsMap() || r.size() == 0) {
+                problem(at(r, n), "each rule of 'allow' of " + self +
+                                      " must be a map of conditions (type, source, subject, "
+                                      "extensions, data), got " +
+                                      (r.IsMap() ? "an empty map" : kindOf(r)));
+                continue;
+            }
+            MatchSpec rule;
+            readMatch(r, self, rule, /*principal=*/false);
+            out.rules.push_back(std::move(rule));
+        }
+    }
+
+    // "{client}" stands for an HTTP client's name; MQTT and plugin inputs have one principal.
+    void noClientPlaceholder(const YAML::Node& item, const std::string& self,
+                             const AllowSpec& allow) {
+        if (security::forClient(allow, "") != allow)
+            problem(at(item["allow"], item),
+                    "'{client}' in 'allow' of " + self +
+                        " stands for an HTTP client's name; this input has no clients (write the "
+                        "name itself)");
+    }
+
+    static bool isGlob(const std::string& s) { return s.find_first_of("*?") != std::string::npos; }
+
+    // A route's input, client and auth conditions must be able to match something: a name
+    // mistyped there would silently route nothing.
+    void checkPrincipalReferences() {
+        std::vector<std::string> inputs, clients;
+        for (const auto& in : config_.inputs) {
+            inputs.push_back(in.name);
+            switch (in.kind) {
+            case InputSpec::Kind::Http:
+                for (const auto& t : in.tokens)
+                    clients.push_back(t.client);
+                if (in.signedAuth)
+                    for (const auto& sd : in.signedAuth->senders)
+                        clients.push_back(sd.client);
+                if (in.tokens.empty() && !in.signedAuth) clients.emplace_back("anonymous");
+                break;
+            case InputSpec::Kind::Mqtt:
+                clients.push_back("mqtt:" + in.mqtt.broker);
+                break;
+            case InputSpec::Kind::Source:
+                clients.push_back("source:" + in.name);
+                break;
+            }
+        }
+        for (const auto& o : config_.outputs)
+            if (o.kind == OutputSpec::Kind::Processor) {
+                inputs.push_back("processor:" + o.name);
+                clients.push_back("processor:" + o.name);
+            }
+        for (const char* c : {"command:fees-reconcile"}) {
+            inputs.emplace_back(c);
+            clients.emplace_back(c);
+        }
+        const std::vector<std::string> methods = {"none", "token",  "signature", "certificate",
+                                                  "mqtt", "source", "processor", "command"};
+        for (const auto& ref : principalRefs_) {
+            const std::string key = ref.key;
+            const auto& known = key == "input" ? inputs : key == "client" ? clients : methods;
+            for (const auto& g : ref.globs) {
+                const bool hit = std::any_of(known.begin(), known.end(), [&](const std::string& k) {
+                    return routing::globMatch(g, k);
+                });
+                // A client certificate's subject is not known before it connects.
+                if (hit || (key == "client" && g.find('=') != std::string::npos)) continue;
+                problem(ref.where,
+                        "'" + key + "' of " + ref.route + ": " + quote(g) +
+                            (isGlob(g) ? " matches no " : " is no ") +
+                            (key == "input"    ? "input of this configuration"
+                             : key == "client" ? "client of any input (bearer clients, signed "
+                                                 "senders, mqtt:<broker>, source:<input>, "
+                                                 "processor:<output>)"
+                                               : "way in (none, token, signature, certificate, "
+                                                 "mqtt, source, processor, command)") +
+                            (isGlob(g) ? std::string() : didYouMean(g, known)));
+            }
+        }
+    }
+
+    // `check` tells the operator about every broadcast (MQTT) output that does not say what
+    // it does with personal data: a broker's subscribers are often screens in a public hall.
+    void warnBroadcastOutputs() {
+        for (const auto& o : config_.outputs)
+            if (o.kind == OutputSpec::Kind::Mqtt && !o.personalDataGiven)
+                warn(o.where, "output '" + o.name +
+                                  "' publishes to a broker with personal data "
+                                  "kept; say 'personal_data: mask' (or drop, "
+                                  "or keep) to decide what subscribers see");
+    }
+
+    // `check` tells the operator about every way in that lets a client send anything.
+    void warnOpenInputs() {
+        for (const auto& in : config_.inputs) {
+            const std::string self = "input '" + in.name + "'";
+            const char* fix = "; add 'allow' with the types and sources it may send";
+            if (in.allow.restricts()) continue;
+            if (in.kind != InputSpec::Kind::Http) {
+                warn(in.where, self + " lets " +
+                                   (in.kind == InputSpec::Kind::Mqtt ? "its broker's publishers"
+                                                                     : "its plugin source") +
+                                   " send any type and source" + fix);
+                continue;
+            }
+            if (in.tokens.empty() && !in.signedAuth) {
+                warn(in.where, self +
+                                   " has no authentication and lets anyone send any type "
+                                   "and source" +
+                                   fix);
+                continue;
+            }
+            for (const auto& t : in.tokens)
+                if (!t.allow.restricts())
+                    warn(in.where,
+                         self + " lets client '" + t.client + "' send any type and source" + fix);
+            if (in.signedAuth)
+                for (const auto& sd : in.signedAuth->senders)
+                    if (!sd.allow.restricts())
+                        warn(in.where, self + " lets sender '" + sd.client +
+                                           "' send any type and source" + fix);
+        }
+    }
+
     void checkRouteTargets() {
         std::vector<std::string> names;
         for (const auto& o : config_.outputs)
@@ -1770,6 +2025,8 @@ private:
     const EnvLookup& unsetStandIn_;
     HubConfig config_;
     std::vector<ConfigProblem> problems_;
+    std::vector<ConfigProblem> warnings_;
+    std::string loaded_; // every file's path and text, for HubConfig::digest
     const FileCtx* cur_ = nullptr;
     std::vector<const FileCtx*> stack_;
     std::vector<std::string> displays_;
@@ -1798,15 +2055,27 @@ private:
     };
     std::vector<BrokerRef> brokerRefs_;
     std::vector<Target> targets_;
+    struct PrincipalRef {
+        const char* key; ///< "input", "client" or "auth"
+        std::vector<std::string> globs;
+        SourceLocation where;
+        std::string route;
+    };
+    std::vector<PrincipalRef> principalRefs_;
     bool dataDirSet_ = false;
 };
 
 } // namespace
 
+std::string formatLocation(const SourceLocation& where) {
+    std::string out = where.file;
+    if (where.line > 0)
+        out += ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
+    return out;
+}
+
 std::string formatProblem(const ConfigProblem& p) {
-    std::string out = p.where.file;
-    if (p.where.line > 0)
-        out += ":" + std::to_string(p.where.line) + ":" + std::to_string(p.where.column);
+    const std::string out = formatLocation(p.where);
     return out.empty() ? p.message : out + ": " + p.message;
 }
 

@@ -17,6 +17,8 @@ struct ConfigProblem {
 
 /// "file:line:column: message" (line/column omitted when unknown).
 std::string formatProblem(const ConfigProblem& p);
+/// "file:line:column" (line/column omitted when unknown).
+std::string formatLocation(const SourceLocation& where);
 
 /// Looks up an environment variable; replaceable in tests.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -25,6 +27,9 @@ EnvLookup processEnvironment();
 struct LoadResult {
     HubConfig config;                    ///< meaningful only when problems is empty
     std::vector<ConfigProblem> problems; ///< all problems found, in file order
+    /// What is valid but probably not meant (an input that lets a client send anything);
+    /// `check` prints them, `run` logs them.
+    std::vector<ConfigProblem> warnings;
     [[nodiscard]] bool ok() const { return problems.empty(); }
 };
 

@@ -50,6 +50,17 @@ struct TlsServerSettings {
     friend bool operator==(const TlsServerSettings&, const TlsServerSettings&) = default;
 };
 
+/// The audit trail (hub.audit): who sent what, who refused what, what operators did.
+struct AuditSettings {
+    bool enabled = true;
+    std::string hash = "sha256";  ///< sha256 | sm3: links each record to the one before
+    std::string signingKeyFile;   ///< Ed25519 or SM2 private key (PEM); "" = unsigned checkpoints
+    int checkpointEvery = 1000;   ///< records between signed checkpoints at most
+    int checkpointIntervalS = 60; ///< seconds between signed checkpoints at most
+    int retentionDays = 180;      ///< records are kept this long (MLPS level 3: six months)
+    friend bool operator==(const AuditSettings&, const AuditSettings&) = default;
+};
+
 /// The business time plugins see (hub.business_clock): the wall clock unless configured.
 struct BusinessClockSettings {
     std::optional<std::int64_t> startMs;  ///< business time at the anchor
@@ -68,6 +79,7 @@ struct HubSettings {
     std::int64_t shutdownTimeoutMs = 10000;
     Limits limits;
     JournalSettings journal;
+    AuditSettings audit;
     TlsServerSettings tls;
     /// Folders plugin files may be loaded from (resolved against the config file's folder).
     std::vector<std::string> pluginDirs;
@@ -99,9 +111,29 @@ struct PluginSpec {
     SourceLocation where;
 };
 
+/// One condition: the value must match at least one of the globs (`*`, `?`).
+struct MatchSpec {
+    std::vector<std::string> type;
+    std::vector<std::string> source;
+    std::vector<std::string> subject;
+    std::vector<std::pair<std::string, std::vector<std::string>>>
+        extensions;                                                     ///< attribute -> globs
+    std::vector<std::pair<std::string, std::vector<std::string>>> data; ///< JSON pointer -> globs
+    friend bool operator==(const MatchSpec&, const MatchSpec&) = default;
+};
+
+/// What a client may send (`allow`): the event must match one of the rules (each a route-style
+/// match on `type`, `source`, `subject` and extension attributes). No rules: anything.
+struct AllowSpec {
+    std::vector<MatchSpec> rules;
+    [[nodiscard]] bool restricts() const { return !rules.empty(); }
+    friend bool operator==(const AllowSpec&, const AllowSpec&) = default;
+};
+
 struct BearerToken {
     std::string client; ///< identity recorded with each accepted event
     std::string token;  ///< the secret itself, resolved from ${ENV} or a file
+    AllowSpec allow;    ///< on top of the input's own
     friend bool operator==(const BearerToken&, const BearerToken&) = default;
 };
 
@@ -130,6 +162,7 @@ struct SignedAuth {
     struct Sender {
         std::string client;
         std::vector<std::string> keys; ///< one, or two while a new key is rolled out
+        AllowSpec allow;               ///< on top of the input's own
         friend bool operator==(const Sender&, const Sender&) = default;
     };
     std::vector<Sender> senders;
@@ -155,6 +188,7 @@ struct InputSpec {
     TlsClientSettings tls;                ///< kind Source: its HTTP client's https:// calls
     std::vector<BearerToken> tokens;      ///< non-empty: a valid bearer token is required
     std::optional<SignedAuth> signedAuth; ///< set: every request must be signed
+    AllowSpec allow;                      ///< what any client of this input may send
     SourceLocation where;
     friend bool operator==(const InputSpec&, const InputSpec&) = default;
 };
@@ -222,17 +256,18 @@ struct OutputSpec {
     CircuitPolicy circuit;
     TlsClientSettings tls;
     std::vector<std::pair<std::string, std::string>> headers; ///< extra request headers
+    /// What the receiver gets of personal data: keep | mask | drop (declared fields; ID numbers
+    /// and mobiles recognised in any text are masked by mask and drop).
+    std::string personalData = "keep";
+    bool personalDataGiven = false; ///< written in the file (check warns about MQTT outputs)
     SourceLocation where;
 };
 
-/// One condition: the value must match at least one of the globs (`*`, `?`).
-struct MatchSpec {
-    std::vector<std::string> type;
-    std::vector<std::string> source;
-    std::vector<std::string> subject;
-    std::vector<std::pair<std::string, std::vector<std::string>>>
-        extensions;                                                     ///< attribute -> globs
-    std::vector<std::pair<std::string, std::vector<std::string>>> data; ///< JSON pointer -> globs
+/// Personal fields of some event types (`personal_data`): JSON pointers into the event.
+struct PersonalDataSpec {
+    std::vector<std::string> types;    ///< globs on `type`
+    std::vector<std::string> pointers; ///< e.g. /data/applicant/id_number; '*' segments
+    SourceLocation where;
 };
 
 struct RouteSpec {
@@ -263,7 +298,11 @@ struct HubConfig {
     std::vector<OutputSpec> outputs;
     std::vector<RouteSpec> routes;
     std::vector<QuerySpec> queries;
+    std::vector<PersonalDataSpec> personalData;
     std::vector<std::string> files; ///< the main file and every include, in load order
+    /// SHA-256 (hex) of what was loaded: each file's path and text, in load order. Names the
+    /// configuration in force in the audit trail (start, reload).
+    std::string digest;
 };
 
 } // namespace ow::config

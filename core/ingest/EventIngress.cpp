@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/observability/Log.h"
+#include "core/security/AllowList.h"
 #include "core/security/TokenAuth.h"
 #include "core/transport/http/Problem.h"
 #include "core/util/Clock.h"
@@ -108,35 +109,63 @@ const char* errorType(event::EventError::Kind k) {
     return "invalid-cloudevent";
 }
 
+security::SignatureScheme schemeOf(const config::SignedAuth& a) {
+    return a.scheme == "hmac-sm3" ? security::SignatureScheme::HmacSm3
+                                  : security::SignatureScheme::HmacSha256;
+}
+
 } // namespace
+
+EventIngress::Policy::Policy(config::InputSpec s) : spec(std::move(s)), auth(spec.tokens) {
+    for (const auto& t : spec.tokens)
+        clientAllow[t.client] = &t.allow;
+    if (spec.signedAuth)
+        for (const auto& sd : spec.signedAuth->senders)
+            clientAllow[sd.client] = &sd.allow;
+    if (security::forClient(spec.allow, "") != spec.allow)
+        for (const auto& [client, _] : clientAllow)
+            inputAllowFor[client] = security::forClient(spec.allow, client);
+}
+
+const config::AllowSpec& EventIngress::Policy::inputAllow(const std::string& client) const {
+    const auto it = inputAllowFor.find(client);
+    return it == inputAllowFor.end() ? spec.allow : it->second;
+}
 
 EventIngress::EventIngress(config::InputSpec spec, const config::Limits& limits,
                            pipeline::JournalWriter& writer, observability::Metrics& metrics,
                            const util::Clock& clock)
-    : spec_(std::move(spec)), jsonLimits_{static_cast<std::size_t>(limits.maxJsonDepth),
-                                          static_cast<std::size_t>(limits.maxJsonKeys)},
+    : name_(spec.name), path_(spec.path), jsonLimits_{static_cast<std::size_t>(limits.maxJsonDepth),
+                                                      static_cast<std::size_t>(limits.maxJsonKeys)},
       maxBatch_(static_cast<std::size_t>(limits.maxBatchEvents)), writer_(writer),
-      auth_(spec_.tokens), counters_(metrics, spec_.name),
+      counters_(metrics, spec.name),
       acceptLatency_(
           metrics.histogram("onewindow_accept_seconds", "From request received to answer sent",
-                            observability::Metrics::latencyBuckets(), {{"input", spec_.name}})) {
-    if (spec_.signedAuth) {
-        const auto& a = *spec_.signedAuth;
-        signatures_ = std::make_unique<security::WebhookVerifier>(
-            a.scheme == "hmac-sm3" ? security::SignatureScheme::HmacSm3
-                                   : security::SignatureScheme::HmacSha256,
-            a.toleranceS, clock);
-        // Ids and signatures seen before a restart are still replays.
-        signatures_->preload(writer_.signedSeen(spec_.name, clock.nowMs() / 1000));
-    }
+                            observability::Metrics::latencyBuckets(), {{"input", spec.name}})) {
+    const config::SignedAuth defaults;
+    const auto& a = spec.signedAuth ? *spec.signedAuth : defaults;
+    signatures_ = std::make_unique<security::WebhookVerifier>(schemeOf(a), a.toleranceS, clock);
+    // Ids and signatures seen before a restart are still replays.
+    if (spec.signedAuth) signatures_->preload(writer_.signedSeen(name_, clock.nowMs() / 1000));
+    policy_.store(std::make_shared<const Policy>(std::move(spec)));
 }
 
-Response EventIngress::reject(int status, const std::string& reason, const std::string& type,
-                              const std::string& title, const std::string& detail,
-                              const nlohmann::json& extra) {
+void EventIngress::reconfigure(const config::InputSpec& spec) {
+    if (spec.signedAuth)
+        signatures_->reconfigure(schemeOf(*spec.signedAuth), spec.signedAuth->toleranceS);
+    policy_.store(std::make_shared<const Policy>(spec));
+}
+
+Response EventIngress::reject(Admitted& a, int status, const std::string& reason,
+                              const std::string& type, const std::string& title,
+                              const std::string& detail, const nlohmann::json& extra) {
     counters_.rejected(reason).inc();
+    a.refusal = reason;
     Log::debug("ingress", "request refused",
-               {{"input", spec_.name}, {"status", status}, {"reason", detail}});
+               {{"input", name_},
+                {"principal", a.principal.id.empty() ? "unauthenticated" : a.principal.id},
+                {"status", status},
+                {"reason", detail}});
     return problem(status, type, title, detail, extra);
 }
 
@@ -144,6 +173,11 @@ void EventIngress::handleAsync(const Request& req, Reply reply) {
     auto started = std::chrono::steady_clock::now();
     auto admitted = std::make_shared<Admitted>();
     if (std::optional<Response> refused = admit(req, *admitted)) {
+        // Who was refused and why, in the audit trail ("unauthenticated" before a valid
+        // credential was seen).
+        writer_.auditRefusal(
+            name_, admitted->principal.id.empty() ? "unauthenticated" : admitted->principal.id,
+            req.peerAddress, refused->status, admitted->refusal);
         observeSince(started);
         reply(std::move(*refused));
         return;
@@ -152,13 +186,16 @@ void EventIngress::handleAsync(const Request& req, Reply reply) {
     std::optional<pipeline::IdempotencyBinding> idem = std::move(admitted->idem);
     std::vector<store::SeenSignature> signatures = std::move(admitted->signatures);
     const std::string client = admitted->client;
-    writer_.acceptAsync(
-        std::move(items), spec_.name, client, std::move(idem), std::move(signatures),
-        [this, admitted, started, reply = std::move(reply)](const pipeline::AcceptResult& result) {
-            Response r = conclude(*admitted, result);
-            observeSince(started);
-            reply(std::move(r));
-        });
+    writer_.acceptAsync(std::move(items), name_, client, std::move(idem), std::move(signatures),
+                        [this, admitted, started, peer = req.peerAddress,
+                         reply = std::move(reply)](const pipeline::AcceptResult& result) {
+                            Response r = conclude(*admitted, result);
+                            if (r.status == 422)
+                                writer_.auditRefusal(name_, admitted->client, peer, r.status,
+                                                     admitted->refusal);
+                            observeSince(started);
+                            reply(std::move(r));
+                        });
 }
 
 void EventIngress::observeSince(std::chrono::steady_clock::time_point started) {
@@ -167,57 +204,66 @@ void EventIngress::observeSince(std::chrono::steady_clock::time_point started) {
 }
 
 std::optional<Response> EventIngress::admit(const Request& req, Admitted& a) {
+    // One reading of the input's settings for the whole request, even if a reload swaps them.
+    const std::shared_ptr<const Policy> policy = policy_.load();
+    const config::InputSpec& spec = policy->spec;
+
     // --- who is calling
     std::string& client = a.client;
+    security::Principal& who = a.principal;
+    who.input = name_;
     client = req.clientCertSubject.empty() ? "anonymous" : req.clientCertSubject;
-    if (auth_.required()) {
-        auto who = auth_.authenticate(req.header("authorization"));
-        if (!who) {
-            auto r = reject(401, "unauthorized", "unauthorized", "Unauthorized",
+    who.method = req.clientCertSubject.empty() ? security::AuthMethod::None
+                                               : security::AuthMethod::Certificate;
+    if (policy->auth.required()) {
+        auto tokenClient = policy->auth.authenticate(req.header("authorization"));
+        if (!tokenClient) {
+            auto r = reject(a, 401, "unauthorized", "unauthorized", "Unauthorized",
                             req.header("authorization")
                                 ? "the bearer token is not valid for this input"
                                 : "this input requires an Authorization: Bearer token");
             r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"onewindow\"");
             return r;
         }
-        client = *who;
+        client = *tokenClient;
+        who.method = security::AuthMethod::Token;
     }
     std::vector<store::SeenSignature>& seenSignatures = a.signatures;
-    if (signatures_) {
+    if (spec.signedAuth) {
         // The signature covers the body as sent: checked before anything reads it.
-        auto check = signatures_->verify(req.headers, req.body, spec_.signedAuth->senders);
+        auto check = signatures_->verify(req.headers, req.body, spec.signedAuth->senders);
         if (!check.ok) {
             const char* slug = check.status == 409   ? "replayed"
                                : check.status == 400 ? "bad-signature-headers"
                                                      : "bad-signature";
-            return reject(check.status, slug, slug,
+            return reject(a, check.status, slug, slug,
                           check.status == 409   ? "Conflict"
                           : check.status == 400 ? "Bad Request"
                                                 : "Unauthorized",
                           check.reason);
         }
         client = check.client;
+        who.method = security::AuthMethod::Signature;
         seenSignatures = std::move(check.remembered);
     }
+    who.id = client;
 
     // --- which mode, then parse
     std::string type = mediaType(req.header("content-type"));
-    std::vector<pipeline::AcceptItem>& items = a.items;
+    std::vector<event::Event> parsed;
     bool& batch = a.batch;
     try {
         if (type == "application/cloudevents+json") {
-            auto e = event::parseStructured(req.body, jsonLimits_);
-            items.push_back({std::make_shared<const event::Event>(std::move(e)), {}});
+            parsed.push_back(event::parseStructured(req.body, jsonLimits_));
         } else if (type == "application/cloudevents-batch+json") {
             batch = true;
-            for (auto& e : event::parseBatch(req.body, jsonLimits_, maxBatch_))
-                items.push_back({std::make_shared<const event::Event>(std::move(e)), {}});
+            parsed = event::parseBatch(req.body, jsonLimits_, maxBatch_);
         } else if (req.header("ce-specversion")) {
-            auto e = event::parseBinary(req.headers, req.body, jsonLimits_);
-            items.push_back({std::make_shared<const event::Event>(std::move(e)), {}});
+            parsed.push_back(event::parseBinary(req.headers, req.body, jsonLimits_));
         } else {
             return reject(
-                415, "unsupported-media-type", "unsupported-media-type", "Unsupported Media Type",
+                a, 415, "unsupported-media-type", "unsupported-media-type",
+                "Unsupported Media Type",
                 "send application/cloudevents+json (structured), "
                 "application/cloudevents-batch+json "
                 "(batch) or binary mode with ce-specversion, ce-id, ce-source and ce-type headers; "
@@ -232,12 +278,18 @@ std::optional<Response> EventIngress::admit(const Request& req, Admitted& a) {
         if (e.index >= 0)
             detail = "event " + std::to_string(e.index) + " of the batch: " + detail +
                      " (no event of the batch was accepted)";
-        return reject(400, errorType(e.kind), errorType(e.kind), "Bad Request", detail, extra);
+        return reject(a, 400, errorType(e.kind), errorType(e.kind), "Bad Request", detail, extra);
     }
+    if (auto refused = screen(parsed, *policy, a, batch)) return refused;
+    std::vector<pipeline::AcceptItem>& items = a.items;
     std::vector<std::shared_ptr<const event::Event>>& events = a.events;
-    for (auto& item : items) {
-        item.body = event::toStructured(*item.event);
-        events.push_back(item.event);
+    items.reserve(parsed.size());
+    for (auto& e : parsed) {
+        // Stored as sent (receivers get it so); the hub's view carries who sent it.
+        std::string body = event::toStructured(e);
+        security::stamp(e, who);
+        items.push_back({std::make_shared<const event::Event>(std::move(e)), std::move(body)});
+        events.push_back(items.back().event);
     }
 
     // --- Idempotency-Key
@@ -246,7 +298,7 @@ std::optional<Response> EventIngress::admit(const Request& req, Admitted& a) {
     if (const auto* k = req.header("idempotency-key")) {
         key = *k;
         if (!validIdempotencyKey(key))
-            return reject(400, "bad-idempotency-key", "bad-idempotency-key", "Bad Request",
+            return reject(a, 400, "bad-idempotency-key", "bad-idempotency-key", "Bad Request",
                           "Idempotency-Key must be 1 to 255 visible ASCII characters");
         std::string fingerprint =
             security::sha256Hex(req.method + " " + req.path + "\n" + type + "\n" + req.body);
@@ -254,7 +306,7 @@ std::optional<Response> EventIngress::admit(const Request& req, Admitted& a) {
             std::lock_guard lock(inFlightMu_);
             if (!inFlight_.insert({client, key}).second)
                 return reject(
-                    409, "idempotency-in-flight", "idempotency-key-in-flight", "Conflict",
+                    a, 409, "idempotency-in-flight", "idempotency-key-in-flight", "Conflict",
                     "a request with this Idempotency-Key is still being processed; retry later");
         }
         a.inFlight = std::make_unique<InFlightKey>(*this, client, key);
@@ -270,6 +322,30 @@ std::optional<Response> EventIngress::admit(const Request& req, Admitted& a) {
     return std::nullopt;
 }
 
+std::optional<Response> EventIngress::screen(std::vector<event::Event>& events,
+                                             const Policy& policy, Admitted& a, bool batch) {
+    const auto allow = policy.clientAllow.find(a.client);
+    const config::AllowSpec* clientAllow =
+        allow == policy.clientAllow.end() ? nullptr : allow->second;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        auto refusal =
+            security::screen(events[i], a.principal, policy.inputAllow(a.client), clientAllow);
+        if (!refusal) continue;
+        nlohmann::json extra = {{"client", a.client}, {"attribute", refusal->attribute}};
+        std::string detail = refusal->detail;
+        if (batch) {
+            extra["index"] = i;
+            detail = "event " + std::to_string(i) + " of the batch: " + detail +
+                     " (no event of the batch was accepted)";
+        }
+        counters_.refused(a.client, refusal->reason).inc();
+        return reject(a, refusal->status, refusal->reason,
+                      refusal->status == 403 ? "not-allowed" : refusal->reason,
+                      refusal->status == 403 ? "Forbidden" : "Bad Request", detail, extra);
+    }
+    return std::nullopt;
+}
+
 EventIngress::InFlightKey::~InFlightKey() {
     std::lock_guard lock(self.inFlightMu_);
     self.inFlight_.erase({client, key});
@@ -280,14 +356,14 @@ Response EventIngress::conclude(Admitted& a, const pipeline::AcceptResult& resul
     // it is still in flight.
     a.inFlight.reset();
     if (!result.ok) {
-        auto r = reject(503, "store-unavailable", "store-unavailable", "Service Unavailable",
+        auto r = reject(a, 503, "store-unavailable", "store-unavailable", "Service Unavailable",
                         "the event could not be stored durably and was NOT accepted; retry later");
         r.headers.emplace_back("Retry-After", "1");
         return r;
     }
     if (result.previous) {
         if (result.previous->fingerprint != a.fingerprint)
-            return reject(422, "idempotency-key-reused", "idempotency-key-reused",
+            return reject(a, 422, "idempotency-key-reused", "idempotency-key-reused",
                           "Unprocessable Content",
                           "this Idempotency-Key was already used with a different request");
         Response r;

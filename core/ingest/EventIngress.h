@@ -1,8 +1,11 @@
 // POST handling for one configured input: authenticate, parse and validate the CloudEvents,
-// apply the Idempotency-Key rules, hand them to the journal writer, answer once committed.
+// check them against the client's allow list, stamp the principal on them, apply the
+// Idempotency-Key rules, hand them to the journal writer, answer once committed.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +19,7 @@
 #include "core/ingest/InputCounters.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
+#include "core/security/Principal.h"
 #include "core/security/TokenAuth.h"
 #include "core/security/WebhookSignature.h"
 #include "core/transport/http/HttpMessage.h"
@@ -31,7 +35,13 @@ public:
                  pipeline::JournalWriter& writer, observability::Metrics& metrics,
                  const util::Clock& clock);
 
-    [[nodiscard]] const std::string& path() const { return spec_.path; }
+    [[nodiscard]] const std::string& path() const { return path_; }
+    [[nodiscard]] const std::string& name() const { return name_; }
+
+    /// A reloaded configuration of this input (same name and path): its tokens, signed
+    /// senders and keys, and allow lists apply to requests admitted from now on; requests
+    /// already admitted finish under the settings they were admitted with.
+    void reconfigure(const config::InputSpec& spec);
     /// Answers through `reply` once the journal has committed (or refused) the events, from
     /// the writer's thread; refusals before that are answered at once, on the caller's. Does
     /// not block: the HTTP event loop calls it.
@@ -48,9 +58,23 @@ private:
         InFlightKey& operator=(const InFlightKey&) = delete;
         ~InFlightKey();
     };
+    /// The input's security settings, replaced whole by a reload.
+    struct Policy {
+        explicit Policy(config::InputSpec s);
+        Policy(const Policy&) = delete; // clientAllow points into spec
+        Policy& operator=(const Policy&) = delete;
+        config::InputSpec spec;
+        security::TokenAuth auth;
+        std::map<std::string, const config::AllowSpec*> clientAllow; ///< into `spec`
+        /// The input's allow list with "{client}" filled in, per client (when it has one).
+        std::map<std::string, config::AllowSpec> inputAllowFor;
+        [[nodiscard]] const config::AllowSpec& inputAllow(const std::string& client) const;
+    };
+
     /// A request that passed every check, on its way through the journal.
     struct Admitted {
         std::string client;
+        security::Principal principal;
         std::vector<pipeline::AcceptItem> items;
         std::vector<std::shared_ptr<const event::Event>> events;
         std::vector<store::SeenSignature> signatures;
@@ -59,6 +83,7 @@ private:
         std::string fingerprint;
         std::size_t count = 0;
         bool batch = false;
+        std::string refusal; ///< the reason of the refusal answered, if any
     };
 
     /// The refusal, or nothing when `a` is ready for the journal.
@@ -67,16 +92,25 @@ private:
     transport::http::Response conclude(Admitted& a, const pipeline::AcceptResult& result);
     void observeSince(std::chrono::steady_clock::time_point started);
 
-    transport::http::Response reject(int status, const std::string& reason, const std::string& type,
-                                     const std::string& title, const std::string& detail,
+    /// Counts and logs a refusal; notes its reason in `a` for the audit trail.
+    transport::http::Response reject(Admitted& a, int status, const std::string& reason,
+                                     const std::string& type, const std::string& title,
+                                     const std::string& detail,
                                      const nlohmann::json& extra = nlohmann::json::object());
 
-    config::InputSpec spec_;
+    /// 403 for an event outside the client's allow list, 400 for one carrying attributes
+    /// only the hub sets; stamps the principal on every event that passes.
+    std::optional<transport::http::Response> screen(std::vector<event::Event>& events,
+                                                    const Policy& policy, Admitted& a, bool batch);
+
+    const std::string name_, path_;
     event::JsonLimits jsonLimits_;
     std::size_t maxBatch_;
     pipeline::JournalWriter& writer_;
-    security::TokenAuth auth_;
-    std::unique_ptr<security::WebhookVerifier> signatures_; // auth.signed
+    std::atomic<std::shared_ptr<const Policy>> policy_;
+    // auth.signed: one verifier for the input's life (used when the policy has auth.signed),
+    // so a replay is refused across reloads.
+    std::unique_ptr<security::WebhookVerifier> signatures_;
 
     std::mutex inFlightMu_;
     std::set<std::pair<std::string, std::string>> inFlight_; // (client, idempotency key)

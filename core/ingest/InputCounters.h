@@ -27,6 +27,13 @@ public:
                                 {{"input", input_}, {"reason", reason}});
     }
 
+    /// Events of `client` refused by the allow lists or for carrying the hub's attributes.
+    observability::Counter& refused(const std::string& client, const std::string& reason) {
+        return metrics_.counter("onewindow_events_refused_total",
+                                "Events refused because their client may not send them",
+                                {{"input", input_}, {"client", client}, {"reason", reason}});
+    }
+
 private:
     observability::Metrics& metrics_;
     std::string input_;

@@ -3,6 +3,7 @@
 
 #include "core/event/Encoding.h"
 #include "core/observability/Log.h"
+#include "core/security/AllowList.h"
 #include "core/security/TokenAuth.h"
 
 namespace ow::ingest {
@@ -21,7 +22,20 @@ MqttIngress::MqttIngress(config::InputSpec spec, const config::Limits& limits,
     : spec_(std::move(spec)), jsonLimits_{static_cast<std::size_t>(limits.maxJsonDepth),
                                           static_cast<std::size_t>(limits.maxJsonKeys)},
       maxBytes_(static_cast<std::size_t>(limits.maxBodyBytes)), writer_(writer),
-      connection_(std::move(connection)), counters_(metrics, spec_.name) {}
+      connection_(std::move(connection)),
+      counters_(metrics, spec_.name), principal_{spec_.name, security::AuthMethod::Mqtt,
+                                                 "mqtt:" + spec_.mqtt.broker},
+      allow_(std::make_shared<const config::AllowSpec>(spec_.allow)) {}
+
+void MqttIngress::reconfigure(const config::InputSpec& spec) {
+    std::lock_guard lock(allowMu_);
+    allow_ = std::make_shared<const config::AllowSpec>(spec.allow);
+}
+
+std::shared_ptr<const config::AllowSpec> MqttIngress::allow() const {
+    std::lock_guard lock(allowMu_);
+    return allow_;
+}
 
 MqttIngress::~MqttIngress() {
     stop();
@@ -156,15 +170,27 @@ void MqttIngress::work() {
                 answer(batch[i], "rejected", nullptr, 0, error);
                 continue;
             }
-            auto shared = std::make_shared<const event::Event>(std::move(*ev));
-            items.push_back({shared, event::toStructured(*shared)});
+            if (auto refusal = security::screen(*ev, principal_, *allow(), nullptr)) {
+                counters_.rejected(refusal->reason).inc();
+                counters_.refused(principal_.id, refusal->reason).inc();
+                Log::warn("mqtt", "message refused",
+                          {{"input", spec_.name},
+                           {"topic", batch[i].topic},
+                           {"reason", refusal->detail}});
+                answer(batch[i], "rejected", nullptr, 0, refusal->detail);
+                continue;
+            }
+            std::string body = event::toStructured(*ev); // stored as sent
+            security::stamp(*ev, principal_);
+            items.push_back(
+                {std::make_shared<const event::Event>(std::move(*ev)), std::move(body)});
             itemOf.push_back(i);
         }
         if (!items.empty()) {
             std::vector<std::shared_ptr<const event::Event>> events;
             for (const auto& it : items)
                 events.push_back(it.event);
-            auto result = writer_.accept(std::move(items), spec_.name, "mqtt:" + spec_.mqtt.broker);
+            auto result = writer_.accept(std::move(items), spec_.name, principal_.id);
             for (std::size_t k = 0; k < events.size(); ++k) {
                 const auto& msg = batch[itemOf[k]];
                 if (!result.ok) {

@@ -21,6 +21,7 @@
 #include "core/ingest/InputCounters.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
+#include "core/security/Principal.h"
 #include "core/transport/mqtt/MqttConnection.h"
 
 namespace ow::ingest {
@@ -36,6 +37,10 @@ public:
     void start();
     /// Journals what was received, then stops. Idempotent.
     void stop();
+
+    [[nodiscard]] const std::string& name() const { return spec_.name; }
+    /// A reloaded configuration of this input: its allow list applies from the next message.
+    void reconfigure(const config::InputSpec& spec);
 
     /// The event a message stands for, or nullopt with `error` set (exposed for tests).
     std::optional<event::Event> toEvent(const transport::mqtt::InboundMessage& m,
@@ -59,6 +64,10 @@ private:
     std::thread thread_;
 
     InputCounters counters_;
+    const security::Principal principal_; // every message: "mqtt:<broker>"
+    mutable std::mutex allowMu_;
+    std::shared_ptr<const config::AllowSpec> allow_;
+    [[nodiscard]] std::shared_ptr<const config::AllowSpec> allow() const;
 };
 
 } // namespace ow::ingest

@@ -21,6 +21,8 @@ struct SourceIngress::Shared {
     std::mutex writerMu;
     event::JsonLimits limits;
     std::string inputName, client;
+    security::Principal principal; // stamped on every event: "source:<input>"
+    config::AllowSpec allow;       // the input's allow list
     const util::Clock* clock = nullptr;
     std::unique_ptr<InputCounters> counters;
 };
@@ -34,7 +36,8 @@ public:
         std::vector<pipeline::AcceptItem> items;
         for (const auto& e : events) {
             try {
-                items.push_back(plugin::toAcceptItem(e, s_->clock->nowMs(), s_->limits));
+                items.push_back(plugin::toAcceptItem(e, s_->clock->nowMs(), s_->limits,
+                                                     s_->principal, &s_->allow));
             } catch (const std::exception& ex) {
                 // Retrying an invalid event cannot help: say so loudly, store nothing.
                 s_->counters->rejected("invalid-event").inc();
@@ -80,7 +83,9 @@ SourceIngress::SourceIngress(config::InputSpec spec, const config::Limits& limit
     shared_->limits = {static_cast<std::size_t>(limits.maxJsonDepth),
                        static_cast<std::size_t>(limits.maxJsonKeys)};
     shared_->inputName = spec_.name;
-    shared_->client = "source:" + spec_.source;
+    shared_->client = "source:" + spec_.name;
+    shared_->principal = {spec_.name, security::AuthMethod::Source, shared_->client};
+    shared_->allow = spec_.allow;
     shared_->clock = &clock;
     shared_->counters = std::make_unique<InputCounters>(metrics, spec_.name);
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "core/privacy/PersonalData.h"
 #include "core/util/Clock.h"
 
 namespace ow::observability {
@@ -36,6 +37,9 @@ void Log::write(Level l, std::string_view component, std::string_view msg,
         for (const auto& [k, v] : fields.items())
             line[k] = v;
     std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // No log line carries a resident ID number or a mobile, whoever wrote the message (a
+    // plugin quoting a department's answer, a reason quoting an event).
+    if (privacy::containsPersonalData(text)) text = privacy::maskText(text);
     text.push_back('\n');
     // One fwrite per line under a lock: lines from different threads never interleave.
     std::lock_guard lock(mu);

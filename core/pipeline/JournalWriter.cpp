@@ -7,6 +7,7 @@
 
 #include "core/event/CloudEventCodec.h"
 #include "core/observability/Log.h"
+#include "core/security/Principal.h"
 
 namespace ow::pipeline {
 
@@ -19,6 +20,18 @@ constexpr int RouteChunk = 2000;           // events routed per transaction at m
 constexpr std::int64_t ReplayPollMs = 500; // how often `dlq replay` requests are picked up
 constexpr std::int64_t PruneEveryMs = 10 * 60 * 1000;
 constexpr int PruneChunk = 500;
+// Distinct refusals (input, principal, address, status, reason) kept between transactions.
+constexpr std::size_t MaxPendingRefusals = 10000;
+
+// A peer's address without its port ("[::1]:5000" -> "[::1]", "10.0.0.7:5000" -> "10.0.0.7"):
+// the audit trail records one refusal per source of a flood, not one per socket.
+std::string hostOf(const std::string& peer) {
+    if (!peer.empty() && peer.front() == '[') return peer.substr(0, peer.find(']') + 1);
+    const auto colon = peer.find(':');
+    return colon != std::string::npos && peer.find(':', colon + 1) == std::string::npos
+               ? peer.substr(0, colon)
+               : peer;
+}
 } // namespace
 
 JournalWriter::JournalWriter(store::Journal& journal,
@@ -75,6 +88,71 @@ void JournalWriter::start() {
         util::nameThisThread("ow-writer");
         run();
     });
+}
+
+void JournalWriter::setAudit(std::unique_ptr<audit::AuditLog> audit, std::int64_t retentionMs) {
+    audit_ = std::move(audit);
+    auditRetentionMs_ = retentionMs;
+}
+
+void JournalWriter::auditRefusal(const std::string& input, const std::string& principal,
+                                 const std::string& remote, int status, const std::string& reason) {
+    if (!audit_) return;
+    {
+        std::lock_guard lock(mu_);
+        RefusalKey key{input, principal, hostOf(remote), reason, status};
+        // Bounded: past this many distinct refusals, the rest count under one address.
+        if (pendingRefusals_.size() >= MaxPendingRefusals && !pendingRefusals_.count(key))
+            key.remote = "(many addresses)";
+        ++pendingRefusals_[key];
+    }
+    cv_.notify_one();
+}
+
+void JournalWriter::auditAction(nlohmann::json fields) {
+    if (!audit_) return;
+    {
+        std::lock_guard lock(mu_);
+        pendingActions_.push_back(std::move(fields));
+    }
+    cv_.notify_one();
+}
+
+void JournalWriter::writePendingAudit(std::int64_t now) {
+    std::map<RefusalKey, std::int64_t> refusals;
+    std::vector<nlohmann::json> actions;
+    {
+        std::lock_guard lock(mu_);
+        refusals.swap(pendingRefusals_);
+        actions.swap(pendingActions_);
+    }
+    for (auto& a : actions)
+        audit_->append("operator", now, std::move(a));
+    for (const auto& [k, count] : refusals)
+        audit_->append("refused", now,
+                       {{"input", k.input},
+                        {"principal", k.principal},
+                        {"remote", k.remote},
+                        {"status", k.status},
+                        {"reason", k.reason},
+                        {"count", count}});
+}
+
+void JournalWriter::auditAccepted(std::int64_t seq, const std::string& input,
+                                  const std::string& principal, const std::string& auth,
+                                  const event::Event* e, const std::string& id,
+                                  const std::string& source, const std::string& type,
+                                  const std::string& body, std::int64_t now) {
+    nlohmann::json r = {{"event_seq", seq},
+                        {"input", input},
+                        {"principal", principal},
+                        {"auth", auth},
+                        {"id", id},
+                        {"source", source},
+                        {"type", type},
+                        {"body_hash", audit_->bodyHash(body)}};
+    if (e && e->subject) r["subject"] = *e->subject;
+    audit_->append("accepted", now, std::move(r));
 }
 
 void JournalWriter::stop() {
@@ -224,8 +302,10 @@ std::vector<OutboxRow> JournalWriter::routeEvents(const std::vector<Pending>& ev
         std::shared_ptr<const event::Event> ev = p.event;
         if (!ev) {
             try {
-                ev = std::make_shared<const event::Event>(
-                    event::fromJson(nlohmann::json::parse(*p.stored.body)));
+                // Read back from disk: the hub's attributes come from the stored provenance.
+                auto e = event::fromJson(nlohmann::json::parse(*p.stored.body));
+                security::stamp(e, security::principalOf(p.stored.from));
+                ev = std::make_shared<const event::Event>(std::move(e));
             } catch (const std::exception& e) {
                 // Cannot happen for what this hub journaled; keep going rather than stall routing.
                 Log::error("router", "journaled event cannot be read back; skipped",
@@ -243,6 +323,7 @@ std::vector<OutboxRow> JournalWriter::routeEvents(const std::vector<Pending>& ev
             row.orderingKey = t.orderingKey;
             row.nextAtMs = now;
             row.body = p.stored.body;
+            row.from = p.stored.from;
             if (!t.error.empty()) {
                 row.lastError = t.error;
                 journal_.insertOutbox(row, 1, now);
@@ -291,13 +372,18 @@ CommitOutcome JournalWriter::applyProcessed(const ProcessorCommit& c, std::int64
     const std::string input = "processor:" + c.instance;
     for (const auto& item : c.emitted) {
         const auto& ev = *item.event;
-        std::int64_t seq =
-            journal_.insertEvent(ev.source, ev.id, ev.type, input, c.instance, now, item.body);
+        std::int64_t seq = journal_.insertEvent(ev.source, ev.id, ev.type, input, input, now,
+                                                item.body, "processor");
         // A repeat (same source and id) was emitted before: the event exists once.
         if (seq == 0) continue;
+        if (audit_)
+            auditAccepted(seq, input, input, "processor", &ev, ev.id, ev.source, ev.type, item.body,
+                          now);
         auto body = std::make_shared<const std::string>(item.body);
         accepted.push_back(
-            {store::StoredEvent{seq, ev.source, ev.id, ev.type, now, body}, item.event});
+            {store::StoredEvent{
+                 seq, ev.source, ev.id, ev.type, now, body, {input, input, "processor"}},
+             item.event});
     }
     return CommitOutcome::Committed;
 }
@@ -366,6 +452,7 @@ void JournalWriter::run() {
         std::vector<Update> updates;
         std::vector<Processed> processed;
         std::vector<std::promise<void>> syncs;
+        bool finalAudit = false;
         {
             std::unique_lock lock(mu_);
             auto deadline =
@@ -373,7 +460,7 @@ void JournalWriter::run() {
             const auto work = [&] {
                 return stopping_ || !requests_.empty() || !updates_.empty() ||
                        !processed_.empty() || !unroutedEvents_.empty() || backlog_ || nextRoutes_ ||
-                       !syncs_.empty();
+                       !syncs_.empty() || !pendingRefusals_.empty() || !pendingActions_.empty();
             };
             const bool woken = cv_.wait_until(lock, deadline, [&] {
                 return work() ||
@@ -400,7 +487,11 @@ void JournalWriter::run() {
             updates.swap(updates_);
             processed.swap(processed_);
             syncs.swap(syncs_);
-            if (stopping_ && batch.empty() && updates.empty() && processed.empty()) {
+            // The last transaction before the writer stops writes the audit trail's final
+            // checkpoint (and whatever audit records are still queued).
+            finalAudit = stopping_ && audit_ && !auditClosed_;
+            if (finalAudit) auditClosed_ = true; // once, whether its commit works or not
+            if (stopping_ && batch.empty() && updates.empty() && processed.empty() && !finalAudit) {
                 if (!deferred_.empty()) {
                     // Committed transactions still wait for their sync: release them first,
                     // then look again (more may have been queued meanwhile).
@@ -445,11 +536,15 @@ void JournalWriter::run() {
                 lastInboxPollMs_ = now;
                 takeInbox = journal_.hasSubmitted();
             }
-            relaxed = !takeInbox && batch.empty() &&
+            relaxed = !takeInbox && batch.empty() && !finalAudit &&
                       std::none_of(processed.begin(), processed.end(),
                                    [](const Processed& p) { return !p.commit.emitted.empty(); });
             journal_.setRelaxedCommit(relaxed);
             journal_.begin();
+            if (audit_) {
+                audit_->beginTransaction();
+                writePendingAudit(now);
+            }
             if (backlog_ && unroutedEvents_.size() < static_cast<std::size_t>(RouteChunk))
                 loadBacklog();
             for (auto& req : batch) {
@@ -463,8 +558,9 @@ void JournalWriter::run() {
                 for (auto& item : req->items) {
                     const auto& ev = *item.event;
                     // Insert first: a new event (the common case) costs one index probe.
+                    const std::string auth = ev.attribute("owauth").value_or("");
                     std::int64_t seq = journal_.insertEvent(ev.source, ev.id, ev.type, req->input,
-                                                            req->client, now, item.body);
+                                                            req->client, now, item.body, auth);
                     if (seq == 0) {
                         auto dup = journal_.findEvent(ev.source, ev.id);
                         if (!dup)
@@ -472,11 +568,19 @@ void JournalWriter::run() {
                         req->outcomes.push_back(*dup);
                         continue;
                     }
+                    if (audit_)
+                        auditAccepted(seq, req->input, req->client, auth, &ev, ev.id, ev.source,
+                                      ev.type, item.body, now);
                     auto body = std::make_shared<const std::string>(std::move(item.body));
                     req->outcomes.push_back({AcceptOutcome::Status::Accepted, seq, now});
-                    accepted.push_back(
-                        {store::StoredEvent{seq, ev.source, ev.id, ev.type, now, body},
-                         item.event});
+                    accepted.push_back({store::StoredEvent{seq,
+                                                           ev.source,
+                                                           ev.id,
+                                                           ev.type,
+                                                           now,
+                                                           body,
+                                                           {req->input, req->client, auth}},
+                                        item.event});
                 }
                 if (req->idem) {
                     auto [status, response] = req->idem->respond(req->outcomes);
@@ -489,11 +593,19 @@ void JournalWriter::run() {
             if (takeInbox) {
                 for (auto& sub : journal_.takeSubmitted(RouteChunk)) {
                     std::int64_t seq = journal_.insertEvent(sub.source, sub.id, sub.type, sub.input,
-                                                            "", now, sub.body);
+                                                            sub.input, now, sub.body, "command");
                     if (seq == 0) continue;
+                    if (audit_)
+                        auditAccepted(seq, sub.input, sub.input, "command", nullptr, sub.id,
+                                      sub.source, sub.type, sub.body, now);
                     accepted.push_back(
-                        {store::StoredEvent{seq, sub.source, sub.id, sub.type, now,
-                                            std::make_shared<const std::string>(sub.body)},
+                        {store::StoredEvent{seq,
+                                            sub.source,
+                                            sub.id,
+                                            sub.type,
+                                            now,
+                                            std::make_shared<const std::string>(sub.body),
+                                            {sub.input, sub.input, "command"}},
                          nullptr});
                 }
             }
@@ -530,6 +642,7 @@ void JournalWriter::run() {
                 lastReplayPollMs_ = now;
                 replayed = journal_.takeReplayRequests(now);
                 deadDelta -= static_cast<std::int64_t>(replayed.size());
+                deadDelta -= journal_.takeDiscardRequests();
                 if (!replayed.empty())
                     Log::info("dlq", "replaying dead letters", {{"rows", replayed.size()}});
             }
@@ -538,10 +651,15 @@ void JournalWriter::run() {
                 // due and continues in the next one, so catching up never stalls a commit.
                 int removed = journal_.prune(now - eventRetentionMs, now - idempotencyRetentionMs,
                                              PruneChunk);
-                if (removed < PruneChunk) lastPruneMs_ = now;
+                // The audit trail has a retention of its own (months, not days).
+                const int audited = audit_ ? audit_->prune(now - auditRetentionMs_, PruneChunk) : 0;
+                if (removed < PruneChunk && audited < PruneChunk) lastPruneMs_ = now;
                 journal_.pruneSigned(now / 1000);
-                if (removed) Log::debug("journal", "pruned", {{"rows", removed}});
+                if (removed || audited)
+                    Log::debug("journal", "pruned",
+                               {{"rows", removed}, {"audit_records", audited}});
             }
+            if (audit_) audit_->checkpointIfDue(now, finalAudit);
             journal_.commit();
             for (auto& r : replayed)
                 newRows.push_back(std::move(r));

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/audit/AuditLog.h"
 #include "core/event/Event.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/AcceptItem.h"
@@ -82,6 +83,19 @@ public:
     std::vector<store::SeenSignature> signedSeen(const std::string& input, std::int64_t nowS) {
         return journal_.signedSeen(input, nowS);
     }
+
+    /// The audit trail (set before start()): every accepted event gets its record in the
+    /// transaction that journals it; refusals and operator actions in a coming one. Records
+    /// older than `retentionMs` are pruned, checkpoint by checkpoint.
+    void setAudit(std::unique_ptr<audit::AuditLog> audit, std::int64_t retentionMs);
+    /// A refused request. Identical refusals (input, principal, address, status, reason)
+    /// queued before the next transaction become one record with their count, so a flood of
+    /// bad requests cannot flood the disk.
+    void auditRefusal(const std::string& input, const std::string& principal,
+                      const std::string& remote, int status, const std::string& reason);
+    /// An operator action (start, stop, reload, ...), recorded as given in a coming
+    /// transaction; the last transaction before the writer stops also signs a checkpoint.
+    void auditAction(nlohmann::json fields);
 
     /// Routes events with `routes` from the next transaction on; returns once the writer
     /// uses them (every event routed by the old table is committed then).
@@ -178,6 +192,12 @@ private:
     void apply(AfterCommit& a, const std::string& syncError);
     static void answer(Request& req, AcceptResult result);
     void runSync(); // the sync thread
+    /// Inside a transaction: the audit records of what it holds (refusals, actions).
+    void writePendingAudit(std::int64_t now);
+    void auditAccepted(std::int64_t seq, const std::string& input, const std::string& principal,
+                       const std::string& auth, const event::Event* e, const std::string& id,
+                       const std::string& source, const std::string& type, const std::string& body,
+                       std::int64_t now);
     std::vector<store::OutboxRow> routeEvents(const std::vector<Pending>& events);
 
     store::Journal& journal_;
@@ -222,6 +242,18 @@ private:
     std::string syncError_;        // under syncMu_: the first failed sync, for good
     std::atomic<bool> syncFailed_{false};
     std::thread syncThread_;
+
+    // The audit trail. Pending records are under mu_; the log itself is the writer thread's.
+    std::unique_ptr<audit::AuditLog> audit_;
+    std::int64_t auditRetentionMs_ = 180LL * 24 * 3600 * 1000;
+    struct RefusalKey {
+        std::string input, principal, remote, reason;
+        int status = 0;
+        auto operator<=>(const RefusalKey&) const = default;
+    };
+    std::map<RefusalKey, std::int64_t> pendingRefusals_; // -> count
+    std::vector<nlohmann::json> pendingActions_;
+    bool auditClosed_ = false; // writer thread: the final checkpoint is written
 
     // writer-thread state
     std::deque<Pending> unroutedEvents_; // committed, not yet routed, in seq order

@@ -7,6 +7,7 @@
 
 #include "core/event/Encoding.h"
 #include "core/event/JsonScan.h"
+#include "core/security/AllowList.h"
 #include "core/util/Clock.h"
 
 namespace ow::plugin {
@@ -37,7 +38,7 @@ nlohmann::json toCloudEvent(const sdk::Event& e, std::int64_t nowMs) {
 
 } // namespace
 
-sdk::Event toSdkEvent(const std::string& text) {
+sdk::Event toSdkEvent(const std::string& text, const store::Provenance& from) {
     sdk::Event e;
     std::optional<std::string> base64;
     bool hasData = false, dataIsString = false;
@@ -86,14 +87,31 @@ sdk::Event toSdkEvent(const std::string& text) {
     } else {
         e.dataIsJson = false;
     }
+    // Who sent it, as the hub knows (a body never carries these: the inputs refuse them).
+    if (!from.input.empty()) {
+        const auto who = security::principalOf(from);
+        e.extensions["owinput"] = who.input;
+        e.extensions["owauth"] = security::toString(who.method);
+        e.extensions["authid"] = who.id;
+        e.extensions["authtype"] = who.authType();
+    }
     return e;
 }
 
 pipeline::AcceptItem toAcceptItem(const sdk::Event& e, std::int64_t nowMs,
-                                  const event::JsonLimits& limits) {
-    auto ev = std::make_shared<const event::Event>(
-        event::parseStructured(toCloudEvent(e, nowMs).dump(), limits));
-    return {ev, event::toStructured(*ev)};
+                                  const event::JsonLimits& limits, const security::Principal& who,
+                                  const config::AllowSpec* allow) {
+    event::Event parsed = event::parseStructured(toCloudEvent(e, nowMs).dump(), limits);
+    if (allow)
+        if (auto refusal = security::checkAllowed(parsed, who.input, *allow, who.id, nullptr))
+            throw std::runtime_error(refusal->detail);
+    // The hub's attributes a plugin copied from another event go: the stored body holds what
+    // this plugin says, the hub's view says who it is.
+    for (std::string_view name : security::ReservedAttributes)
+        parsed.json.erase(std::string(name));
+    std::string body = event::toStructured(parsed);
+    security::stamp(parsed, who);
+    return {std::make_shared<const event::Event>(std::move(parsed)), std::move(body)};
 }
 
 } // namespace ow::plugin

@@ -31,7 +31,7 @@ public:
             return *failed;
         sdk::Event ev;
         try {
-            ev = toSdkEvent(*row.body);
+            ev = toSdkEvent(*row.body, row.from);
         } catch (const std::exception& e) {
             return {delivery::DeliveryResult::Outcome::Reject, 0, std::nullopt,
                     std::string("journaled event unreadable: ") + e.what()};

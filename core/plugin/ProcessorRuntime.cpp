@@ -67,7 +67,7 @@ public:
             if (e.id.empty()) e.id = idPrefix + "-" + std::to_string(i);
             if (e.source.empty()) e.source = rt_.defaultSource_;
             try {
-                commit_.emitted.push_back(toAcceptItem(e, nowMs, rt_.s_.limits));
+                commit_.emitted.push_back(toAcceptItem(e, nowMs, rt_.s_.limits, rt_.principal_));
             } catch (const std::exception& ex) {
                 return {ProcessorCommit{}, "emitted event " + std::to_string(i) + " (id " + e.id +
                                                ") is invalid: " + ex.what()};
@@ -151,9 +151,11 @@ ProcessorRuntime::ProcessorRuntime(Settings s, std::unique_ptr<HostServices> ser
                                    observability::Metrics& metrics, const util::Clock& clock)
     : s_(std::move(s)), services_(std::move(services)), processor_(std::move(processor)),
       clock_(clock), who_("processor " + s_.plugin + "/" + s_.component),
-      defaultSource_("onewindow://processor/" + s_.output), calls_(who_),
-      lifecycle_("processor", who_, s_.plugin, s_.output), worker_(std::make_shared<Worker>()),
-      generation_(++lastGeneration),
+      defaultSource_("onewindow://processor/" + s_.output),
+      principal_{"processor:" + s_.output, security::AuthMethod::Processor,
+                 "processor:" + s_.output},
+      calls_(who_), lifecycle_("processor", who_, s_.plugin, s_.output),
+      worker_(std::make_shared<Worker>()), generation_(++lastGeneration),
       emitted_(metrics.counter("onewindow_processor_emitted_events_total",
                                "Events emitted by processors and committed for routing",
                                {{"plugin", s_.plugin}, {"instance", s_.output}})),
@@ -344,7 +346,7 @@ void ProcessorRuntime::processRow(const store::OutboxRow& row,
                                   const std::shared_ptr<Answer>& answer) {
     sdk::Event ev;
     try {
-        ev = toSdkEvent(*row.body);
+        ev = toSdkEvent(*row.body, row.from);
     } catch (const std::exception& e) {
         answer->give({DeliveryResult::Outcome::Reject, 0, std::nullopt,
                       std::string("journaled event unreadable: ") + e.what()});

@@ -35,6 +35,7 @@
 #include "core/plugin/ComponentLifecycle.h"
 #include "core/plugin/DeadlineCaller.h"
 #include "core/plugin/HostServices.h"
+#include "core/security/Principal.h"
 #include "core/store/PluginState.h"
 #include "core/util/Clock.h"
 
@@ -109,8 +110,9 @@ private:
     std::unique_ptr<HostServices> services_; // outlives processor_
     std::shared_ptr<onewindow::sdk::Processor> processor_;
     const util::Clock& clock_;
-    const std::string who_;           // "processor plugin/component", for reasons and logs
-    const std::string defaultSource_; // of emitted events without a source
+    const std::string who_;               // "processor plugin/component", for reasons and logs
+    const std::string defaultSource_;     // of emitted events without a source
+    const security::Principal principal_; // of every event it emits
     DeadlineCaller calls_; // start() and stop(); process() and onTimer() run on the worker
     ComponentLifecycle lifecycle_;
     CommitSubmitter submit_;

@@ -50,6 +50,12 @@ SignatureCheck refuse(int status, std::string reason) {
 
 } // namespace
 
+std::optional<std::string> webhookKeyBytes(std::string_view configured) {
+    constexpr std::string_view prefix = "whsec_";
+    if (!configured.starts_with(prefix)) return std::string(configured);
+    return event::base64Decode(configured.substr(prefix.size()));
+}
+
 const char* schemeTag(SignatureScheme s) {
     return s == SignatureScheme::HmacSm3 ? "v1sm3" : "v1";
 }
@@ -64,6 +70,11 @@ std::string signWebhook(SignatureScheme scheme, std::string_view key, std::strin
 WebhookVerifier::WebhookVerifier(SignatureScheme scheme, std::int64_t toleranceS,
                                  const util::Clock& clock, std::size_t maxRemembered)
     : scheme_(scheme), toleranceS_(toleranceS), clock_(clock), maxRemembered_(maxRemembered) {}
+
+void WebhookVerifier::reconfigure(SignatureScheme scheme, std::int64_t toleranceS) {
+    scheme_ = scheme;
+    toleranceS_ = toleranceS;
+}
 
 void WebhookVerifier::forgetExpired(std::int64_t nowS) {
     for (auto it = seen_.begin(); it != seen_.end();)
@@ -99,12 +110,15 @@ SignatureCheck WebhookVerifier::verify(const transport::http::HeaderList& header
         timestamp = timestamp * 10 + (c - '0');
     }
     const std::int64_t nowS = clock_.nowMs() / 1000;
-    if (timestamp < nowS - toleranceS_ || timestamp > nowS + toleranceS_)
-        return refuse(401, "webhook-timestamp is more than " + std::to_string(toleranceS_) +
+    // One reading of the settings for the whole check, even if a reload changes them now.
+    const SignatureScheme scheme = scheme_.load();
+    const std::int64_t toleranceS = toleranceS_.load();
+    if (timestamp < nowS - toleranceS || timestamp > nowS + toleranceS)
+        return refuse(401, "webhook-timestamp is more than " + std::to_string(toleranceS) +
                                " s from the hub's clock");
 
     // The signatures of our scheme; others (a sender's other scheme) are ignored.
-    const std::string tag = std::string(schemeTag(scheme_)) + ",";
+    const std::string tag = std::string(schemeTag(scheme)) + ",";
     std::vector<std::string> given;
     std::size_t at = 0;
     while (at < sigs->size()) {
@@ -123,13 +137,13 @@ SignatureCheck WebhookVerifier::verify(const transport::http::HeaderList& header
     }
     if (given.empty())
         return refuse(401,
-                      std::string("no ") + schemeTag(scheme_) + " signature in webhook-signature");
+                      std::string("no ") + schemeTag(scheme) + " signature in webhook-signature");
     const std::string content = signedContent(*id, *ts, body);
     bool match = false;
     std::string matched, client;
     for (const auto& sender : senders)
         for (const auto& key : sender.keys) {
-            const std::string expected = hmac(scheme_, key, content);
+            const std::string expected = hmac(scheme, key, content);
             for (const auto& g : given)
                 // Every comparison runs to the end: no early exit tells which byte differs.
                 if (g.size() == expected.size() &&
@@ -149,8 +163,8 @@ SignatureCheck WebhookVerifier::verify(const transport::http::HeaderList& header
     if (seen_.size() >= maxRemembered_)
         return refuse(503, "too many signed requests to remember; try again shortly");
     // Remembered until its timestamp leaves the window: after that the time check refuses it.
-    const std::int64_t forgetAfter = timestamp + toleranceS_ + 1;
-    seen_[idKey] = std::max(forgetAfter, nowS + toleranceS_ + 1);
+    const std::int64_t forgetAfter = timestamp + toleranceS + 1;
+    seen_[idKey] = std::max(forgetAfter, nowS + toleranceS + 1);
     seen_[sigKey] = seen_[idKey];
     return {true, 200, {}, client, {{idKey, seen_[idKey]}, {sigKey, seen_[idKey]}}};
 }

@@ -15,9 +15,11 @@
 // refused).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,11 @@ enum class SignatureScheme { HmacSha256, HmacSm3 };
 
 /// "v1" or "v1sm3".
 const char* schemeTag(SignatureScheme s);
+
+/// The HMAC key a configured secret stands for. The Standard Webhooks form "whsec_<base64>"
+/// is the base64-decoded bytes (as the specification and its reference libraries use it);
+/// any other text is the key as written. nullopt when "whsec_" is not followed by base64.
+std::optional<std::string> webhookKeyBytes(std::string_view configured);
 
 /// The header value a sender puts in webhook-signature for one key: "v1,<base64>".
 std::string signWebhook(SignatureScheme scheme, std::string_view key, std::string_view id,
@@ -55,6 +62,10 @@ public:
     WebhookVerifier(SignatureScheme scheme, std::int64_t toleranceS, const util::Clock& clock,
                     std::size_t maxRemembered = 200000);
 
+    /// A reloaded configuration's scheme and window, for the requests checked from now on;
+    /// what was seen stays remembered (a replay across a reload is still a replay).
+    void reconfigure(SignatureScheme scheme, std::int64_t toleranceS);
+
     /// Checks `headers` and `body` against every sender's keys; the sender whose key matches
     /// is the client. On success the id and signature are remembered for the window, so the
     /// same message is refused next.
@@ -67,8 +78,8 @@ public:
 private:
     void forgetExpired(std::int64_t nowS);
 
-    const SignatureScheme scheme_;
-    const std::int64_t toleranceS_;
+    std::atomic<SignatureScheme> scheme_;
+    std::atomic<std::int64_t> toleranceS_;
     const util::Clock& clock_;
     const std::size_t maxRemembered_;
     std::mutex mu_;

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS events(
   client TEXT NOT NULL,
   accepted_at INTEGER NOT NULL,
   body TEXT NOT NULL,
+  auth TEXT NOT NULL DEFAULT '',
   UNIQUE(source, id));
 CREATE TABLE IF NOT EXISTS outbox(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,18 +73,18 @@ CREATE TABLE IF NOT EXISTS inbox(
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_at);
 )sql";
 
-const char* const OutboxColumns =
-    "o.id, o.event_seq, o.output, o.route, o.okey, o.attempts, o.next_at, o.last_error, e.body";
+const char* const OutboxColumns = "o.id, o.event_seq, o.output, o.route, o.okey, o.attempts, "
+                                  "o.next_at, o.last_error, e.body, e.input, e.client, e.auth";
 
 } // namespace
 
 struct Journal::Statements {
     explicit Statements(Database& db)
         : findEvent(db, "SELECT seq, accepted_at FROM events WHERE source=?1 AND id=?2"),
-          insertEvent(db, "INSERT INTO events(source,id,type,input,client,accepted_at,body) "
-                          "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(source, id) DO NOTHING"),
-          eventsAfter(db, "SELECT seq, source, id, type, accepted_at, body FROM events "
-                          "WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+          insertEvent(db, "INSERT INTO events(source,id,type,input,client,accepted_at,body,auth) "
+                          "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(source, id) DO NOTHING"),
+          eventsAfter(db, "SELECT seq, source, id, type, accepted_at, body, input, client, auth "
+                          "FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
           getMeta(db, "SELECT value FROM meta WHERE key=?1"),
           setMeta(db, "INSERT INTO meta(key,value) VALUES(?1,?2) "
                       "ON CONFLICT(key) DO UPDATE SET value=excluded.value"),
@@ -153,6 +154,15 @@ void Journal::migrate() {
         throw StoreError(0, "the journal was written by a newer OneWindow (schema " +
                                 std::to_string(version) + ", this one knows " +
                                 std::to_string(SchemaVersion) + "); run that version");
+    // How each event's principal was authenticated (`auth`) came after schema 2: older
+    // journals gain the column, and their events read "" (not known).
+    bool hasAuth = false;
+    {
+        Statement s(db_, "SELECT 1 FROM pragma_table_info('events') WHERE name='auth'");
+        hasAuth = s.step();
+    }
+    if (!hasAuth && version >= 2)
+        db_.exec("ALTER TABLE events ADD COLUMN auth TEXT NOT NULL DEFAULT ''");
     if (version >= 2) return;
     // 1 -> 2: rebuild events and outbox with AUTOINCREMENT, in one transaction, and start
     // their sequences after every id ever handed out that is still remembered (the routing
@@ -167,7 +177,8 @@ DROP INDEX IF EXISTS events_accepted;
 )sql");
         db_.exec(Schema);
         db_.exec(R"sql(
-INSERT INTO events SELECT seq, source, id, type, input, client, accepted_at, body FROM events_v1;
+INSERT INTO events(seq, source, id, type, input, client, accepted_at, body)
+  SELECT seq, source, id, type, input, client, accepted_at, body FROM events_v1;
 INSERT INTO outbox SELECT id, event_seq, output, route, okey, state, attempts, next_at,
   last_error, created_at, dead_at FROM outbox_v1;
 DROP TABLE outbox_v1;
@@ -261,7 +272,7 @@ std::optional<AcceptOutcome> Journal::findEvent(const std::string& source, const
 std::int64_t Journal::insertEvent(const std::string& source, const std::string& id,
                                   const std::string& type, const std::string& input,
                                   const std::string& client, std::int64_t acceptedAtMs,
-                                  const std::string& body) {
+                                  const std::string& body, const std::string& auth) {
     auto& s = st_->insertEvent;
     s.bind(1, source)
         .bind(2, id)
@@ -269,7 +280,8 @@ std::int64_t Journal::insertEvent(const std::string& source, const std::string& 
         .bind(4, input)
         .bind(5, client)
         .bind(6, acceptedAtMs)
-        .bind(7, body);
+        .bind(7, body)
+        .bind(8, auth);
     s.run();
     return db_.changes() > 0 ? db_.lastInsertId() : 0;
 }
@@ -286,6 +298,7 @@ std::vector<StoredEvent> Journal::eventsAfter(std::int64_t after, int limit) {
         e.type = s.text(3);
         e.acceptedAtMs = s.int64(4);
         e.body = std::make_shared<const std::string>(s.text(5));
+        e.from = {s.text(6), s.text(7), s.text(8)};
         out.push_back(std::move(e));
     }
     s.reset();
@@ -359,16 +372,17 @@ OutboxRow Journal::readOutbox(Statement& s) {
     r.nextAtMs = s.int64(6);
     r.lastError = s.text(7);
     r.body = std::make_shared<const std::string>(s.text(8));
+    r.from = {s.text(9), s.text(10), s.text(11)};
     return r;
 }
 
 DeadLetter Journal::readDeadLetter(Statement& s) {
     DeadLetter d;
     d.row = readOutbox(s);
-    d.eventSource = s.text(9);
-    d.eventId = s.text(10);
-    d.eventType = s.text(11);
-    d.deadAtMs = s.int64(12);
+    d.eventSource = s.text(12);
+    d.eventId = s.text(13);
+    d.eventType = s.text(14);
+    d.deadAtMs = s.int64(15);
     return d;
 }
 
@@ -539,6 +553,21 @@ int Journal::requestReplay(std::int64_t id, const std::string& output) {
         db_,
         "UPDATE outbox SET state=2 WHERE state=1 AND (?1=0 OR id=?1) AND (?2='' OR output=?2)");
     s.bind(1, id).bind(2, output);
+    s.run();
+    return db_.changes();
+}
+
+int Journal::requestDiscard(std::int64_t id, const std::string& output) {
+    Statement s(
+        db_,
+        "UPDATE outbox SET state=3 WHERE state=1 AND (?1=0 OR id=?1) AND (?2='' OR output=?2)");
+    s.bind(1, id).bind(2, output);
+    s.run();
+    return db_.changes();
+}
+
+int Journal::takeDiscardRequests() {
+    Statement s(db_, "DELETE FROM outbox WHERE state=3");
     s.run();
     return db_.changes();
 }

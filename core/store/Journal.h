@@ -61,14 +61,14 @@ public:
     std::int64_t insertEvent(const std::string& source, const std::string& id,
                              const std::string& type, const std::string& input,
                              const std::string& client, std::int64_t acceptedAtMs,
-                             const std::string& body);
+                             const std::string& body, const std::string& auth = "");
     /// Committed events with seq > `after`, oldest first.
     std::vector<StoredEvent> eventsAfter(std::int64_t after, int limit);
     std::int64_t routedCursor();
     void setRoutedCursor(std::int64_t seq);
     std::int64_t lastSeq();
 
-    // --- outbox (state 0 pending, 1 dead, 2 replay requested)
+    // --- outbox (state 0 pending, 1 dead, 2 replay requested, 3 discard requested)
     std::int64_t insertOutbox(const OutboxRow& row, int state, std::int64_t nowMs);
     /// False when there was no such row (already delivered or handled).
     bool deleteOutbox(std::int64_t id);
@@ -107,6 +107,11 @@ public:
     std::optional<DeadLetter> deadLetter(std::int64_t id);
     /// Marks dead rows for replay (id 0 = all dead rows, optionally of one output).
     int requestReplay(std::int64_t id, const std::string& output);
+    /// Marks dead rows to be discarded (id 0 = all, optionally of one output): they leave the
+    /// dead-letter queue now, and the writer deletes them (takeDiscardRequests).
+    int requestDiscard(std::int64_t id, const std::string& output);
+    /// Deletes the rows whose discard was requested; returns how many.
+    int takeDiscardRequests();
 
     // --- idempotency keys
     std::optional<IdempotencyRecord> findIdempotency(const std::string& client,

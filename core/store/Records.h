@@ -8,6 +8,16 @@
 namespace ow::store {
 
 /// An event as committed: its journal sequence number and canonical structured JSON.
+/// Who put an event into the hub: its input, its principal and how that was authenticated
+/// (security/Principal.h). Kept beside the event, not in its body, so that receivers get the
+/// event as it was sent; the hub sets them as attributes wherever it looks at the event
+/// (routing, plugins).
+struct Provenance {
+    std::string input;
+    std::string client;
+    std::string auth; ///< "token", "signature", ...; "" for events journaled before it was kept
+};
+
 struct StoredEvent {
     std::int64_t seq = 0;
     std::string source;
@@ -15,6 +25,7 @@ struct StoredEvent {
     std::string type;
     std::int64_t acceptedAtMs = 0;
     std::shared_ptr<const std::string> body; ///< structured-mode JSON, shared with deliveries
+    Provenance from;
 };
 
 /// A signed request's id or signature ("id:<id>", "sig:<sig>") and the Unix second after which
@@ -27,7 +38,7 @@ struct SubmittedEvent {
     std::string source;
     std::string id;
     std::string type;
-    std::string input; ///< recorded as the event's input, e.g. "cli:fees-reconcile"
+    std::string input; ///< recorded as the event's input, e.g. "command:fees-reconcile"
     std::string body;  ///< structured-mode JSON
 };
 
@@ -43,6 +54,7 @@ struct OutboxRow {
     std::string lastError;
     std::shared_ptr<const std::string> body;
     bool replayed = false; ///< moved back from the dead-letter queue by `dlq replay`
+    Provenance from;       ///< of the event
 };
 
 /// A dead-lettered delivery as shown by `onewindow dlq`.

@@ -49,6 +49,8 @@ public:
         fs.refundVerifyDays = days("refund_verify_days", fs.refundVerifyDays);
         fs.refundApproveDays = days("refund_approve_days", fs.refundApproveDays);
         fs.refundPayDays = days("refund_pay_days", fs.refundPayDays);
+        const auto from = c.get<std::vector<std::string>>("money_from", {"signature"});
+        fs.moneyFrom = {from.begin(), from.end()};
         book_ = std::make_unique<FeeBook>(catalog_, calendar_, fs);
         std::size_t fees = 0;
         for (const auto& i : catalog_.items())
@@ -137,7 +139,13 @@ void registerComponents(sdk::Registry& r) {
              .field(Field::integer("refund_pay_days")
                         .defaultsTo(10)
                         .range(1, 60)
-                        .describe("Working days to pay it after approval"))},
+                        .describe("Working days to pay it after approval"))
+             .field(Field::stringList("money_from")
+                        .defaultsTo(std::vector<std::string>{"signature"})
+                        .describe("How payments, reversals and refunds paid out must have been "
+                                  "authenticated (the hub's owauth attribute: signature, mqtt, "
+                                  "token, certificate); others are dead-lettered, whatever the "
+                                  "routes let through"))},
         [](sdk::Services& s) { return std::make_unique<BookProcessor>(s); });
 }
 

@@ -65,6 +65,7 @@ outputs:
     config:
 )" + itest::caseDataConfig() +
            R"(      check_code_key: ${OW_FEE_CHECK_KEY}
+      money_from: [ signature, mqtt ]     # the terminals' broker authenticates them
   - { name: departments, url: ")" +
            rx.url("/departments") + R"(" }
   - { name: counters, url: ")" +
@@ -321,13 +322,13 @@ TEST_CASE("Fees: a joint case paid once at a signed terminal is split to its thr
                                                      "missing_in_onewindow",
                                                      "missing_in_statement"});
     // Run again on the same statement: the inbox is taken in, nothing is journaled twice.
-    const long before = itest::eventsFrom(hub, "cli:fees-reconcile");
+    const long before = itest::eventsFrom(hub, "command:fees-reconcile");
     CHECK(before == 6);
     CHECK(itest::runCli(dir, {"fees", "reconcile", "--date", today, "--statement", statement, "-c",
                               hub.config(), "--data-dir", hub.dataDir(), "--out", out})
               .first == 3);
     REQUIRE(testkit::waitUntil([&] { return itest::inboxRows(hub) == 0; }, 30s));
-    CHECK(itest::eventsFrom(hub, "cli:fees-reconcile") == before);
+    CHECK(itest::eventsFrom(hub, "command:fees-reconcile") == before);
     // A malformed statement is refused with its line, and nothing is submitted.
     const std::string bad =
         dir.writeFile("bad.csv", "notice_no,bank_serial,amount,late_fee,channel,paid_at\n" + no +

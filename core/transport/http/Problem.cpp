@@ -1,5 +1,7 @@
 #include "core/transport/http/Problem.h"
 
+#include "core/privacy/PersonalData.h"
+
 namespace ow::transport::http {
 
 Response problem(int status, const std::string& type, const std::string& title,
@@ -18,6 +20,8 @@ Response problem(int status, const std::string& type, const std::string& title,
     r.headers.emplace_back("Content-Type", "application/problem+json");
     // Replace invalid UTF-8 from echoed client input instead of throwing while answering.
     r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // An error message that quotes an event never carries an ID number or a mobile.
+    if (privacy::containsPersonalData(r.body)) r.body = privacy::maskText(r.body);
     return r;
 }
 

@@ -25,6 +25,10 @@ const std::set<std::string> Informational = {
     "gov.fee.assessment_refused", "gov.fee.share_adjusted",   "gov.fee.refund_refused",
     "gov.fee.receipt_issued",     "gov.fee.reconciled",       "gov.fee.reconciliation_mismatch"};
 
+// What moves money: accepted only from the ways in the settings name (signed terminals).
+const std::set<std::string> MovesMoney = {"gov.fee.paid", "gov.fee.payment_reversed",
+                                          "gov.fee.refunded"};
+
 std::string text(const json& d, const std::string& key, std::size_t maxLen = 128) {
     auto it = d.find(key);
     if (it == d.end() || it->is_null()) throw BadEvent(key + " is missing");
@@ -165,6 +169,16 @@ sdk::Result FeeBook::process(const sdk::Event& e, Ctx& ctx, Instant now) {
         return sdk::Result::reject(e.type + ": the data is not JSON: " + x.what());
     }
     if (!d.is_object()) return sdk::Result::reject(e.type + ": the data must be a JSON object");
+    if (MovesMoney.count(e.type) && !s_.moneyFrom.count(sdk::authMethodOf(e))) {
+        std::string ways;
+        for (const auto& w : s_.moneyFrom)
+            ways += (ways.empty() ? "" : ", ") + w;
+        return sdk::Result::reject(
+            e.type + " " + e.id + " came from '" + sdk::principalOf(e) + "' through input '" +
+            sdk::inputOf(e) + "' (authenticated by " +
+            (sdk::authMethodOf(e).empty() ? "nothing" : sdk::authMethodOf(e)) +
+            "); the fee book takes money movements only from: " + ways);
+    }
     try {
         if (e.type == "gov.fee.assessed")
             assessed(e, d, ctx, now);

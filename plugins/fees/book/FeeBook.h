@@ -27,6 +27,7 @@
 //   seq/notice                       the last notice sequence number
 #pragma once
 
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,10 @@ struct FeeSettings {
     int refundVerifyDays = 10;               ///< 执收单位 verifies the request
     int refundApproveDays = 10;              ///< finance approves after verification
     int refundPayDays = 10;                  ///< the bank pays after approval
+    /// How a payment, a reversal or a refund paid out must have been authenticated (the
+    /// hub's `owauth`): money moves only on the word of a signed terminal, whatever the routes
+    /// let through. Add "mqtt" where terminals publish to a broker that authenticates them.
+    std::set<std::string> moneyFrom = {"signature"};
 };
 
 class FeeBook {

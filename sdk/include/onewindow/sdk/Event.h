@@ -23,4 +23,27 @@ struct Event {
     bool dataIsJson = true;
 };
 
+// Who put an event into the hub. The hub sets these attributes on every event it journals
+// (a client that sends them is refused), so a processor can trust them:
+//   owinput  the input it came through ("terminals", "processor:ledger", ...)
+//   owauth   how the sender was authenticated: "token", "signature", "certificate", "mqtt",
+//            "source", "processor", "command" or "none"
+//   authid   the principal: the client's name, a certificate's subject, "processor:<output>"
+// Events a plugin emits get the plugin's own values, whatever it copies into `extensions`.
+
+/// The value of the hub-set attribute `name` ("owinput", "owauth", "authid"); "" if absent.
+inline std::string hubAttribute(const Event& e, const std::string& name) {
+    const auto it = e.extensions.find(name);
+    return it == e.extensions.end() ? std::string() : it->second;
+}
+inline std::string inputOf(const Event& e) {
+    return hubAttribute(e, "owinput");
+}
+inline std::string authMethodOf(const Event& e) {
+    return hubAttribute(e, "owauth");
+}
+inline std::string principalOf(const Event& e) {
+    return hubAttribute(e, "authid");
+}
+
 } // namespace onewindow::sdk

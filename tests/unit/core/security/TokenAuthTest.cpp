@@ -5,7 +5,7 @@
 using namespace ow;
 
 TEST_CASE("TokenAuth identifies clients by bearer token", "[security]") {
-    security::TokenAuth auth({{"platform", "s3cret-one"}, {"website", "another-token"}});
+    security::TokenAuth auth({{"platform", "s3cret-one", {}}, {"website", "another-token", {}}});
     REQUIRE(auth.required());
     std::string h1 = "Bearer s3cret-one", h2 = "bearer another-token", bad = "Bearer s3cret-onf",
                 basic = "Basic s3cret-one", empty = "Bearer ", prefix = "Bearer s3cret";

@@ -60,8 +60,8 @@ TEST_CASE("Webhook signatures: the vector set, for HMAC-SHA256 and HMAC-SM3", "[
         ManualClock clock;
         security::WebhookVerifier v(scheme, 300, clock);
         const std::vector<security::WebhookSender> keys = {
-            {"cib-terminal-03", {"terminal-03-key"}},
-            {"cib-terminal-07", {kOld, kNew}}}; // terminal 07 during a rotation
+            {"cib-terminal-03", {"terminal-03-key"}, {}},
+            {"cib-terminal-07", {kOld, kNew}, {}}}; // terminal 07 during a rotation
         const std::int64_t now = clock.now / 1000;
         int n = 0;
         auto fresh = [&](const std::string& key, std::int64_t ts) {
@@ -171,7 +171,7 @@ TEST_CASE("Webhook signatures: the vector set, for HMAC-SHA256 and HMAC-SM3", "[
         CHECK(check(paid).status == 401);
 
         // After the rotation the old key is retired: only the new one is accepted.
-        const std::vector<security::WebhookSender> rotated = {{"cib-terminal-07", {kNew}}};
+        const std::vector<security::WebhookSender> rotated = {{"cib-terminal-07", {kNew}, {}}};
         const std::int64_t later = clock.now / 1000;
         auto byOld = fresh(kOld, later);
         CHECK(v.verify(byOld.headers(), byOld.body, rotated).status == 401);

@@ -90,8 +90,13 @@ public:
         e.type = "gov.fee." + type;
         e.time = formatRfc3339(clock_.nowMs(), 480);
         e.data = data.dump();
+        // Who the hub says sent it: by default a signed terminal, as payments must be.
+        e.extensions["owauth"] = auth;
+        e.extensions["owinput"] = "terminals";
+        e.extensions["authid"] = "cib-terminal-01";
         return ctx_.process(proc_, e);
     }
+    std::string auth = "signature";
 
     sdk::Result assess(const std::string& caseNo, const std::string& dept, const std::string& item,
                        const std::string& charge, json lines, json extra = json::object()) {
@@ -170,6 +175,27 @@ json jointNotice(Book& b) {
 }
 
 } // namespace
+
+TEST_CASE("fees: money moves only on the word of a signed terminal, whatever the routes") {
+    Book b;
+    const json notice = jointNotice(b);
+    for (const char* way : {"token", "mqtt", "certificate", ""}) {
+        INFO(way);
+        b.auth = way;
+        auto r = b.pay(notice, 12000, std::string("S-") + way);
+        CHECK(r.kind == sdk::Result::Kind::Reject);
+        CHECK(r.reason.find("signature") != std::string::npos);
+        CHECK(Book::ofType(b.take(), "gov.fee.paid").empty());
+    }
+    // Where terminals publish to a broker that authenticates them, the book can be told so.
+    FeeSettings s = settings();
+    s.moneyFrom = {"signature", "mqtt"};
+    Book overMqtt(s);
+    const json n2 = jointNotice(overMqtt);
+    overMqtt.auth = "mqtt";
+    CHECK(overMqtt.pay(n2, 12000, "S-M").kind == sdk::Result::Kind::Ok);
+    CHECK(Book::ofType(overMqtt.take(), "gov.fee.paid").size() == 3);
+}
 
 TEST_CASE("fees: a joint case of three departments is one notice, paid once, split exactly") {
     Book b;
