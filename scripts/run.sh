@@ -38,15 +38,23 @@ if ! { cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DOW_BUIL
 fi
 bin=build-release/core/onewindow
 
-# Secrets: from the environment, else from var/secrets.env (random ones made on the first run).
-if [ ! -f var/secrets.env ]; then
+# Secrets: from the environment, else from var/secrets.env (random ones made on the first run,
+# and any a newer OneWindow needs added to it); every unit's channel token in
+# var/secrets/dept-<id>.token, and the audit trail's signing key, made once too.
+(
   umask 077
+  touch var/secrets.env
   for name in OW_PLATFORM_TOKEN OW_UNITS_TOKEN OW_TERMINAL_01_KEY OW_FEE_CHECK_KEY OW_GS_TOKEN \
-              OW_EMS_KEY; do
-    echo "$name=$(openssl rand -hex 24)"
-  done >var/secrets.env
-  echo "run.sh: made var/secrets.env (random secrets for this machine)"
-fi
+              OW_EMS_KEY OW_MQTT_PASSWORD OW_MQTT_LED_PASSWORD; do
+    grep -q "^$name=" var/secrets.env || echo "$name=$(openssl rand -hex 24)" >>var/secrets.env
+  done
+  mkdir -p var/secrets
+  for unit in $(sed -n 's/.*{ id: \([a-z-]*\),.*/\1/p' config/units.yaml); do
+    [ -f "var/secrets/dept-$unit.token" ] || openssl rand -hex 24 >"var/secrets/dept-$unit.token"
+  done
+  [ -f var/secrets/audit-signing.key ] ||
+    openssl genpkey -algorithm ED25519 -out var/secrets/audit-signing.key 2>/dev/null
+)
 set -a; . var/secrets.env; set +a
 
 # 公安局 wants mutual TLS. The demo makes a throw-away PKI in var/tls/ (valid one day) for its
@@ -101,11 +109,28 @@ make_demo_pki "$demo/pki"
 
 mqtt_port=${OW_MQTT_PORT:-1883}
 export OW_MQTT_URL="tcp://127.0.0.1:$mqtt_port" OW_HOME="$root" OW_FRONTDB="$root/$demo/qzk/land-resources.db"
+# The hall broker has accounts: the hub publishes; the LED wall may only read its own topics.
+# (mosquitto, started as root, reads these files as the mosquitto user.)
+mosquitto_passwd -c -b "$demo/mosquitto.passwd" onewindow "$OW_MQTT_PASSWORD" 2>/dev/null
+mosquitto_passwd -b "$demo/mosquitto.passwd" led-wall "$OW_MQTT_LED_PASSWORD" 2>/dev/null
+cat >"$demo/mosquitto.acl" <<ACL
+user onewindow
+topic readwrite #
+
+user led-wall
+topic read hall/led/#
+ACL
 cat >"$demo/mosquitto.conf" <<CONF
 listener $mqtt_port 127.0.0.1
-allow_anonymous true
+allow_anonymous false
+password_file $root/$demo/mosquitto.passwd
+acl_file $root/$demo/mosquitto.acl
 persistence false
 CONF
+if id mosquitto >/dev/null 2>&1; then
+  chgrp mosquitto "$demo/mosquitto.passwd" "$demo/mosquitto.acl"
+  chmod 0640 "$demo/mosquitto.passwd" "$demo/mosquitto.acl"
+fi
 start mosquitto "$mqtt_port" mosquitto -c "$demo/mosquitto.conf"
 
 # The center's business clock, shared by the hub, the simulators and the day: 09:00 of
@@ -138,7 +163,8 @@ start hub 8080 "$bin" run -c config/demo.yaml
 cat <<TEXT
 
 The center is running (business day $OW_DEMO_DATE, $OW_DEMO_RATE× the wall clock). Look at:
-  live MQTT   mosquitto_sub -p $mqtt_port -t 'hall/#' -t 'supervision/#' -v
+  live MQTT   mosquitto_sub -p $mqtt_port -u led-wall -P "\$OW_MQTT_LED_PASSWORD" -t 'hall/led/#' -v
+              (the LED wall's account reads only hall/led/#; the password is in var/secrets.env)
   metrics     curl -s 127.0.0.1:8080/metrics | grep -E 'onewindow_(events|outbox|dead)'
   a case      curl -s '127.0.0.1:8080/v1/cases/<case_no>?password=<query_password>'
               (the numbers are in $demo/out/plan.json when the day is over)
@@ -149,7 +175,8 @@ The working day starts now; Ctrl-C stops everything.
 TEXT
 $b/ow-workday --hub http://127.0.0.1:8080 --token "$OW_PLATFORM_TOKEN" \
   --terminal-key "$OW_TERMINAL_01_KEY" --cases "${OW_DEMO_CASES:-300}" --date "$OW_DEMO_DATE" \
-  --rate "$OW_DEMO_RATE" --at "$at" --port 9108 --out "$demo/out" --poison 2>"$demo/logs/workday.log" \
+  --rate "$OW_DEMO_RATE" --at "$at" --port 9108 --out "$demo/out" --poison \
+  --department-tokens var/secrets 2>"$demo/logs/workday.log" \
   | tee "$demo/out/workday.json"
 
 echo

@@ -10,7 +10,10 @@
 // simulator answers some requests 500, 国土资源局 writes a record of an unknown kind now and
 // then and corrects some records after the fact (VERSION 2), one application names an item the
 // catalog does not have, the terminal sends one payment twice, and three backlog cases are long
-// overdue. The invariants are the issue's.
+// overdue. Every applicant has a name, a resident ID number and a mobile (a company, a contact
+// person with a mobile): the departments get them, the hall broker, the hub's logs and the
+// dead-letter tools must not.
+#include "tests/integration/CenterSecrets.h"
 #include "tests/integration/JournalPeek.h"
 #include "tests/integration/Simulators.h"
 #include "tests/integration/WebhookSigning.h"
@@ -22,7 +25,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/privacy/PersonalData.h"
 #include "tests/support/Mosquitto.h"
+#include "tests/support/MqttSubscriber.h"
 #include "tests/support/Receiver.h"
 
 using namespace ow;
@@ -66,12 +71,15 @@ std::string data(const json& e, const char* key) {
 
 } // namespace
 
-TEST_CASE("Working day: the whole center on the shipped configuration keeps every invariant",
-          "[integration][workday]") {
+TEST_CASE("Working day: the whole center on the shipped configuration keeps every invariant, "
+          "and no personal data reaches the hall broker, the logs or the dead-letter tools",
+          "[integration][workday][privacy]") {
     testkit::TempDir dir;
     const std::string src = OW_SOURCE_DIR;
     testkit::Mosquitto broker(dir);
     broker.start();
+    // Everything published on the hall broker, as a screen subscribed to '#' would see it.
+    testkit::MqttSubscriber hall(broker.url(), "#", "hall-screen");
     testkit::TempDir pki;
     itest::makeCertificates(pki, "onewindow-hub");
     // The business day starts at 09:00 on 2026-03-02 (Unix 1772413200) at wall time `at`, for
@@ -88,6 +96,8 @@ TEST_CASE("Working day: the whole center on the shipped configuration keeps ever
     const std::string platformToken = "platform-token-2026-03", unitsToken = "units-token-2026";
     const std::string terminalKey = "cib-terminal-01-key-2026", gsToken = "gs-token-2026";
     const std::string emsKey = "ems-key-2026";
+    testkit::TempDir secrets;
+    itest::writeUnitTokens(secrets);
     itest::Simulator platform(dir, "platform-sim", {"--token", platformToken, "--fail-every", "9"});
     itest::Simulator supervision(dir, "supervision-sim",
                                  {"--record", dir.file("supervision.ndjson"), "--fail-every", "8"});
@@ -158,7 +168,9 @@ include: [ ")" + src + R"(/config/center/*.yaml" ]
                {"OW_UTILITY_URL", "http://127.0.0.1:" + std::to_string(utilityPort)},
                {"OW_DEPARTMENTS_URL", departments.url("")},
                {"OW_PRINTER_URL", "http://127.0.0.1:" + std::to_string(printerPort)},
-               {"OW_MQTT_URL", broker.url()}};
+               {"OW_MQTT_URL", broker.url()},
+               {"OW_MQTT_PASSWORD", "hall-broker-password-2026"},
+               {"OW_SECRETS_DIR", secrets.path()}};
     hub.start();
     itest::Simulator utility(dir, "utility-sim",
                              {"--port", std::to_string(utilityPort), "--hub-url",
@@ -194,7 +206,9 @@ include: [ ")" + src + R"(/config/center/*.yaml" ]
                                                                 "--units",
                                                                 src + "/config/units.yaml",
                                                                 "--calendar",
-                                                                src + "/config/calendar"},
+                                                                src + "/config/calendar",
+                                                                "--department-tokens",
+                                                                secrets.path()},
                                        {}, dir.file("workday.out"), dir.file("workday.err"));
     // A third through the day the departments come back.
     REQUIRE(testkit::waitUntil([&] { return itest::nowS() >= at + 6; }, 30s));
@@ -404,4 +418,28 @@ include: [ ")" + src + R"(/config/center/*.yaml" ]
     const json po = post.stop(), ut = utility.stop();
     CHECK(po["pending"] == 0);
     CHECK(ut["pending"] == 0);
+
+    // 6. Personal data stays in its place. The day's applicants have resident ID numbers and
+    // mobiles, and the departments get them (they need them)...
+    long withPersonalData = 0;
+    for (const auto& q : departments.snapshot())
+        withPersonalData += privacy::containsPersonalData(q.body);
+    CHECK(withPersonalData > 0);
+    // ...but no unmasked one reaches the hall broker, the hub's logs or the dead-letter tools.
+    long hallExchanges = 0;
+    for (const auto& m : hall.messages()) {
+        const std::string text = m->get_topic() + " " + m->to_string();
+        INFO(text);
+        CHECK_FALSE(privacy::containsPersonalData(text));
+        hallExchanges += m->get_topic().rfind("supervision/exchange/", 0) == 0;
+    }
+    CHECK(hallExchanges > 0);
+    CHECK_FALSE(privacy::containsPersonalData(hub.log()));
+    CHECK_FALSE(privacy::containsPersonalData(dlqText));
+    for (const auto& d : dead) {
+        auto [showRc, shown] = hub.cli({"dlq", "show", std::to_string(d["id"].get<long>())});
+        CHECK(showRc == 0);
+        INFO(shown);
+        CHECK_FALSE(privacy::containsPersonalData(shown));
+    }
 }

@@ -70,6 +70,9 @@ struct Arguments {
     std::string portFile, out = ".";
     std::string catalog = "config/catalog", units = "config/units.yaml",
                 calendar = "config/calendar";
+    /// Each unit posts its own fee events on its own channel with its own token,
+    /// <dir>/dept-<id>.token; without it they go with --token to the platform's path.
+    std::string departmentTokens;
 };
 
 Arguments parse(int argc, char** argv) {
@@ -79,7 +82,8 @@ Arguments parse(int argc, char** argv) {
         "ow-workday --hub URL --token T --terminal-key K [--terminal ID] [--cases N]\n"
         "           [--date YYYY-MM-DD] [--start HH:MM] [--end HH:MM] [--rate R] [--at UNIX_S]\n"
         "           [--overdue N] [--adapters a,b,...] [--poison] [--seed S] [--port P]\n"
-        "           [--port-file F] [--out DIR] [--catalog DIR] [--units FILE] [--calendar DIR]");
+        "           [--port-file F] [--out DIR] [--catalog DIR] [--units FILE] [--calendar DIR]\n"
+        "           [--department-tokens DIR]");
     o.parse(argc, argv, [&](const std::string& n) {
         if (n == "--hub")
             a.hub = o.text();
@@ -124,6 +128,8 @@ Arguments parse(int argc, char** argv) {
             a.units = o.text();
         else if (n == "--calendar")
             a.calendar = o.text();
+        else if (n == "--department-tokens")
+            a.departmentTokens = o.text();
         else
             return false;
         return true;
@@ -149,13 +155,30 @@ std::string base64(const unsigned char* data, unsigned n) {
 
 /// One thing the day does at a business instant: post `event` to `path` (as the platform, or
 /// signed as the terminal).
+/// The HMAC key a terminal's secret stands for: a Standard Webhooks secret (whsec_<base64>)
+/// is its decoded bytes, any other text the text itself (as the hub reads its keys).
+std::string hmacKey(const std::string& secret) {
+    if (secret.rfind("whsec_", 0) != 0) return secret;
+    const std::string b64 = secret.substr(6);
+    std::string out(b64.size(), '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(b64.data()),
+                                  static_cast<int>(b64.size()));
+    if (n < 0) throw std::runtime_error("the terminal key is not whsec_<base64>");
+    const auto pad = static_cast<std::size_t>(
+        std::count(b64.end() - std::min<std::size_t>(2, b64.size()), b64.end(), '='));
+    out.resize(static_cast<std::size_t>(n) - pad);
+    return out;
+}
+
 struct Action {
     Instant at = 0;
     std::uint64_t order = 0; ///< ties keep the order they were planned in (a case's sequence)
     std::string path;
     json event;
     bool signedByTerminal = false;
-    int copies = 1; ///< >1: the same request again (a terminal's network retry)
+    std::string token; ///< "" = the platform's
+    int copies = 1;    ///< >1: the same request again (a terminal's network retry)
     bool operator>(const Action& o) const { return at != o.at ? at > o.at : order > o.order; }
 };
 
@@ -357,14 +380,59 @@ private:
         return e;
     }
 
-    void schedule(Instant at, std::string path, json e, bool signedByTerminal = false) {
+    void schedule(Instant at, std::string path, json e, bool signedByTerminal = false,
+                  std::string token = "") {
         Action x;
         x.at = at;
         x.order = order_++;
         x.path = std::move(path);
         x.event = std::move(e);
         x.signedByTerminal = signedByTerminal;
+        x.token = std::move(token);
         queue_.push(std::move(x));
+    }
+
+    /// A unit's own channel and token for what it sends itself (its fee assessments), or
+    /// the platform's path when no unit tokens were given.
+    std::pair<std::string, std::string> channelOf(const std::string& unit) {
+        if (a_.departmentTokens.empty()) return {"/v1/platform/events", ""};
+        auto it = unitTokens_.find(unit);
+        if (it == unitTokens_.end()) {
+            const std::string file = a_.departmentTokens + "/dept-" + unit + ".token";
+            std::ifstream in(file);
+            std::string token;
+            if (!std::getline(in, token) || token.empty())
+                throw std::runtime_error("cannot read the token of " + unit + " from " + file);
+            it = unitTokens_.emplace(unit, token).first;
+        }
+        return {"/v1/departments/events", it->second};
+    }
+
+    // --- realistic applicants: every person has a name, a resident ID number (valid check
+    // digit) and a mobile; every company a contact person with a mobile.
+    std::string personName() {
+        static const char* surnames[] = {"陈", "林", "黄", "张", "李",
+                                         "王", "吴", "蔡", "许", "郑"};
+        static const char* given[] = {"志明", "秀英", "建华", "丽娟", "伟", "芳",
+                                      "文杰", "淑珍", "国强", "美玲", "宏", "静"};
+        return std::string(surnames[pick(std::size(surnames))]) + given[pick(std::size(given))];
+    }
+    std::string residentId() {
+        char body[18];
+        std::snprintf(body, sizeof body, "350581%04d%02d%02d%03d",
+                      1950 + static_cast<int>(pick(55)), 1 + static_cast<int>(pick(12)),
+                      1 + static_cast<int>(pick(28)), static_cast<int>(pick(1000)));
+        static const int weights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+        int sum = 0;
+        for (int i = 0; i < 17; ++i)
+            sum += (body[i] - '0') * weights[i];
+        return std::string(body, 17) + "10X98765432"[sum % 11];
+    }
+    std::string mobile() {
+        static const char* prefixes[] = {"138", "139", "137", "135", "150", "159", "186", "189"};
+        char rest[9];
+        std::snprintf(rest, sizeof rest, "%08u", static_cast<unsigned>(pick(100000000)));
+        return std::string(prefixes[pick(std::size(prefixes))]) + rest;
     }
 
     void planCase(int n, const ServiceItem& item) {
@@ -382,17 +450,35 @@ private:
         Instant t = start_ + static_cast<Instant>(pick(static_cast<std::size_t>(
                                  std::max<Instant>(1, (end_ - start_) * 3 / 4))));
         const bool company = chance(60);
-        const json applicant = {{"type", company ? "company" : "person"},
-                                {"name", company ? "石狮市" + std::to_string(n) + "号服装有限公司"
-                                                 : "申请人" + std::to_string(n)}};
-        emit("submitted", t, {{"item_name", item.name}, {"applicant", applicant}});
+        const std::string person = personName();
+        char uscc[24];
+        std::snprintf(uscc, sizeof uscc, "91350581MA%08dQ", n);
+        const json applicant = company
+                                   ? json{{"type", "company"},
+                                          {"name", "石狮市" + std::to_string(n) + "号服装有限公司"},
+                                          {"id_type", "统一社会信用代码"},
+                                          {"id_no", uscc}}
+                                   : json{{"type", "person"},
+                                          {"name", person},
+                                          {"id_type", "居民身份证"},
+                                          {"id_no", residentId()},
+                                          {"mobile", mobile()}};
+        const json contact = {
+            {"name", company ? personName() : person},
+            {"mobile", company ? mobile() : applicant["mobile"].get<std::string>()}};
+        emit("submitted", t,
+             {{"item_name", item.name}, {"applicant", applicant}, {"contact", contact}});
         t += minutes(2, 10);
-        emit("received", t, {{"item_name", item.name}, {"applicant", applicant}});
+        emit("received", t,
+             {{"item_name", item.name}, {"applicant", applicant}, {"contact", contact}});
         t += minutes(3, 15);
         // The applicant's password for the public progress query (on the acceptance notice).
         const std::string password = std::to_string(100000 + pick(900000));
         emit("accepted", t,
-             {{"item_name", item.name}, {"applicant", applicant}, {"query_password", password}});
+             {{"item_name", item.name},
+              {"applicant", applicant},
+              {"contact", contact},
+              {"query_password", password}});
         json record = {{"case_no", no},
                        {"query_password", password},
                        {"item_code", item.code},
@@ -424,7 +510,8 @@ private:
                 total += f->standardFen;
             }
             t += minutes(1, 5);
-            schedule(t, "/v1/platform/events",
+            auto [path, token] = channelOf(dept);
+            schedule(t, path,
                      event(no + "-fee-" + dept, "dept:" + dept, "gov.fee.assessed", no, dept,
                            {{"case_no", no},
                             {"department", dept},
@@ -432,7 +519,8 @@ private:
                             {"charge_id", no + "-" + dept},
                             {"lines", lines},
                             {"total_fen", total},
-                            {"data_version", 1}}));
+                            {"data_version", 1}}),
+                     false, token);
             record["fee_departments"].push_back(dept);
         }
         plan_["cases"].push_back(record);
@@ -472,8 +560,8 @@ private:
         if (byPost) {
             concluded["delivery_way"] = "post";
             concluded["delivery"] = {
-                {"name", applicant["name"]},
-                {"mobile", "1385950" + std::to_string(1000 + n % 9000)},
+                {"name", contact["name"]},
+                {"mobile", contact["mobile"]},
                 {"address", "福建省石狮市湖滨街道" + std::to_string(n) + "号"}};
         }
         emit("concluded", t, concluded);
@@ -498,10 +586,16 @@ private:
                 if (cal_.isWorkingDay(--day)) ++back;
             const Instant acceptedAt = cal_.closeOf(day) - 7 * 3600000LL - 30 * 60000LL;
             const std::string no = caseNumber(90000 + k);
+            const std::string name = personName();
             json data = {{"case_no", no},
                          {"item_code", item.code},
                          {"item_name", item.name},
-                         {"applicant", {{"type", "person"}, {"name", "积压件申请人"}}},
+                         {"applicant",
+                          {{"type", "person"},
+                           {"name", name},
+                           {"id_type", "居民身份证"},
+                           {"id_no", residentId()},
+                           {"mobile", mobile()}}},
                          {"query_password", "246810"}};
             int seq = 0;
             for (const char* type : {"received", "accepted"}) {
@@ -524,15 +618,17 @@ private:
         if (x.signedByTerminal) {
             const std::string id = x.event["id"], ts = std::to_string(wallMs() / 1000);
             const std::string content = id + "." + ts + "." + body;
+            const std::string key = hmacKey(a_.terminalKey);
             unsigned char mac[EVP_MAX_MD_SIZE];
             unsigned n = 0;
-            HMAC(EVP_sha256(), a_.terminalKey.data(), static_cast<int>(a_.terminalKey.size()),
+            HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
                  reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &n);
             headers.insert(headers.end(), {{"webhook-id", id},
                                            {"webhook-timestamp", ts},
                                            {"webhook-signature", "v1," + base64(mac, n)}});
         } else {
-            headers.emplace_back("Authorization", "Bearer " + a_.token);
+            headers.emplace_back("Authorization",
+                                 "Bearer " + (x.token.empty() ? a_.token : x.token));
         }
         for (int copy = 0; copy < x.copies; ++copy) {
             if (x.signedByTerminal && copy > 0) {
@@ -621,7 +717,8 @@ private:
     std::condition_variable cv_;
     std::priority_queue<Action, std::vector<Action>, std::greater<>> queue_;
     std::uint64_t order_ = 0;
-    std::map<std::string, json> notices_; ///< printed, not paid yet
+    std::map<std::string, json> notices_;           ///< printed, not paid yet
+    std::map<std::string, std::string> unitTokens_; ///< unit -> its channel's token
     std::set<std::string> paid_;
     json plan_ = {{"cases", json::array()},
                   {"overdue", json::array()},
