@@ -7,7 +7,9 @@
 #
 # Environment: OW_BENCH_EVENTS (100000), OW_BENCH_CONCURRENCY (32), OW_BENCH_RATE (1000),
 # OW_BENCH_RATE_SECONDS (10), OW_BENCH_BODY_BYTES (512), OW_BENCH_BUILD_DIR (build-release),
-# OW_BENCH_SKIP_BUILD=1 (use the existing build), OW_KEEP_TMP=1 (keep logs and journal).
+# OW_BENCH_SKIP_BUILD=1 (use the existing build), OW_KEEP_TMP=1 (keep logs and journal),
+# OW_BENCH_CONFIG (bench/bench.yaml: the audit trail and an allow list on, as in production;
+# bench/bench-trust-off.yaml: both off, for bench/trust-overhead.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,7 @@ RATE=${OW_BENCH_RATE:-1000}
 RATE_SECONDS=${OW_BENCH_RATE_SECONDS:-10}
 BODY_BYTES=${OW_BENCH_BODY_BYTES:-512}
 BUILD_DIR=${OW_BENCH_BUILD_DIR:-build-release}
+CONFIG=${OW_BENCH_CONFIG:-bench/bench.yaml}
 DELIVERY_TIMEOUT_S=${OW_BENCH_DELIVERY_TIMEOUT_S:-600}
 
 HUB_BIN=$BUILD_DIR/core/onewindow
@@ -58,7 +61,10 @@ export OW_BENCH_RECEIVER_URL="http://127.0.0.1:$RECEIVER_PORT/events"
 free_port
 HUB_PORT=$FREE_PORT
 mkdir -p "$WORK/data"
-"$HUB_BIN" run -c bench/bench.yaml --data-dir "$WORK/data" --listen "127.0.0.1:$HUB_PORT" \
+# The audit trail's checkpoints are signed, as in production.
+openssl genpkey -algorithm ED25519 -out "$WORK/audit.key" 2>/dev/null
+export OW_BENCH_AUDIT_KEY="$WORK/audit.key"
+"$HUB_BIN" run -c "$CONFIG" --data-dir "$WORK/data" --listen "127.0.0.1:$HUB_PORT" \
     >"$WORK/hub.log" 2>&1 &
 HUB_PID=$!
 STARTED_PIDS+=("$HUB_PID")
@@ -124,8 +130,8 @@ CEILING_P99=$(json_num "$WORK/c.json" p99_ms)
 verdict() { if awk "BEGIN { exit !($1) }"; then echo ok; else echo MISS; fi; }
 ratio() { if awk "BEGIN { exit !($2 > 0) }"; then calc "$1 / $2" 2; else echo "-"; fi; }
 
-printf '\nOneWindow benchmark: %d events, concurrency %d, %d-byte events, %s CPUs\n\n' \
-    "$EVENTS" "$CONCURRENCY" "$BODY_BYTES" "$(nproc)"
+printf '\nOneWindow benchmark: %d events, concurrency %d, %d-byte events, %s CPUs, %s\n\n' \
+    "$EVENTS" "$CONCURRENCY" "$BODY_BYTES" "$(nproc)" "$CONFIG"
 printf '%-34s %12s  %-12s %s\n' "figure" "value" "target" ""
 printf '%-34s %12s  %-12s %s\n' "accepted/s (c=$CONCURRENCY)" "$ACCEPTED_RATE" ">= 10000" \
     "$(verdict "$ACCEPTED_RATE >= 10000")"
