@@ -661,6 +661,27 @@ private:
         return true;
     }
 
+    // hub.outages: { reminder_s: N, source_retry: { initial_delay_ms, max_delay_ms, ... } }
+    void readOutages(const YAML::Node& m, OutageSettings& out) {
+        checkKeys(m, {"reminder_s", "source_retry"}, "in hub.outages");
+        std::int64_t reminderS = out.reminderMs / 1000;
+        if (readInt(m, "reminder_s", reminderS, 1, kDay / 1000)) out.reminderMs = reminderS * 1000;
+        const auto found = subMap(m, "source_retry");
+        if (!found) return;
+        const YAML::Node& r = *found;
+        checkKeys(r, {"initial_delay_ms", "max_delay_ms", "multiplier", "jitter"},
+                  "in hub.outages.source_retry");
+        readInt(r, "initial_delay_ms", out.sourceInitialDelayMs, 1, kDay);
+        const bool maxOk = readInt(r, "max_delay_ms", out.sourceMaxDelayMs, 1, kDay);
+        readDouble(r, "multiplier", out.sourceMultiplier, 1.0, 100.0, "between 1 and 100");
+        readDouble(r, "jitter", out.sourceJitter, 0.0, 1.0, "between 0 and 1");
+        if (maxOk && out.sourceMaxDelayMs < out.sourceInitialDelayMs)
+            problem(at(r["max_delay_ms"], r), "'max_delay_ms' (" +
+                                                  std::to_string(out.sourceMaxDelayMs) +
+                                                  ") must not be less than 'initial_delay_ms' (" +
+                                                  std::to_string(out.sourceInitialDelayMs) + ")");
+    }
+
     // hub.business_clock: { start: RFC 3339, at: RFC 3339 (wall time of start), rate: N }
     void readBusinessClock(const YAML::Node& m, BusinessClockSettings& out) {
         checkKeys(m, {"start", "at", "rate"}, "in hub.business_clock");
@@ -780,9 +801,10 @@ private:
         checkKeys(hub,
                   {"listen", "data_dir", "log_level", "max_connections",
                    "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal", "tls",
-                   "plugin_dirs", "business_clock"},
+                   "plugin_dirs", "business_clock", "outages"},
                   "in hub");
         if (auto found = subMap(hub, "business_clock")) readBusinessClock(*found, h.businessClock);
+        if (auto found = subMap(hub, "outages")) readOutages(*found, h.outages);
         if (const YAML::Node dirs = hub["plugin_dirs"]; dirs.IsDefined() && !dirs.IsNull()) {
             if (!dirs.IsSequence()) {
                 problem(at(dirs, hub),
