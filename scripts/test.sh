@@ -6,12 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # Format drift fails the run, like a failing test (fix with: clang-format -i FILES).
-if [ -d .git ] && command -v clang-format >/dev/null 2>&1; then
+# (.git is a folder in a clone, a file in a worktree.)
+if [ -e .git ] && command -v clang-format >/dev/null 2>&1; then
   git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
 fi
 # CTest splits test names at ';' (a CMake list): such a Catch2 test would be registered as two
 # tests that match nothing and "pass" without running.
-if grep -rn --include='*Test.cpp' -E 'TEST_CASE\("[^"]*;' tests; then
+if grep -rn --include='*Test.cpp' -E 'TEST_CASE\("[^"]*;' tests adapters plugins sdk; then
   echo "test names must not contain ';' (CTest would silently skip them)" >&2
   exit 1
 fi

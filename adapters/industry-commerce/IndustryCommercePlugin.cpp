@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "adapters/common/AcknowledgedFeed.h"
+#include "adapters/common/FeedAnswer.h"
 #include "adapters/common/FeedSpecs.h"
 #include "adapters/common/HttpEndpoint.h"
 #include "adapters/common/RecordMapper.h"
@@ -64,13 +65,12 @@ public:
 
     sdk::Result run(sdk::SourceContext& ctx) override {
         ow::adapters::AcknowledgedFeed feed;
+        feed.system = kSystem;
         feed.seqField = "XH";
         feed.pollMs = pollMs_;
         feed.read = [&] {
-            const auto r =
-                ep_.call(s_.http, "GET", "/api/v1/updates?limit=" + std::to_string(batch_));
-            const auto a = readAnswer(r.status, r.body);
-            return ow::adapters::FeedPage{a.verdict == Verdict::Done, a.data, a.message};
+            return readUpdates(
+                ep_.call(s_.http, "GET", "/api/v1/updates?limit=" + std::to_string(batch_)));
         };
         feed.toEvent = [](const json& item, long long xh) {
             sdk::Event e;
@@ -81,16 +81,38 @@ public:
             e.data = item.dump();
             return e;
         };
-        feed.acknowledge = [&](long long last) {
+        feed.acknowledge = [&](long long last) -> std::string {
             const auto ack =
                 ep_.call(s_.http, "POST", "/api/v1/updates/ack", json{{"XH", last}}.dump());
-            return readAnswer(ack.status, ack.body).verdict == Verdict::Done;
+            const auto a = readAnswer(ack.status, ack.body);
+            return a.verdict == Verdict::Done
+                       ? ""
+                       : std::string(kSystem) + " did not take the acknowledgement: " + a.message;
         };
-        feed.run(ctx, s_.log);
+        feed.run(ctx);
         return sdk::Result::ok();
     }
 
 private:
+    static constexpr const char* kSystem = "工商局";
+
+    // A page of updates, or why 工商局 cannot be read: every answer that is not
+    // {"code":"0","data":[...]} says what it was instead.
+    static ow::adapters::FeedPage readUpdates(const sdk::HttpResponse& r) {
+        using ow::adapters::FeedPage;
+        if (auto bad = ow::adapters::unreadable(kSystem, r)) return *bad;
+        json body;
+        if (auto bad = ow::adapters::parseJsonBody(kSystem, r, body)) return *bad;
+        const auto a = readAnswer(r.status, r.body);
+        if (a.verdict != Verdict::Done)
+            return FeedPage::down(std::string(kSystem) + ": " + a.message);
+        if (!a.data.is_array())
+            return FeedPage::down(std::string(kSystem) + " answered HTTP " +
+                                  std::to_string(r.status) +
+                                  " with JSON that is not its answer ('data' is not a list)");
+        return FeedPage{true, a.data, {}, std::nullopt};
+    }
+
     sdk::Services& s_;
     Endpoint ep_;
     std::int64_t pollMs_, batch_;

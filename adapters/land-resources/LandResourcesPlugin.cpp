@@ -110,62 +110,61 @@ private:
     std::unique_ptr<FrontDb> db_;
 };
 
+// Each failure to reach the front-end database is the department's system being unavailable:
+// the hub backs off and tells the operator (ctx.unavailable); the connection is opened again.
 class ReaderSource final : public sdk::Source {
 public:
     explicit ReaderSource(sdk::Services& s) : s_(s), target_(s.config) {}
     sdk::Result run(sdk::SourceContext& ctx) override {
         std::unique_ptr<FrontDb> db;
-        try {
-            db = target_.open();
-        } catch (const std::exception& e) {
-            return sdk::Result::retry(e.what(), 5000);
-        }
-        const auto pollMs = s_.config.get<std::int64_t>("poll_ms", 1000);
-        const auto batch = static_cast<int>(s_.config.get<std::int64_t>("batch", 100));
         while (!ctx.stopping()) {
-            std::vector<json> rows;
             try {
-                rows = db->newRecords(batch);
-            } catch (const std::exception& e) {
-                s_.log.log(sdk::LogLevel::Warn, "cannot read the front-end database",
-                           {{"error", e.what()}});
-            }
-            if (rows.empty()) {
-                ctx.waitFor(pollMs);
-                continue;
-            }
-            std::vector<sdk::Event> events;
-            std::vector<std::pair<std::int64_t, int>> taken;
-            for (const auto& r : rows) {
-                const auto xh = r.value("XH", std::int64_t{0});
-                const int version = static_cast<int>(r.value("VERSION", std::int64_t{1}));
-                sdk::Event e;
-                e.type = "dept.land-resources.record";
-                e.source = "dept:land-resources";
-                // A correction (VERSION + 1) is a new event; the same row read twice is not.
-                e.id = "land-record-" + std::to_string(xh) + "-v" + std::to_string(version);
-                e.subject = r.value("SBLSH", "");
-                e.dataContentType = "application/json";
-                e.data = r.dump();
-                events.push_back(std::move(e));
-                taken.emplace_back(xh, version);
-            }
-            if (!ctx.emit(events)) {
-                ctx.waitFor(pollMs);
-                continue;
-            }
-            try {
-                db->markTaken(taken); // only now: what is marked is journaled
-            } catch (const std::exception& e) {
-                s_.log.log(sdk::LogLevel::Warn, "cannot mark records taken; they are read again",
-                           {{"error", e.what()}});
-                ctx.waitFor(pollMs);
+                if (!db) db = target_.open();
+                poll(*db, ctx);
+            } catch (const landres::FrontDbError& e) {
+                db.reset();
+                ctx.unavailable(std::string("国土资源局: ") + e.what()); // says what and where
+            } catch (const std::exception&) {
+                db.reset();
+                ctx.unavailable("国土资源局: the front-end database's records could not be read");
             }
         }
         return sdk::Result::ok();
     }
 
 private:
+    void poll(FrontDb& db, sdk::SourceContext& ctx) {
+        const auto pollMs = s_.config.get<std::int64_t>("poll_ms", 1000);
+        const auto batch = static_cast<int>(s_.config.get<std::int64_t>("batch", 100));
+        const std::vector<json> rows = db.newRecords(batch);
+        ctx.available();
+        if (rows.empty()) {
+            ctx.waitFor(pollMs);
+            return;
+        }
+        std::vector<sdk::Event> events;
+        std::vector<std::pair<std::int64_t, int>> taken;
+        for (const auto& r : rows) {
+            const auto xh = r.value("XH", std::int64_t{0});
+            const int version = static_cast<int>(r.value("VERSION", std::int64_t{1}));
+            sdk::Event e;
+            e.type = "dept.land-resources.record";
+            e.source = "dept:land-resources";
+            // A correction (VERSION + 1) is a new event; the same row read twice is not.
+            e.id = "land-record-" + std::to_string(xh) + "-v" + std::to_string(version);
+            e.subject = r.value("SBLSH", "");
+            e.dataContentType = "application/json";
+            e.data = r.dump();
+            events.push_back(std::move(e));
+            taken.emplace_back(xh, version);
+        }
+        if (!ctx.emit(events)) {
+            ctx.waitFor(pollMs);
+            return;
+        }
+        db.markTaken(taken); // only now: what is marked is journaled (a failure: read again)
+    }
+
     sdk::Services& s_;
     DbTarget target_;
 };

@@ -20,6 +20,7 @@
 
 #include "adapters/common/AcknowledgedFeed.h"
 #include "adapters/common/DeptRecords.h"
+#include "adapters/common/FeedAnswer.h"
 #include "adapters/common/FeedSpecs.h"
 #include "adapters/common/HttpEndpoint.h"
 #include "plugins/cases/calendar/CalendarFiles.h"
@@ -89,12 +90,11 @@ public:
     sdk::Result run(sdk::SourceContext& ctx) override {
         const auto batch = s_.config.get<std::int64_t>("batch", 100);
         AcknowledgedFeed feed;
+        feed.system = "EMS";
         feed.pollMs = s_.config.get<std::int64_t>("poll_ms", 1000);
         feed.read = [&] {
-            json body;
-            const auto [verdict, why] = readAnswer(
-                ep_.call(s_.http, "GET", "/ems/api/traces?limit=" + std::to_string(batch)), body);
-            return FeedPage{verdict == Verdict::Done, body.value("traces", json()), why};
+            return readTraces(
+                ep_.call(s_.http, "GET", "/ems/api/traces?limit=" + std::to_string(batch)));
         };
         feed.toEvent = [](const json& t, long long seq) {
             sdk::Event e;
@@ -105,18 +105,35 @@ public:
             e.data = t.dump();
             return e;
         };
-        feed.acknowledge = [&](long long last) {
+        feed.acknowledge = [&](long long last) -> std::string {
             json ack;
-            return readAnswer(
-                       ep_.call(s_.http, "POST", "/ems/api/traces/ack", json{{"seq", last}}.dump()),
-                       ack)
-                       .first == Verdict::Done;
+            const auto [verdict, why] = readAnswer(
+                ep_.call(s_.http, "POST", "/ems/api/traces/ack", json{{"seq", last}}.dump()), ack);
+            return verdict == Verdict::Done ? "" : "EMS did not take the acknowledgement: " + why;
         };
-        feed.run(ctx, s_.log);
+        feed.run(ctx);
         return sdk::Result::ok();
     }
 
 private:
+    // A page of tracking records, or why EMS cannot be read: every answer that is not
+    // {"success":true,"traces":[...]} says what it was instead.
+    static FeedPage readTraces(const sdk::HttpResponse& r) {
+        if (auto bad = unreadable("EMS", r)) return *bad;
+        json body;
+        if (auto bad = parseJsonBody("EMS", r, body)) return *bad;
+        const std::string http = "EMS answered HTTP " + std::to_string(r.status);
+        if (!body.is_object() || !body.contains("success"))
+            return FeedPage::down(http + " with JSON that is not its answer (no 'success')");
+        if (body["success"] != true)
+            return FeedPage::down("EMS " + fieldText(body, "errorCode") + ": " +
+                                  fieldText(body, "errorMsg"));
+        if (!body.contains("traces") || !body["traces"].is_array())
+            return FeedPage::down(http + " with JSON that is not its answer ('traces' is not a "
+                                         "list)");
+        return FeedPage{true, std::move(body["traces"]), {}, std::nullopt};
+    }
+
     sdk::Services& s_;
     HttpEndpoint ep_;
 };

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "adapters/common/AcknowledgedFeed.h"
+#include "adapters/common/FeedAnswer.h"
 #include "adapters/common/FeedSpecs.h"
 #include "adapters/common/HttpEndpoint.h"
 #include "adapters/common/RecordMapper.h"
@@ -67,20 +68,12 @@ public:
 
     sdk::Result run(sdk::SourceContext& ctx) override {
         ow::adapters::AcknowledgedFeed feed;
+        feed.system = kSystem;
         feed.seqField = "XH";
         feed.pollMs = pollMs_;
         feed.read = [&] {
-            const auto r = ep_.call(s_.http, "GET",
-                                    std::string(kUpdatesPath) + "?limit=" + std::to_string(batch_));
-            const auto a = readAnswer(r.status, r.body);
-            if (a.verdict != Verdict::Done)
-                return ow::adapters::FeedPage{
-                    false, {}, a.message + (r.error.empty() ? "" : " (" + r.error + ")")};
-            try {
-                return ow::adapters::FeedPage{true, updateRecords(a.body), {}};
-            } catch (const WireError& bad) {
-                return ow::adapters::FeedPage{false, {}, bad.what()};
-            }
+            return readUpdates(ep_.call(
+                s_.http, "GET", std::string(kUpdatesPath) + "?limit=" + std::to_string(batch_)));
         };
         feed.toEvent = [](const json& record, long long xh) {
             sdk::Event e;
@@ -91,15 +84,35 @@ public:
             e.data = record.dump();
             return e;
         };
-        feed.acknowledge = [&](long long last) {
+        feed.acknowledge = [&](long long last) -> std::string {
             const auto ack = ep_.call(s_.http, "POST", kAcknowledgePath, acknowledgementXml(last));
-            return readAnswer(ack.status, ack.body).verdict == Verdict::Done;
+            const auto a = readAnswer(ack.status, ack.body);
+            return a.verdict == Verdict::Done
+                       ? ""
+                       : std::string(kSystem) + " did not take the acknowledgement: " + a.message;
         };
-        feed.run(ctx, s_.log);
+        feed.run(ctx);
         return sdk::Result::ok();
     }
 
 private:
+    static constexpr const char* kSystem = "公安局";
+
+    // A page of update records, or why 公安局 cannot be read: every answer that is not its
+    // <FHXX> with FHDM 0 and flat <JL> records says what it was instead.
+    static ow::adapters::FeedPage readUpdates(const sdk::HttpResponse& r) {
+        using ow::adapters::FeedPage;
+        if (auto bad = ow::adapters::unreadable(kSystem, r)) return *bad;
+        const auto a = readAnswer(r.status, r.body);
+        if (a.verdict != Verdict::Done)
+            return FeedPage::down(std::string(kSystem) + ": " + a.message);
+        try {
+            return FeedPage{true, updateRecords(a.body), {}, std::nullopt};
+        } catch (const WireError& bad) {
+            return FeedPage::down(std::string(kSystem) + ": " + bad.what());
+        }
+    }
+
     sdk::Services& s_;
     Endpoint ep_;
     std::int64_t pollMs_, batch_;

@@ -99,7 +99,7 @@ void Hub::start() {
 
     // One connection per broker, shared by the outputs that publish there.
     for (const auto& b : config_.brokers) {
-        auto conn = std::make_shared<transport::mqtt::MqttConnection>(b);
+        auto conn = std::make_shared<transport::mqtt::MqttConnection>(b, hub.outages.reminderMs);
         metrics_.gaugeFunction("onewindow_mqtt_connected", "1 while connected to the broker",
                                [conn] { return conn->connected() ? 1.0 : 0.0; },
                                {{"broker", b.name}});
@@ -262,7 +262,8 @@ std::unique_ptr<delivery::Dispatcher> Hub::makeDispatcher() {
         }};
     return std::make_unique<delivery::Dispatcher>(
         config_.outputs, [this](const config::OutputSpec& spec) { return clientFactory(spec); },
-        sink, clock_, metrics_, backlog);
+        sink, clock_, metrics_, backlog, delivery::DefaultMaxRowsInMemory,
+        config_.hub.outages.reminderMs);
 }
 
 void Hub::deadLetterOrphans(store::Journal& journal) {
@@ -275,10 +276,12 @@ void Hub::deadLetterOrphans(store::Journal& journal) {
 }
 
 void Hub::startSources() {
+    std::lock_guard lock(sourcesMu_);
     for (const auto& in : config_.inputs)
         if (in.kind == config::InputSpec::Kind::Source)
             sourceInputs_.push_back(std::make_unique<ingest::SourceIngress>(
-                in, config_.hub.limits, *writer_, plugins_->sourceFor(in.name), metrics_, clock_));
+                in, config_.hub.limits, *writer_, plugins_->sourceFor(in.name), metrics_, clock_,
+                config_.hub.outages));
     for (auto& in : sourceInputs_)
         in->start();
 }
@@ -355,7 +358,10 @@ std::string Hub::reload(config::HubConfig next) {
     // the journal for the next dispatcher.
     for (auto& in : sourceInputs_)
         in->stop(std::chrono::milliseconds(5000));
-    sourceInputs_.clear();
+    {
+        std::lock_guard lock(sourcesMu_); // /readyz reads them
+        sourceInputs_.clear();
+    }
     std::unique_ptr<delivery::Dispatcher> old;
     {
         std::lock_guard lock(dispatchMu_);
@@ -479,9 +485,20 @@ Response Hub::admin(const Request& req) {
             allConnected = allConnected && up;
             brokers[name] = up ? "connected" : "disconnected";
         }
+        // Likewise a source whose system does not answer: what it would read waits there.
+        nlohmann::json sources = nlohmann::json::object();
+        {
+            std::lock_guard lock(sourcesMu_);
+            for (const auto& in : sourceInputs_) {
+                const bool up = in->state().up;
+                allConnected = allConnected && up;
+                sources[in->name()] = up ? "up" : "down";
+            }
+        }
         body["status"] = !ok ? "not ready" : allConnected ? "ready" : "degraded";
         if (!ok) body["reason"] = "journal unavailable or starting";
         if (!brokers.empty()) body["brokers"] = std::move(brokers);
+        if (!sources.empty()) body["sources"] = std::move(sources);
         r.status = ok ? 200 : 503;
         r.headers.emplace_back("Content-Type", "application/json");
         r.body = body.dump();

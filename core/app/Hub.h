@@ -87,6 +87,7 @@ private:
     std::unique_ptr<delivery::Dispatcher> dispatcher_;
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path
     std::vector<std::unique_ptr<ingest::MqttIngress>> mqttInputs_;
+    std::mutex sourcesMu_; // a reload replaces the sources while /readyz reads them
     std::vector<std::unique_ptr<ingest::SourceIngress>> sourceInputs_;
     std::vector<std::unique_ptr<query::StateQuery>> queries_;
     std::unique_ptr<transport::tls::ServerCertificates> certificates_; // hub.tls, reloadable

@@ -159,7 +159,8 @@ Args parseArgs(int argc, char** argv, int from) {
 // Loads and validates, with the command line's overrides; prints problems to stderr (or, with
 // `problems`, appends them there). nullopt when invalid.
 // `offline`: the command only reads the data dir (dlq, report, fees), so a secret the
-// hub needs (${NAME} unset in this shell) does not stop it; it stands in as a placeholder.
+// hub needs (${NAME} unset in this shell) does not stop it (it stands in as a placeholder),
+// nor do plugin folders, TLS and token files missing on this machine.
 // `warnings`, when given, receives what is valid but probably not meant.
 std::optional<ow::config::HubConfig>
 loadConfig(const Args& a, std::vector<std::string>* problems = nullptr, bool offline = false,
@@ -170,7 +171,8 @@ loadConfig(const Args& a, std::vector<std::string>* problems = nullptr, bool off
         standIn = [](const std::string& name) -> std::optional<std::string> {
             return "unset-for-this-command:" + name;
         };
-    auto result = ow::config::loadConfigFile(a.config, ow::config::processEnvironment(), standIn);
+    auto result = ow::config::loadConfigFile(a.config, ow::config::processEnvironment(), standIn,
+                                             /*checkFiles=*/!offline);
     for (const auto& p : result.problems) {
         if (problems)
             problems->push_back(ow::config::formatProblem(p));

@@ -25,6 +25,7 @@
 #include "core/config/Suggest.h"
 #include "core/routing/Glob.h"
 #include "core/security/AllowList.h"
+#include "core/security/TokenAuth.h"
 #include "core/security/WebhookSignature.h"
 #include "core/util/Clock.h"
 
@@ -224,8 +225,9 @@ std::optional<std::string> readLimited(const fs::path& path, std::uintmax_t limi
 
 class Loader {
 public:
-    explicit Loader(const EnvLookup& env, const EnvLookup& unsetStandIn = {})
-        : env_(env), unsetStandIn_(unsetStandIn) {}
+    explicit Loader(const EnvLookup& env, const EnvLookup& unsetStandIn = {},
+                    bool checkFiles = true)
+        : env_(env), unsetStandIn_(unsetStandIn), checkFiles_(checkFiles) {}
 
     LoadResult loadFile(const std::string& path) {
         FileCtx f = makeCtx(path, fs::path(path).parent_path(), path, true);
@@ -686,6 +688,27 @@ private:
         return true;
     }
 
+    // hub.outages: { reminder_s: N, source_retry: { initial_delay_ms, max_delay_ms, ... } }
+    void readOutages(const YAML::Node& m, OutageSettings& out) {
+        checkKeys(m, {"reminder_s", "source_retry"}, "in hub.outages");
+        std::int64_t reminderS = out.reminderMs / 1000;
+        if (readInt(m, "reminder_s", reminderS, 1, kDay / 1000)) out.reminderMs = reminderS * 1000;
+        const auto found = subMap(m, "source_retry");
+        if (!found) return;
+        const YAML::Node& r = *found;
+        checkKeys(r, {"initial_delay_ms", "max_delay_ms", "multiplier", "jitter"},
+                  "in hub.outages.source_retry");
+        readInt(r, "initial_delay_ms", out.sourceInitialDelayMs, 1, kDay);
+        const bool maxOk = readInt(r, "max_delay_ms", out.sourceMaxDelayMs, 1, kDay);
+        readDouble(r, "multiplier", out.sourceMultiplier, 1.0, 100.0, "between 1 and 100");
+        readDouble(r, "jitter", out.sourceJitter, 0.0, 1.0, "between 0 and 1");
+        if (maxOk && out.sourceMaxDelayMs < out.sourceInitialDelayMs)
+            problem(at(r["max_delay_ms"], r), "'max_delay_ms' (" +
+                                                  std::to_string(out.sourceMaxDelayMs) +
+                                                  ") must not be less than 'initial_delay_ms' (" +
+                                                  std::to_string(out.sourceInitialDelayMs) + ")");
+    }
+
     // hub.business_clock: { start: RFC 3339, at: RFC 3339 (wall time of start), rate: N }
     void readBusinessClock(const YAML::Node& m, BusinessClockSettings& out) {
         checkKeys(m, {"start", "at", "rate"}, "in hub.business_clock");
@@ -771,7 +794,7 @@ private:
         }
         out = resolve(text);
         std::error_code ec;
-        if (mustExist && !fs::is_regular_file(out, ec)) {
+        if (mustExist && checkFiles_ && !fs::is_regular_file(out, ec)) {
             problem(v.where,
                     std::string("'") + key + "': file " + named(v, out) + " does not exist");
             return false;
@@ -805,9 +828,10 @@ private:
         checkKeys(hub,
                   {"listen", "data_dir", "log_level", "max_connections",
                    "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal", "tls",
-                   "plugin_dirs", "business_clock", "audit"},
+                   "plugin_dirs", "business_clock", "outages", "audit"},
                   "in hub");
         if (auto found = subMap(hub, "business_clock")) readBusinessClock(*found, h.businessClock);
+        if (auto found = subMap(hub, "outages")) readOutages(*found, h.outages);
         if (const YAML::Node dirs = hub["plugin_dirs"]; dirs.IsDefined() && !dirs.IsNull()) {
             if (!dirs.IsSequence()) {
                 problem(at(dirs, hub),
@@ -823,7 +847,7 @@ private:
                     if (auto v = substituted(d)) {
                         std::error_code ec;
                         std::string path = resolve(v->text);
-                        if (v->text.empty() || !fs::is_directory(path, ec))
+                        if (v->text.empty() || (checkFiles_ && !fs::is_directory(path, ec)))
                             problem(v->where, "plugin directory " + named(*v, path) +
                                                   " does not exist or is not a folder");
                         else
@@ -905,7 +929,8 @@ private:
         readInt(m, "checkpoint_interval_s", a.checkpointIntervalS, 1, 24 * 3600);
         readInt(m, "retention_days", a.retentionDays, 1, 3650);
         Value kv;
-        if (readPath(m, "signing_key_file", a.signingKeyFile, false, &kv)) {
+        // (Commands that only read the data dir do not sign: the key need not be on the machine.)
+        if (readPath(m, "signing_key_file", a.signingKeyFile, false, &kv) && checkFiles_) {
             std::string why;
             if (!audit::SigningKey::load(a.signingKeyFile, false, why))
                 problem(kv.where,
@@ -1190,6 +1215,11 @@ private:
                         while (!bt.token.empty() &&
                                (bt.token.back() == '\n' || bt.token.back() == '\r'))
                             bt.token.pop_back();
+                        ok = true;
+                    } else if (!checkFiles_) {
+                        // A secret this command never uses; one of its own per file, so the
+                        // check that clients do not share a token does not fire.
+                        bt.token = "unread-for-this-command:" + security::sha256Hex(file);
                         ok = true;
                     } else {
                         problem(where.where, "cannot read 'token_file' " + named(where, file) +
@@ -2023,6 +2053,7 @@ private:
 
     const EnvLookup& env_;
     const EnvLookup& unsetStandIn_;
+    const bool checkFiles_; // false: files and folders the hub would open need not exist
     HubConfig config_;
     std::vector<ConfigProblem> problems_;
     std::vector<ConfigProblem> warnings_;
@@ -2102,9 +2133,9 @@ LoadResult internalError(const std::string& file, const std::exception& e) {
 } // namespace
 
 LoadResult loadConfigFile(const std::string& path, const EnvLookup& env,
-                          const EnvLookup& unsetStandIn) {
+                          const EnvLookup& unsetStandIn, bool checkFiles) {
     try {
-        return Loader(env, unsetStandIn).loadFile(path);
+        return Loader(env, unsetStandIn, checkFiles).loadFile(path);
     } catch (const std::exception& e) {
         // Every known failure is a problem already; this is the promise not to throw.
         return internalError(path, e);

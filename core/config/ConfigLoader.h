@@ -38,8 +38,10 @@ struct LoadResult {
 /// ${ENV}, route naming an unknown output, duplicate names, ...) is returned.
 /// `unsetStandIn`, when given, supplies the text for a ${NAME} that env leaves unset and that has
 /// no default (commands that never use the hub's secrets), instead of a problem.
+/// `checkFiles` false: plugin folders and TLS files need not exist (commands that read only
+/// the data dir, on a machine that has the configuration but not the hub's files).
 LoadResult loadConfigFile(const std::string& path, const EnvLookup& env = processEnvironment(),
-                          const EnvLookup& unsetStandIn = {});
+                          const EnvLookup& unsetStandIn = {}, bool checkFiles = true);
 
 /// Same, from text (file name used only in messages; includes resolve against `baseDir`).
 LoadResult loadConfigText(const std::string& text, const std::string& fileName,

@@ -69,6 +69,18 @@ struct BusinessClockSettings {
     friend bool operator==(const BusinessClockSettings&, const BusinessClockSettings&) = default;
 };
 
+/// Outside systems that stop answering (hub.outages): how sources back off, and how often the
+/// log reminds of a system that stays down.
+struct OutageSettings {
+    std::int64_t reminderMs = 5 * 60 * 1000;
+    // A source's backoff: initial * multiplier^(failures-1), capped, +-jitter.
+    std::int64_t sourceInitialDelayMs = 1000;
+    std::int64_t sourceMaxDelayMs = 30000;
+    double sourceMultiplier = 2.0;
+    double sourceJitter = 0.2;
+    friend bool operator==(const OutageSettings&, const OutageSettings&) = default;
+};
+
 struct HubSettings {
     std::string listenHost = "127.0.0.1";
     int listenPort = 8080;
@@ -84,6 +96,7 @@ struct HubSettings {
     /// Folders plugin files may be loaded from (resolved against the config file's folder).
     std::vector<std::string> pluginDirs;
     BusinessClockSettings businessClock;
+    OutageSettings outages;
     friend bool operator==(const HubSettings&, const HubSettings&) = default;
 };
 

@@ -12,10 +12,14 @@ using observability::Log;
 
 OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, ResultSink sink,
                        OutboxReader reader, const util::Clock& clock,
-                       observability::Metrics& metrics, int maxRowsInMemory)
+                       observability::Metrics& metrics, int maxRowsInMemory,
+                       std::int64_t outageReminderMs)
     : spec_(std::move(spec)), factory_(std::move(factory)), sink_(std::move(sink)),
       reader_(std::move(reader)), clock_(clock), metrics_(metrics),
       maxRowsInMemory_(std::max(2, maxRowsInMemory)), breaker_(spec_.circuit),
+      // Down when the circuit opens: as many failures in a row as open it.
+      availability_("dispatcher", {{"output", spec_.name}}, clock, outageReminderMs,
+                    spec_.circuit.failureThreshold),
       rng_(std::random_device{}()),
       delivered_(metrics.counter("onewindow_deliveries_total",
                                  "Delivery attempts by output and outcome",
@@ -348,10 +352,10 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
                         const DeliveryResult& r, std::int64_t nowMs) {
     auto& kq = keys_[key];
     bool popped = true;
-    const auto circuitBefore = breaker_.state();
     switch (r.outcome) {
     case DeliveryResult::Outcome::Delivered:
         breaker_.onSuccess();
+        availability_.succeeded();
         delivered_.inc();
         endToEnd_.observe(static_cast<double>(std::max<std::int64_t>(0, nowMs - row.nextAtMs)) /
                           1000.0);
@@ -360,6 +364,7 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
     case DeliveryResult::Outcome::Reject:
         // The receiver answered, so it is up: a permanent refusal does not open the circuit.
         breaker_.onSuccess();
+        availability_.succeeded();
         dead_.inc();
         Log::warn(
             "dispatcher", "delivery refused permanently; dead-lettered",
@@ -368,6 +373,7 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
         break;
     case DeliveryResult::Outcome::Retry: {
         breaker_.onFailure(nowMs);
+        availability_.failed(r.detail);
         int attempts = row.attempts + 1;
         if (attempts >= spec_.retry.maxAttempts) {
             dead_.inc();
@@ -396,17 +402,6 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
         break;
     }
     }
-    // Operators hear about an output going down and coming back, not about every attempt.
-    const auto circuitAfter = breaker_.state();
-    if (circuitBefore != CircuitBreaker::State::Open &&
-        circuitAfter == CircuitBreaker::State::Open &&
-        circuitBefore == CircuitBreaker::State::Closed)
-        Log::warn(
-            "dispatcher", "output failing; circuit open, deliveries paused",
-            {{"output", spec_.name}, {"pause_ms", spec_.circuit.openMs}, {"reason", r.detail}});
-    else if (circuitBefore != CircuitBreaker::State::Closed &&
-             circuitAfter == CircuitBreaker::State::Closed)
-        Log::info("dispatcher", "output recovered; circuit closed", {{"output", spec_.name}});
     if (popped) {
         kq.rows.pop_front();
         --depth_;
@@ -423,11 +418,13 @@ void OutputLane::finish(const std::string& key, const store::OutboxRow& row,
 
 Dispatcher::Dispatcher(const std::vector<config::OutputSpec>& outputs,
                        const FactoryMaker& makeFactory, ResultSink sink, const util::Clock& clock,
-                       observability::Metrics& metrics, OutboxReader reader, int maxRowsInMemory)
+                       observability::Metrics& metrics, OutboxReader reader, int maxRowsInMemory,
+                       std::int64_t outageReminderMs)
     : sink_(sink) {
     for (const auto& o : outputs)
-        lanes_.emplace(o.name, std::make_unique<OutputLane>(o, makeFactory(o), sink, reader, clock,
-                                                            metrics, maxRowsInMemory));
+        lanes_.emplace(o.name,
+                       std::make_unique<OutputLane>(o, makeFactory(o), sink, reader, clock, metrics,
+                                                    maxRowsInMemory, outageReminderMs));
 }
 
 Dispatcher::~Dispatcher() {

@@ -23,6 +23,7 @@
 #include "core/config/HubConfig.h"
 #include "core/delivery/CircuitBreaker.h"
 #include "core/delivery/OutputClient.h"
+#include "core/observability/Availability.h"
 #include "core/observability/Metrics.h"
 #include "core/store/Records.h"
 #include "core/util/Clock.h"
@@ -53,10 +54,13 @@ constexpr int DefaultMaxRowsInMemory = 10000;
 
 class OutputLane {
 public:
-    /// Without a reader (`reader.load` empty) every submitted row is kept in memory.
+    /// Without a reader (`reader.load` empty) every submitted row is kept in memory. While the
+    /// receiver fails (circuit threshold failures in a row) the log reminds of it at most every
+    /// `outageReminderMs`.
     OutputLane(config::OutputSpec spec, OutputClientFactory factory, ResultSink sink,
                OutboxReader reader, const util::Clock& clock, observability::Metrics& metrics,
-               int maxRowsInMemory = DefaultMaxRowsInMemory);
+               int maxRowsInMemory = DefaultMaxRowsInMemory,
+               std::int64_t outageReminderMs = observability::DefaultOutageReminderMs);
     ~OutputLane();
 
     void start();
@@ -115,6 +119,7 @@ private:
     using Timer = std::pair<std::int64_t, std::string>;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> delayed_;
     CircuitBreaker breaker_;
+    observability::Availability availability_; // what the operator hears of the receiver
     std::mt19937_64 rng_;
     std::int64_t depth_ = 0;      // rows in memory
     bool spilled_ = false;        // rows with id > loadedUpTo_ may be in the journal only
@@ -157,7 +162,8 @@ public:
 
     Dispatcher(const std::vector<config::OutputSpec>& outputs, const FactoryMaker& makeFactory,
                ResultSink sink, const util::Clock& clock, observability::Metrics& metrics,
-               OutboxReader reader = {}, int maxRowsInMemory = DefaultMaxRowsInMemory);
+               OutboxReader reader = {}, int maxRowsInMemory = DefaultMaxRowsInMemory,
+               std::int64_t outageReminderMs = observability::DefaultOutageReminderMs);
     ~Dispatcher();
 
     void start();

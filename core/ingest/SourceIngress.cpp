@@ -1,8 +1,11 @@
 #include "core/ingest/SourceIngress.h"
 #include "core/util/ThreadName.h"
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 
+#include "core/delivery/Backoff.h"
 #include "core/observability/Log.h"
 #include "core/plugin/EventBridge.h"
 #include "core/util/Clock.h"
@@ -25,6 +28,18 @@ struct SourceIngress::Shared {
     config::AllowSpec allow;       // the input's allow list
     const util::Clock* clock = nullptr;
     std::unique_ptr<InputCounters> counters;
+    std::unique_ptr<observability::Availability> availability;
+    config::RetryPolicy backoff;
+    std::mt19937_64 rng{std::random_device{}()}; // under mu
+
+    /// How long to wait after the latest failure: the backoff for the failures in a row so
+    /// far, at least what the system asked for.
+    std::int64_t delayMs(std::optional<std::int64_t> retryAfterMs) {
+        const int failures = std::max(1, availability->state().consecutiveFailures);
+        std::lock_guard lock(mu);
+        const std::int64_t d = delivery::backoffDelayMs(backoff, failures, rng);
+        return retryAfterMs ? std::max(d, *retryAfterMs) : d;
+    }
 };
 
 class SourceIngress::Context final : public sdk::SourceContext {
@@ -58,6 +73,8 @@ public:
             (o.status == store::AcceptOutcome::Status::Accepted ? s_->counters->accepted
                                                                 : s_->counters->duplicates)
                 .inc();
+        // Events read from the system: it answered, whether or not the source said so.
+        s_->availability->succeeded();
         return true;
     }
     bool stopping() const override {
@@ -69,6 +86,11 @@ public:
         s_->cv.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(0, ms)),
                         [&] { return s_->stopping; });
     }
+    void unavailable(const std::string& reason, std::optional<std::int64_t> retryAfterMs) override {
+        s_->availability->failed(reason);
+        waitFor(s_->delayMs(retryAfterMs));
+    }
+    void available() override { s_->availability->succeeded(); }
 
 private:
     std::shared_ptr<Shared> s_;
@@ -77,8 +99,10 @@ private:
 SourceIngress::SourceIngress(config::InputSpec spec, const config::Limits& limits,
                              pipeline::JournalWriter& writer,
                              std::shared_ptr<plugin::SourceInstance> inst,
-                             observability::Metrics& metrics, const util::Clock& clock)
-    : spec_(std::move(spec)), inst_(std::move(inst)), shared_(std::make_shared<Shared>()) {
+                             observability::Metrics& metrics, const util::Clock& clock,
+                             const config::OutageSettings& outages)
+    : spec_(std::move(spec)), metrics_(metrics), inst_(std::move(inst)),
+      shared_(std::make_shared<Shared>()) {
     shared_->writer = &writer;
     shared_->limits = {static_cast<std::size_t>(limits.maxJsonDepth),
                        static_cast<std::size_t>(limits.maxJsonKeys)};
@@ -88,10 +112,40 @@ SourceIngress::SourceIngress(config::InputSpec spec, const config::Limits& limit
     shared_->allow = spec_.allow;
     shared_->clock = &clock;
     shared_->counters = std::make_unique<InputCounters>(metrics, spec_.name);
+    shared_->availability = std::make_unique<observability::Availability>(
+        "source", nlohmann::json{{"input", spec_.name}, {"source", spec_.source}}, clock,
+        outages.reminderMs);
+    shared_->backoff.initialDelayMs = outages.sourceInitialDelayMs;
+    shared_->backoff.maxDelayMs = outages.sourceMaxDelayMs;
+    shared_->backoff.multiplier = outages.sourceMultiplier;
+    shared_->backoff.jitter = outages.sourceJitter;
+    // The gauges hold the shared state, not this object: a source thread left running after a
+    // stop() that timed out may still report.
+    const observability::Labels labels{{"input", spec_.name}};
+    auto s = shared_;
+    metrics.gaugeFunction(
+        "onewindow_source_up", "1 while the source's system answers, 0 while it is unavailable",
+        [s] { return s->availability->state().up ? 1.0 : 0.0; }, labels);
+    metrics.gaugeFunction(
+        "onewindow_source_state_since_seconds",
+        "Unix time the source went down (its first failed attempt) or came back up",
+        [s] { return static_cast<double>(s->availability->state().sinceMs) / 1000.0; }, labels);
+    metrics.gaugeFunction(
+        "onewindow_source_consecutive_failures",
+        "Attempts in a row that could not read the source's system",
+        [s] { return static_cast<double>(s->availability->state().consecutiveFailures); }, labels);
 }
 
 SourceIngress::~SourceIngress() {
     stop(std::chrono::milliseconds(5000));
+    // A reload makes a new ingress of the same name: /metrics must show that one.
+    for (const char* g : {"onewindow_source_up", "onewindow_source_state_since_seconds",
+                          "onewindow_source_consecutive_failures"})
+        metrics_.removeGaugeFunction(g, {{"input", spec_.name}});
+}
+
+observability::Availability::State SourceIngress::state() const {
+    return shared_->availability->state();
 }
 
 void SourceIngress::start() {
@@ -103,23 +157,15 @@ void SourceIngress::run(const std::string input, std::shared_ptr<plugin::SourceI
                         std::shared_ptr<Shared> shared) {
     util::nameThisThread("ow-src-" + input);
     Context ctx(shared);
-    std::chrono::milliseconds backoff(1000);
-    const auto maxBackoff = std::chrono::milliseconds(30000);
-    auto pause = [&] {
-        ctx.waitFor(backoff.count());
-        backoff = std::min(backoff * 2, maxBackoff);
-    };
-    // start() until it succeeds.
+    // A failing start() or run() is the system being unavailable too: the same backoff, the
+    // same few lines in the log.
     while (!ctx.stopping()) {
         auto source = inst->source;
         auto r = inst->calls->call([source] { return source->start(); },
                                    std::chrono::milliseconds(5000));
         if (r.kind == sdk::Result::Kind::Ok) break;
-        Log::warn("source", "source failed to start; will retry",
-                  {{"input", input}, {"reason", r.reason}, {"retry_in_ms", backoff.count()}});
-        pause();
+        ctx.unavailable("start() failed: " + r.reason, r.retryAfterMs);
     }
-    backoff = std::chrono::milliseconds(1000);
     bool started = !ctx.stopping();
     while (started && !ctx.stopping()) {
         sdk::Result r;
@@ -131,11 +177,9 @@ void SourceIngress::run(const std::string input, std::shared_ptr<plugin::SourceI
             r = sdk::Result::retry("run() threw an unknown exception");
         }
         if (ctx.stopping()) break;
-        Log::warn("source", "source run() ended before the hub stopped it; running it again",
-                  {{"input", input},
-                   {"result", r.kind == sdk::Result::Kind::Ok ? "ok" : r.reason},
-                   {"retry_in_ms", backoff.count()}});
-        pause();
+        ctx.unavailable(r.kind == sdk::Result::Kind::Ok ? "run() returned before the hub stopped it"
+                                                        : r.reason,
+                        r.retryAfterMs);
     }
     if (started) {
         auto source = inst->source;

@@ -38,8 +38,9 @@ ComponentLifecycle::ensureStarted(DeadlineCaller& calls,
         Log::info("plugin", kind_ + " started", {{"plugin", plugin_}, {"output", output_}});
         return std::nullopt;
     }
-    Log::warn("plugin", kind_ + " failed to start; will retry",
-              {{"plugin", plugin_}, {"output", output_}, {"reason", r.reason}});
+    // Not a warning per attempt: the output's lane tells the operator once it is down.
+    Log::debug("plugin", kind_ + " failed to start; will retry",
+               {{"plugin", plugin_}, {"output", output_}, {"reason", r.reason}});
     return DeliveryResult{DeliveryResult::Outcome::Retry, 0, std::nullopt,
                           who_ + " start() failed: " + r.reason};
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+#include <onewindow/sdk/Version.h>
 
 #include "tests/support/Receiver.h"
 
@@ -133,8 +134,9 @@ TEST_CASE("Plugin sinks: a bad sink config or a wrong-ABI plugin is refused with
     auto [code2, out2] = abi.cli({"check"});
     CHECK(code2 == 1);
     CHECK_THAT(out2,
-               Catch::Contains("was built for plugin ABI 999 (SDK 9.9.9); this hub speaks ABI 1: "
-                               "rebuild the plugin against OneWindow SDK"));
+               Catch::Contains("was built for plugin ABI 999 (SDK 9.9.9); this hub speaks ABI " +
+                               std::to_string(onewindow::sdk::AbiVersion) +
+                               ": rebuild the plugin against OneWindow SDK"));
 
     itest::Hub good(dir, config(plugins, rx.url("/events")), "good");
     auto [code3, out3] = good.cli({"check"});
@@ -167,6 +169,12 @@ routes:
         CHECK(rx.multiplicity("t-" + std::to_string(i)) == 1);
     CHECK(hub.metric("onewindow_events_accepted_total{input=\"ticker\"}") == 25);
     CHECK_THAT(hub.log(), Catch::Contains("run() threw: first run fails on purpose"));
+    // Down after the throw, up again once it emitted: what it read came from its system.
+    CHECK_THAT(hub.log(), Catch::Contains("available again"));
+    CHECK(hub.metric("onewindow_source_up{input=\"ticker\"}") == 1);
+    CHECK(hub.metric("onewindow_source_consecutive_failures{input=\"ticker\"}") == 0);
+    const auto ready = nlohmann::json::parse(testkit::httpRequest("GET", hub.url("/readyz")).body);
+    CHECK(ready["sources"]["ticker"] == "up");
     // The source is idle in run(); a clean stop asks it to return and exits 0.
     auto exit = hub.terminate();
     CHECK(exit.exited);

@@ -48,6 +48,8 @@ std::string hubConfig(const testkit::TempDir& dir, const std::string& base, cons
     return R"(
 hub:
   log_level: warn
+  # A reminder at each failed read after a second: the reason of the latest one is logged.
+  outages: { reminder_s: 1 }
   plugin_dirs: [ ")" +
            itest::firstPartyPluginDir(dir, {"public-security.so"}) + R"(" ]
 plugins:
@@ -174,7 +176,8 @@ TEST_CASE("public-security: without the client certificate nothing is read and t
         [&] {
             // e.g. "SSL Exception: ... tlsv13 alert certificate required"
             const std::string log = hub.log();
-            return log.find("cannot read the department's feed") != std::string::npos &&
+            return log.find("unavailable; trying again with backoff") != std::string::npos &&
+                   log.find("公安局 did not answer") != std::string::npos &&
                    log.find("certificate") != std::string::npos &&
                    hub.metric("onewindow_deliveries_total{output=\"gongan\",outcome=\"retry\"}") >
                        0;

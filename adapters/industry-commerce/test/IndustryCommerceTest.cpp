@@ -26,6 +26,7 @@ struct Env {
             given.set("api_key", std::string("secret-token"));
         }
         if (component == "updates") given.set("poll_ms", std::int64_t{10});
+        if (component == "updates") given.set("timeout_ms", std::int64_t{1000});
         env = std::make_unique<testkit::TestServices>(
             testkit::configFor(registry.info(component).spec, given), "gongshang");
         env->useHttp(http);
@@ -39,25 +40,6 @@ sdk::Event accepted(const std::string& caseNo) {
                                    {"occurred_at", "2026-03-02T10:15:00+08:00"}}
                                   .dump());
 }
-
-// A SourceContext that records what is emitted, answers emit() as told and asks the source
-// to return after `polls` waits.
-class Ctx final : public sdk::SourceContext {
-public:
-    explicit Ctx(int polls, bool emitOk = true) : polls_(polls), emitOk_(emitOk) {}
-    bool emit(const std::vector<sdk::Event>& events) override {
-        for (const auto& e : events)
-            emitted.push_back(e);
-        return emitOk_;
-    }
-    [[nodiscard]] bool stopping() const override { return waits_ >= polls_; }
-    void waitFor(std::int64_t) override { ++waits_; }
-    std::vector<sdk::Event> emitted;
-
-private:
-    int polls_, waits_ = 0;
-    bool emitOk_;
-};
 
 } // namespace
 
@@ -102,12 +84,12 @@ TEST_CASE("industry-commerce updates: journaled first, acknowledged after") {
     SECTION("emitted and durable: acknowledged up to the last XH") {
         t.dept.queueReply(testkit::PeerReply::answer(200, two));
         t.dept.setDefaultReply(testkit::PeerReply::answer(200, R"({"code":"0","data":[]})"));
-        Ctx ctx(1);
+        testkit::TestSourceContext ctx(1);
         CHECK(source->run(ctx).kind == Kind::Ok);
-        REQUIRE(ctx.emitted.size() == 2);
-        CHECK(ctx.emitted[0].type == "dept.industry-commerce.update");
-        CHECK(ctx.emitted[0].id == "gongshang-update-1");
-        CHECK(ctx.emitted[1].id == "gongshang-update-2");
+        REQUIRE(ctx.emitted().size() == 2);
+        CHECK(ctx.emitted()[0].type == "dept.industry-commerce.update");
+        CHECK(ctx.emitted()[0].id == "gongshang-update-1");
+        CHECK(ctx.emitted()[1].id == "gongshang-update-2");
         const auto reqs = t.dept.requests();
         REQUIRE(reqs.size() >= 2);
         CHECK(reqs[1].path == "/api/v1/updates/ack");
@@ -115,11 +97,11 @@ TEST_CASE("industry-commerce updates: journaled first, acknowledged after") {
     }
     SECTION("not journaled: not acknowledged, so the department sends them again") {
         t.dept.setDefaultReply(testkit::PeerReply::answer(200, two));
-        Ctx ctx(2, /*emitOk=*/false);
+        testkit::TestSourceContext ctx(2, /*emitOk=*/false);
         CHECK(source->run(ctx).kind == Kind::Ok);
         for (const auto& q : t.dept.requests())
             CHECK(q.path != "/api/v1/updates/ack");
-        CHECK(ctx.emitted.size() == 4); // the same two, twice
+        CHECK(ctx.emitted().size() == 4); // the same two, twice
     }
 }
 
@@ -185,4 +167,48 @@ TEST_CASE("industry-commerce mapper: the department's serial becomes the center'
     r = update({{"XH", 6}, {"LX", "ZZ"}, {"YWLSH", "GS1"}});
     REQUIRE(r.kind == Kind::Reject);
     CHECK(r.reason.find("unknown LX 'ZZ'") != std::string::npos);
+}
+
+TEST_CASE("industry-commerce updates: a 工商局 that cannot be read is unavailable, with what "
+          "happened") {
+    Env t("updates");
+    auto source = t.registry.createSource("updates", t.env->services());
+    struct Case {
+        const char* what;
+        testkit::PeerReply reply;
+        std::string reason; // how the reason starts
+    };
+    const std::vector<Case> cases = {
+        {"a dropped connection", testkit::PeerReply::drop(), "工商局 did not answer: "},
+        {"no answer in time", testkit::PeerReply::hold(), "工商局 did not answer: "},
+        {"an empty body", testkit::PeerReply::answer(200, " \r\n"),
+         "工商局 answered HTTP 200 with an empty body"},
+        {"a body that is not JSON", testkit::PeerReply::answer(200, "<html>维护中</html>"),
+         "工商局 answered HTTP 200 with a body that is not JSON"},
+        {"JSON without a business code", testkit::PeerReply::answer(200, R"({"data":[]})"),
+         "工商局: an answer without a business code"},
+        {"no list of updates", testkit::PeerReply::answer(200, R"({"code":"0","data":{"XH":1}})"),
+         "工商局 answered HTTP 200 with JSON that is not its answer ('data' is not a list)"},
+        {"busy", testkit::PeerReply::answer(200, R"({"code":"9999","msg":"系统繁忙"})"),
+         "工商局: code 9999: 系统繁忙"},
+        {"a server error", testkit::PeerReply::answer(503, "down", {{"Retry-After", "7"}}),
+         "工商局 answered HTTP 503"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        t.dept.setDefaultReply(c.reply);
+        testkit::TestSourceContext ctx(1);
+        sdk::Result r;
+        REQUIRE_NOTHROW(r = source->run(ctx));
+        CHECK(r.kind == Kind::Ok);
+        REQUIRE(ctx.outages().size() == 1);
+        INFO(ctx.outages()[0].reason);
+        CHECK(ctx.outages()[0].reason.rfind(c.reason, 0) == 0);
+        CHECK(ctx.answered() == 0);
+        CHECK(ctx.emitted().empty());
+    }
+    testkit::TestSourceContext busy(1);
+    CHECK(source->run(busy).kind == Kind::Ok);
+    REQUIRE(busy.outages().size() == 1);
+    CHECK(busy.outages()[0].retryAfterMs == 7000);
 }

@@ -5,7 +5,11 @@
 // again), the configuration's checks, the mapper.
 #include <catch2/catch.hpp>
 
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <onewindow/sdk/testkit/TestKit.h>
 
@@ -68,19 +72,6 @@ struct Env {
     }
 };
 
-class Ctx final : public sdk::SourceContext {
-public:
-    Ctx(int polls, std::function<bool(const std::vector<sdk::Event>&)> onEmit)
-        : polls_(polls), onEmit_(std::move(onEmit)) {}
-    bool emit(const std::vector<sdk::Event>& events) override { return onEmit_(events); }
-    [[nodiscard]] bool stopping() const override { return waits_ >= polls_; }
-    void waitFor(std::int64_t) override { ++waits_; }
-
-private:
-    int polls_, waits_ = 0;
-    std::function<bool(const std::vector<sdk::Event>&)> onEmit_;
-};
-
 sdk::Event accepted(const std::string& caseNo, int version) {
     return testkit::makeEvent("gov.case.accepted", caseNo,
                               json{{"item_code", "350581003785050N000105"},
@@ -132,12 +123,13 @@ TEST_CASE("land-resources reader: marked taken only after it is journaled, at th
         {{"SBLSH", "SS-1"}, {"LX", "SP"}, {"SPHJDM", "1"}, {"SPSJ", "2026-03-02 11:00:00"}});
     std::vector<sdk::Event> journaled;
     SECTION("not journaled: still new") {
-        Ctx ctx(2, [&](const auto&) { return false; });
+        testkit::TestSourceContext ctx(2, /*emitOk=*/false);
         CHECK(source->run(ctx).kind == Kind::Ok);
         CHECK(db.newRecords(10).size() == 1);
     }
     SECTION("journaled: taken; a correction made meanwhile is read again as a new event") {
-        Ctx ctx(1, [&](const auto& events) {
+        testkit::TestSourceContext ctx(1);
+        ctx.onEmit([&](const auto& events) {
             for (const auto& e : events)
                 journaled.push_back(e);
             if (journaled.size() == 1) db.correctRecord(xh, {{"SPYJ", "更正"}});
@@ -296,5 +288,59 @@ TEST_CASE("land-resources configuration: the connector's keys are checked when a
         s = {};
         s.set("database", std::string("/tmp/x.db"));
         CHECK(problem(component, s) == "(no error)"); // made, not opened: no I/O in a factory
+    }
+}
+
+TEST_CASE("land-resources reader: a front-end database that cannot be read is unavailable, with "
+          "what happened") {
+    ow::testkit::TempDir dir("ow-landres");
+    testkit::TestRegistry registry{onewindow_plugin};
+    auto reader = [&](const std::string& file) {
+        sdk::Config given;
+        given.set("database", file);
+        given.set("poll_ms", std::int64_t{10});
+        return std::make_unique<testkit::TestServices>(
+            testkit::configFor(registry.info("reader").spec, given), "land");
+    };
+    auto outage = [&](const std::string& file) {
+        auto env = reader(file);
+        auto source = registry.createSource("reader", env->services());
+        testkit::TestSourceContext ctx(1);
+        sdk::Result r;
+        REQUIRE_NOTHROW(r = source->run(ctx));
+        CHECK(r.kind == Kind::Ok);
+        CHECK(ctx.answered() == 0);
+        REQUIRE(ctx.outages().size() == 1);
+        return ctx.outages()[0].reason;
+    };
+    SECTION("no database there: its folder does not exist") {
+        const std::string file = dir.file("gone/qzk.db");
+        const auto why = outage(file);
+        CHECK(why.rfind("国土资源局: cannot open the front-end database " + file + ": ", 0) == 0);
+    }
+    SECTION("a file that is not a database") {
+        const std::string file = dir.file("qzk.db");
+        std::ofstream(file) << "this is not a database, just some text that fills the header "
+                               "of a SQLite file and then some more";
+        CHECK_THAT(outage(file), Contains("国土资源局: ") && Contains(file));
+    }
+    SECTION("a database whose table is not the front-end table") {
+        const std::string file = dir.file("qzk.db");
+        Poco::Data::SQLite::Connector::registerConnector();
+        {
+            Poco::Data::Session db("SQLite", file);
+            db << "CREATE TABLE QZK_BL(ID INTEGER)", Poco::Data::Keywords::now;
+        }
+        CHECK_THAT(outage(file), Contains("国土资源局: ") && Contains("front-end database"));
+    }
+    SECTION("an empty file is an empty database: nothing new, and up") {
+        const std::string file = dir.file("qzk.db");
+        std::ofstream{file};
+        auto env = reader(file);
+        auto source = registry.createSource("reader", env->services());
+        testkit::TestSourceContext ctx(1);
+        CHECK(source->run(ctx).kind == Kind::Ok);
+        CHECK(ctx.outages().empty());
+        CHECK(ctx.answered() == 1);
     }
 }

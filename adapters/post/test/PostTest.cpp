@@ -107,3 +107,65 @@ TEST_CASE("post tracker: every record tracked, 妥投 is the case delivered") {
     REQUIRE(r.kind == Kind::Reject);
     CHECK(r.reason.find("'yesterday' is not a time") != std::string::npos);
 }
+
+TEST_CASE("post traces: EMS that cannot be read is unavailable, with what happened") {
+    testkit::FakeHttpPeer ems;
+    testkit::PlainHttpClient http;
+    testkit::TestRegistry registry{onewindow_plugin};
+    sdk::Config given;
+    given.set("base_url", ems.url("/"));
+    given.set("api_key", std::string("k-1"));
+    given.set("timeout_ms", std::int64_t{300});
+    testkit::TestServices env(testkit::configFor(registry.info("traces").spec, given), "post");
+    env.useHttp(http);
+    auto source = registry.createSource("traces", env.services());
+
+    struct Case {
+        const char* what;
+        testkit::PeerReply reply;
+        std::string reason; // how the reason starts
+    };
+    const std::vector<Case> cases = {
+        {"a dropped connection", testkit::PeerReply::drop(), "EMS did not answer: "},
+        {"no answer in time", testkit::PeerReply::hold(), "EMS did not answer: "},
+        {"an empty body", testkit::PeerReply::answer(200, ""),
+         "EMS answered HTTP 200 with an empty body"},
+        {"a body that is not JSON", testkit::PeerReply::answer(200, "<html>gateway</html>"),
+         "EMS answered HTTP 200 with a body that is not JSON (20 bytes)"},
+        {"JSON null", testkit::PeerReply::answer(200, "null"),
+         "EMS answered HTTP 200 with JSON that is not its answer (no 'success')"},
+        {"no list of traces", testkit::PeerReply::answer(200, R"({"success":true,"traces":{}})"),
+         "EMS answered HTTP 200 with JSON that is not its answer ('traces' is not a list)"},
+        {"its own refusal", testkit::PeerReply::answer(200, R"({"success":false,"errorCode":"S99",
+            "errorMsg":"系统繁忙"})"),
+         "EMS S99: 系统繁忙"},
+        {"a server error", testkit::PeerReply::answer(502, "Bad Gateway"), "EMS answered HTTP 502"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        ems.setDefaultReply(c.reply);
+        testkit::TestSourceContext ctx(1);
+        sdk::Result r;
+        REQUIRE_NOTHROW(r = source->run(ctx));
+        CHECK(r.kind == Kind::Ok);
+        REQUIRE(ctx.outages().size() == 1);
+        CHECK(ctx.outages()[0].reason.rfind(c.reason, 0) == 0);
+        CHECK(ctx.outages()[0].reason.find("json.exception") == std::string::npos);
+        CHECK(ctx.answered() == 0);
+        CHECK(ctx.emitted().empty());
+    }
+
+    // Its Retry-After is passed on; once it answers the source is up and reads on.
+    ems.setDefaultReply(testkit::PeerReply::answer(503, "busy", {{"Retry-After", "30"}}));
+    testkit::TestSourceContext busy(1);
+    CHECK(source->run(busy).kind == Kind::Ok);
+    REQUIRE(busy.outages().size() == 1);
+    CHECK(busy.outages()[0].reason == "EMS answered HTTP 503");
+    CHECK(busy.outages()[0].retryAfterMs == 30000);
+    ems.setDefaultReply(testkit::PeerReply::answer(200, R"({"success":true,"traces":[]})"));
+    testkit::TestSourceContext back(1);
+    CHECK(source->run(back).kind == Kind::Ok);
+    CHECK(back.outages().empty());
+    CHECK(back.answered() == 1);
+    CHECK(back.up());
+}

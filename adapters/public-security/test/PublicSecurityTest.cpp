@@ -27,6 +27,7 @@ struct Env {
         sdk::Config given;
         if (component != "mapper") given.set("base_url", dept.url("/"));
         if (component == "updates") given.set("poll_ms", std::int64_t{10});
+        if (component == "updates") given.set("timeout_ms", std::int64_t{1000});
         env = std::make_unique<testkit::TestServices>(
             testkit::configFor(registry.info(component).spec, given), "gongan");
         env->useHttp(http);
@@ -50,25 +51,6 @@ std::string answer(const std::string& code, const std::string& msg, const std::s
     return R"(<?xml version="1.0" encoding="UTF-8"?><FHXX><FHDM>)" + code + "</FHDM><FHMS>" + msg +
            "</FHMS>" + more + "</FHXX>";
 }
-
-// A SourceContext that records what is emitted, answers emit() as told and asks the source
-// to return after `polls` waits.
-class Ctx final : public sdk::SourceContext {
-public:
-    explicit Ctx(int polls, bool emitOk = true) : polls_(polls), emitOk_(emitOk) {}
-    bool emit(const std::vector<sdk::Event>& events) override {
-        for (const auto& e : events)
-            emitted.push_back(e);
-        return emitOk_;
-    }
-    [[nodiscard]] bool stopping() const override { return waits_ >= polls_; }
-    void waitFor(std::int64_t) override { ++waits_; }
-    std::vector<sdk::Event> emitted;
-
-private:
-    int polls_, waits_ = 0;
-    bool emitOk_;
-};
 
 std::string refusal(const std::string& xml, const gongan::XmlLimits& limits = {}) {
     try {
@@ -301,17 +283,17 @@ TEST_CASE("public-security updates: journaled first, acknowledged after") {
     SECTION("emitted and durable: acknowledged up to the last XH") {
         t.dept.queueReply(testkit::PeerReply::answer(200, two));
         t.dept.setDefaultReply(testkit::PeerReply::answer(200, answer("0", "无新记录")));
-        Ctx ctx(1);
+        testkit::TestSourceContext ctx(1);
         CHECK(source->run(ctx).kind == Kind::Ok);
-        REQUIRE(ctx.emitted.size() == 2);
-        CHECK(ctx.emitted[0].type == "dept.public-security.update");
-        CHECK(ctx.emitted[0].id == "gongan-update-1");
-        CHECK(ctx.emitted[1].id == "gongan-update-2");
-        CHECK(json::parse(ctx.emitted[1].data) == json{{"XH", 2},
-                                                       {"LX", "SP"},
-                                                       {"YWLSH", "GA1"},
-                                                       {"SPHJDM", "1"},
-                                                       {"SPSJ", "2026-03-02 11:00:00"}});
+        REQUIRE(ctx.emitted().size() == 2);
+        CHECK(ctx.emitted()[0].type == "dept.public-security.update");
+        CHECK(ctx.emitted()[0].id == "gongan-update-1");
+        CHECK(ctx.emitted()[1].id == "gongan-update-2");
+        CHECK(json::parse(ctx.emitted()[1].data) == json{{"XH", 2},
+                                                         {"LX", "SP"},
+                                                         {"YWLSH", "GA1"},
+                                                         {"SPHJDM", "1"},
+                                                         {"SPSJ", "2026-03-02 11:00:00"}});
         const auto reqs = t.dept.requests();
         REQUIRE(reqs.size() >= 2);
         CHECK(reqs[0].target == "/ga/gxxx?limit=100");
@@ -321,11 +303,11 @@ TEST_CASE("public-security updates: journaled first, acknowledged after") {
     }
     SECTION("not journaled: not acknowledged, so the department sends them again") {
         t.dept.setDefaultReply(testkit::PeerReply::answer(200, two));
-        Ctx ctx(2, /*emitOk=*/false);
+        testkit::TestSourceContext ctx(2, /*emitOk=*/false);
         CHECK(source->run(ctx).kind == Kind::Ok);
         for (const auto& q : t.dept.requests())
             CHECK(q.path != "/ga/gxqr");
-        CHECK(ctx.emitted.size() == 4); // the same two, twice
+        CHECK(ctx.emitted().size() == 4); // the same two, twice
     }
     SECTION("a page that is not the department's XML is neither journaled nor acknowledged") {
         t.dept.queueReply(testkit::PeerReply::answer(
@@ -333,9 +315,9 @@ TEST_CASE("public-security updates: journaled first, acknowledged after") {
         t.dept.queueReply(
             testkit::PeerReply::answer(200, answer("0", "", "<JLS><JL><XH/><JL/></JL></JLS>")));
         t.dept.queueReply(testkit::PeerReply::answer(500, "busy"));
-        Ctx ctx(3);
+        testkit::TestSourceContext ctx(3);
         CHECK(source->run(ctx).kind == Kind::Ok);
-        CHECK(ctx.emitted.empty());
+        CHECK(ctx.emitted().empty());
         for (const auto& q : t.dept.requests())
             CHECK(q.path != "/ga/gxqr");
     }
@@ -406,4 +388,44 @@ TEST_CASE("public-security mapper: the department's serial becomes the center's 
     CHECK(r.reason == "update without YWLSH");
     CHECK(ctx.process(*mapper, testkit::makeEvent("gov.case.accepted", "SS-9")).kind == Kind::Ok);
     CHECK(ctx.takeEmitted().empty());
+}
+
+TEST_CASE("public-security updates: a 公安局 that cannot be read is unavailable, with what "
+          "happened") {
+    Env t("updates");
+    auto source = t.registry.createSource("updates", t.env->services());
+    struct Case {
+        const char* what;
+        testkit::PeerReply reply;
+        std::string reason; // how the reason starts
+    };
+    const std::vector<Case> cases = {
+        {"a dropped connection", testkit::PeerReply::drop(), "公安局 did not answer: "},
+        {"no answer in time", testkit::PeerReply::hold(), "公安局 did not answer: "},
+        {"an empty body", testkit::PeerReply::answer(200, ""),
+         "公安局 answered HTTP 200 with an empty body"},
+        {"a body that is not XML", testkit::PeerReply::answer(200, R"({"records":[]})"),
+         "公安局: HTTP 200, an answer that is not acceptable XML"},
+        {"XML that is not its answer", testkit::PeerReply::answer(200, "<html><b>x</b></html>"),
+         "公安局: HTTP 200, an answer without <FHXX><FHDM> (root <html>)"},
+        {"records that are not records",
+         testkit::PeerReply::answer(200, answer("0", "", "<JLS><XX>1</XX></JLS>")),
+         "公安局: record 1 <XX> is not a <JL>"},
+        {"busy", testkit::PeerReply::answer(200, answer("99", "系统繁忙")),
+         "公安局: FHDM 99: 系统繁忙"},
+        {"a server error", testkit::PeerReply::answer(500, "busy"), "公安局 answered HTTP 500"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        t.dept.setDefaultReply(c.reply);
+        testkit::TestSourceContext ctx(1);
+        sdk::Result r;
+        REQUIRE_NOTHROW(r = source->run(ctx));
+        CHECK(r.kind == Kind::Ok);
+        REQUIRE(ctx.outages().size() == 1);
+        INFO(ctx.outages()[0].reason);
+        CHECK(ctx.outages()[0].reason.rfind(c.reason, 0) == 0);
+        CHECK(ctx.answered() == 0);
+        CHECK(ctx.emitted().empty());
+    }
 }

@@ -69,7 +69,7 @@ TEST_CASE("utility-accounts: a licence opens the accounts, the answers complete 
               .kind == Kind::Reject);
 }
 
-TEST_CASE("utility-accounts: no chain without a licence of a chained item; silence alerts") {
+TEST_CASE("utility-accounts: no chain without a licence of a chained item, and silence alerts") {
     Fixture f;
     f.licence("SS-2", "350581003785001A000101", "1"); // returned, no licence
     f.licence("SS-3", "350581003785114A000103", "0"); // another department's item

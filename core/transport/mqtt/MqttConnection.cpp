@@ -48,12 +48,15 @@ public:
     Callback(MqttConnection& owner, std::string broker)
         : owner_(owner), broker_(std::move(broker)) {}
     void connected(const std::string&) override {
-        Log::info("mqtt", "connected", {{"broker", broker_}});
+        // After an outage the return is logged by the availability, with the downtime.
+        if (owner_.availability_.state().up) Log::info("mqtt", "connected", {{"broker", broker_}});
+        owner_.availability_.succeeded();
         owner_.onConnected();
         owner_.resubscribe();
     }
     void connection_lost(const std::string& cause) override {
-        Log::warn("mqtt", "connection lost; reconnecting", {{"broker", broker_}, {"cause", cause}});
+        owner_.availability_.failed("the connection was lost" +
+                                    (cause.empty() ? std::string() : ": " + cause));
     }
     void message_arrived(::mqtt::const_message_ptr msg) override {
         InboundMessage m;
@@ -105,7 +108,9 @@ private:
     MqttConnection& owner_;
 };
 
-MqttConnection::MqttConnection(config::BrokerSpec spec) : spec_(std::move(spec)) {
+MqttConnection::MqttConnection(config::BrokerSpec spec, std::int64_t outageReminderMs)
+    : spec_(std::move(spec)), availability_("mqtt", {{"broker", spec_.name}, {"url", spec_.url}},
+                                            clock_, outageReminderMs) {
     std::string url = spec_.url;
     // Paho spells the schemes tcp:// and ssl://; mqtt:// and mqtts:// are common aliases.
     if (url.rfind("mqtts://", 0) == 0) url = "ssl://" + url.substr(8);
@@ -171,18 +176,10 @@ void MqttConnection::connectNow() {
 void MqttConnection::onConnectFailed(const std::string& why) {
     std::lock_guard lock(retryMu_);
     if (stopped_) return;
-    if (everConnected_) {
-        // Paho's automatic reconnect reuses this listener for its own attempts. It keeps
-        // trying by itself; a connect() of ours beside it would free the token it is using.
-        Log::warn("mqtt", "mqtt reconnect attempt failed",
-                  {{"broker", spec_.name}, {"url", spec_.url}, {"error", why}});
-        return;
-    }
-    Log::warn("mqtt", "mqtt connection failed; will retry",
-              {{"broker", spec_.name},
-               {"url", spec_.url},
-               {"error", why},
-               {"retry_in_ms", static_cast<std::int64_t>(retryDelay_.count())}});
+    availability_.failed("mqtt connection failed: " + why);
+    // Paho's automatic reconnect reuses this listener for its own attempts. It keeps trying by
+    // itself; a connect() of ours beside it would free the token it is using.
+    if (everConnected_) return;
     retryAt_ = std::chrono::steady_clock::now() + retryDelay_;
     retryDelay_ = std::min(retryDelay_ * 2, std::chrono::milliseconds(30000));
     retryCv_.notify_all();

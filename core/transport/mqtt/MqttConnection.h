@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "core/config/HubConfig.h"
+#include "core/observability/Availability.h"
+#include "core/util/Clock.h"
 
 namespace mqtt {
 class async_client;
@@ -51,7 +53,10 @@ bool topicMatches(std::string_view filter, std::string_view topic);
 
 class MqttConnection {
 public:
-    explicit MqttConnection(config::BrokerSpec spec);
+    /// A broker that cannot be reached is logged once with the cause, then at most every
+    /// `outageReminderMs`, and once when it is back.
+    explicit MqttConnection(config::BrokerSpec spec,
+                            std::int64_t outageReminderMs = observability::DefaultOutageReminderMs);
     ~MqttConnection();
     MqttConnection(const MqttConnection&) = delete;
     MqttConnection& operator=(const MqttConnection&) = delete;
@@ -99,6 +104,8 @@ private:
     void retryLoop();
 
     config::BrokerSpec spec_;
+    util::SystemClock clock_;
+    observability::Availability availability_;
     std::unique_ptr<ConnectListener> connectListener_;
     std::mutex retryMu_;
     std::condition_variable retryCv_;

@@ -197,6 +197,22 @@ public:
     [[nodiscard]] virtual bool stopping() const = 0;
     /// Sleeps up to `ms`, returning early when the hub stops the source.
     virtual void waitFor(std::int64_t ms) = 0;
+    /// The system the source reads could not be read: no answer, an error status, an empty
+    /// body, a body that is not what the system sends. Say so here rather than in the log:
+    /// the hub shows the source as down (metrics, /readyz), logs it once, then a reminder
+    /// every few minutes, and waits before returning, with exponential backoff and jitter up to
+    /// a cap, at least `retryAfterMs` (the system's Retry-After, say). It returns early when
+    /// the hub stops the source. `reason` names the system and what happened, in words
+    /// ("EMS did not answer: connection refused"), not a library's exception text.
+    /// (The default, for contexts outside a hub, just waits.)
+    virtual void unavailable(const std::string& reason,
+                             std::optional<std::int64_t> retryAfterMs = std::nullopt) {
+        (void)reason;
+        waitFor(retryAfterMs.value_or(1000));
+    }
+    /// The system answered, with records or with nothing new: the source is up (again), and
+    /// the next failure backs off from the start.
+    virtual void available() {}
 };
 
 /// Produces events from outside (polls a front-end database table, watches a folder, ...).
@@ -204,8 +220,10 @@ class ONEWINDOW_SDK_API Source {
 public:
     virtual ~Source() = default;
     virtual Result start() { return Result::ok(); }
-    /// Runs on a thread of its own until ctx.stopping(); returning early with Retry makes the
-    /// hub call run() again after a backoff.
+    /// Runs on a thread of its own until ctx.stopping(). While the system cannot be read, call
+    /// ctx.unavailable() (the hub backs off) and go on; once it answers, ctx.available().
+    /// Returning early with Retry counts as the system being unavailable too: the hub calls
+    /// run() again after the same backoff (at least `retryAfterMs`).
     virtual Result run(SourceContext& ctx) = 0;
     virtual void stop() {}
 };

@@ -40,9 +40,9 @@ namespace onewindow::sdk {
 /// The binary interface between hub and plugin: the declaration structure and the virtual
 /// tables of the component interfaces. Raised whenever either changes; the hub refuses a
 /// plugin built for another number and says to rebuild it against this hub's SDK.
-inline constexpr std::uint32_t AbiVersion = 1;
+inline constexpr std::uint32_t AbiVersion = 2;
 
 /// The SDK release these headers come from (reported; the ABI number decides).
-inline constexpr const char* SdkVersion = "0.1.0";
+inline constexpr const char* SdkVersion = "0.1.1";
 
 } // namespace onewindow::sdk

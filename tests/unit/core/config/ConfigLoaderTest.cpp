@@ -1032,3 +1032,59 @@ TEST_CASE("ConfigLoader: auth.signed lists each terminal with its own keys", "[c
     // The secret itself never appears in a message.
     CHECK(dump(bad).find("aaaaaaaa") == std::string::npos);
 }
+
+TEST_CASE("ConfigLoader: hub.outages sets the reminder and the sources' backoff", "[config]") {
+    TempDir dir;
+    const auto defaults = loadText(dir, "").config.hub.outages;
+    CHECK(defaults.reminderMs == 300000);
+    CHECK(defaults.sourceInitialDelayMs == 1000);
+    CHECK(defaults.sourceMaxDelayMs == 30000);
+    const LoadResult r = loadText(dir, "hub:\n"
+                                       "  outages:\n"
+                                       "    reminder_s: 60\n"
+                                       "    source_retry: { initial_delay_ms: 500, "
+                                       "max_delay_ms: 120000, multiplier: 3, jitter: 0.1 }\n");
+    INFO(dump(r));
+    REQUIRE(r.problems.empty());
+    const auto& o = r.config.hub.outages;
+    CHECK(o.reminderMs == 60000);
+    CHECK(o.sourceInitialDelayMs == 500);
+    CHECK(o.sourceMaxDelayMs == 120000);
+    CHECK(o.sourceMultiplier == 3);
+    CHECK(o.sourceJitter == 0.1);
+    const LoadResult bad = loadText(dir, "hub:\n"
+                                         "  outages:\n"
+                                         "    reminder_s: 0\n"
+                                         "    source_retry: { initial_delay_ms: 5000, "
+                                         "max_delay_ms: 10, max_attempts: 3 }\n");
+    CHECK(hasProblem(bad, 3, 17, "'reminder_s' must be between 1 and 86400"));
+    CHECK(hasProblem(bad, 4, 63, "unknown key 'max_attempts'"));
+    CHECK(hasProblem(bad, 4, 59, "'max_delay_ms' (10) must not be less than 'initial_delay_ms'"));
+}
+
+TEST_CASE("ConfigLoader: without file checks, missing plugin folders, TLS and token files do "
+          "not stop a load",
+          "[config]") {
+    TempDir dir;
+    const std::string text =
+        "hub:\n"
+        "  plugin_dirs: [ no-such-folder ]\n"
+        "inputs:\n"
+        "  - name: web\n"
+        "    path: /v1/web\n"
+        "    auth: { bearer_tokens: [ { client: site, token_file: no.token } "
+        "] }\n"
+        "outputs:\n"
+        "  - name: dept\n"
+        "    url: https://127.0.0.1:9/x\n"
+        "    tls: { ca_file: no-ca.crt, cert_file: no.crt, key_file: no.key }\n";
+    const std::string file = dir.writeFile("hub.yaml", text);
+    const LoadResult checked = loadConfigFile(file, kNoEnv);
+    CHECK(checked.problems.size() == 5); // the folder, the token file, three TLS files
+    const LoadResult offline = loadConfigFile(file, kNoEnv, {}, /*checkFiles=*/false);
+    INFO(dump(offline));
+    CHECK(offline.ok());
+    // The syntax still counts.
+    const std::string broken = dir.writeFile("broken.yaml", text + "routes: [ { to: } ]\n");
+    CHECK_FALSE(loadConfigFile(broken, kNoEnv, {}, false).ok());
+}

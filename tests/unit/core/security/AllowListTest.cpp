@@ -100,7 +100,7 @@ TEST_CASE("AllowList: no input may send the hub's own onewindow:// sources", "[s
     CHECK_FALSE(security::checkAllowed(ev("onewindowx://a", "t"), "platform", open, "c", nullptr));
 }
 
-TEST_CASE("AllowList: screen refuses the hub's attributes; stamping sets the principal",
+TEST_CASE("AllowList: screen refuses the hub's attributes, and stamping sets the principal",
           "[security]") {
     const config::AllowSpec open;
     for (const char* attr : {"owinput", "owauth", "authid", "authtype", "authclaims"}) {

@@ -6,6 +6,7 @@
 // - configFor:          a Config checked against a ConfigSpec, defaults filled as the hub does
 // - TestProcessContext: a processor's state, emitted events and timers, with the hub's
 //                       commit/rollback rule and timers that fire as the fake clock advances
+// - TestSourceContext:  what a source emits and says of its system (unavailable, available)
 // - deliver, makeEvent: feed events to a sink and read its Result
 // - FakeHttpPeer:       a department system on loopback that records requests and answers
 //                       as programmed; PlainHttpClient reaches it through services.http
@@ -21,3 +22,4 @@
 #include "onewindow/sdk/testkit/TestProcessContext.h"
 #include "onewindow/sdk/testkit/TestRegistry.h"
 #include "onewindow/sdk/testkit/TestServices.h"
+#include "onewindow/sdk/testkit/TestSourceContext.h"
