@@ -27,7 +27,12 @@ sources_of() {
   case $1 in
     request_parser) echo "tests/fuzz/FuzzRequestParser.cpp core/transport/http/RequestParser.cpp" ;;
     cloudevents) echo "tests/fuzz/FuzzCloudEvents.cpp $(ls core/event/*.cpp | tr '\n' ' ')" ;;
-    config) echo "tests/fuzz/FuzzConfig.cpp core/util/Clock.cpp $(ls core/config/*.cpp | tr '\n' ' ')" ;;
+    # The loader checks keys and allow lists with the code that uses them.
+    config) echo "tests/fuzz/FuzzConfig.cpp core/util/Clock.cpp $(ls core/config/*.cpp | tr '\n' ' ')" \
+                 "core/audit/AuditCrypto.cpp core/security/WebhookSignature.cpp" \
+                 "core/security/AllowList.cpp core/security/Principal.cpp core/security/TokenAuth.cpp" \
+                 "core/routing/Glob.cpp core/routing/RouteTable.cpp core/event/Event.cpp" \
+                 "core/event/Encoding.cpp" ;;
     *) echo "fuzz.sh: unknown target $1" >&2; exit 2 ;;
   esac
 }
@@ -40,7 +45,7 @@ for t in "${targets[@]}"; do
   if [ ! -x "$bin" ] || [ -n "$(find $srcs -newer "$bin"; find core -name '*.h' -newer "$bin")" ]; then
     # shellcheck disable=SC2086 # word splitting of the source list is intended
     clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-      -I. $srcs -lyaml-cpp -lPocoFoundation -o "$bin"
+      -I. $srcs -lyaml-cpp -lPocoFoundation -lssl -lcrypto -o "$bin"
   fi
   work="$out/corpus-$t"
   mkdir -p "$work"
