@@ -11,6 +11,8 @@ packages=(
   catch2 libssl-dev libsqlite3-dev libpq-dev
   clang libclang-rt-14-dev
   mosquitto mosquitto-clients postgresql curl wrk
+  # the JSON Schema reference the event catalog's own validator is checked against
+  python3-jsonschema
 )
 
 missing=()

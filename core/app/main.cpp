@@ -16,6 +16,7 @@
 #include <Poco/Net/SSLManager.h>
 
 #include "core/app/AuditCommands.h"
+#include "core/app/EventValidate.h"
 #include "core/app/FeeReconcile.h"
 #include "core/app/Hub.h"
 #include "core/app/MonthlyReport.h"
@@ -78,6 +79,11 @@ Usage:
   onewindow audit export -c FILE --from TIME --to TIME [--data-dir DIR] [--out FILE]
       The records of [--from, --to) as JSON lines for the archive, personal data
       masked.
+  onewindow event validate [--catalog DIR] FILE|-
+      Check events against the center's event catalog (the JSON Schemas shipped
+      with the SDK): one event, a JSON array, or NDJSON (one per line; - reads
+      standard input). Prints each problem with the event, the JSON pointer at
+      fault and the rule. Exit 0 if every event is valid, 1 if not.
   onewindow plugin inspect FILE
       Load a plugin library, check its ABI and toolchain like the hub does, and
       print its reference: name, version, components and each one's config keys.
@@ -616,6 +622,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (cmd == "plugin") return cmdPlugin(argc, argv);
+        if (cmd == "event") return ow::app::cmdEvent(argc, argv);
         Args a = parseArgs(
             argc, argv, cmd == "dlq" || cmd == "report" || cmd == "fees" || cmd == "audit" ? 1 : 2);
         if (cmd == "run") return cmdRun(a);

@@ -10,10 +10,12 @@
 // - deliver, makeEvent: feed events to a sink and read its Result
 // - FakeHttpPeer:       a department system on loopback that records requests and answers
 //                       as programmed; PlainHttpClient reaches it through services.http
+// - catalogProblems:    an event checked against the center's event catalog (its JSON Schema)
 //
 // See sdk/README.md ("Test it with the test kit") and sdk/examples/department-adapter/test/.
 #pragma once
 
+#include "onewindow/sdk/testkit/CatalogCheck.h"
 #include "onewindow/sdk/testkit/FakeClock.h"
 #include "onewindow/sdk/testkit/FakeHttpPeer.h"
 #include "onewindow/sdk/testkit/Harness.h"
