@@ -1,40 +1,68 @@
 #include "plugins/cases/ledger/CaseEvents.h"
 
-#include <algorithm>
-#include <array>
-
 #include "plugins/cases/data/Rfc3339.h"
 #include "plugins/cases/data/Sha256.h"
 
 namespace ow::cases {
 namespace {
 
-constexpr std::array<const char*, 19> CaseTypes = {"submitted",
-                                                   "received",
-                                                   "accepted",
-                                                   "not_accepted",
-                                                   "supplement_requested",
-                                                   "supplement_received",
-                                                   "step_completed",
-                                                   "joint_task_dispatched",
-                                                   "joint_task_completed",
-                                                   "forwarded",
-                                                   "higher_authority_replied",
-                                                   "special_procedure_started",
-                                                   "special_procedure_ended",
-                                                   "extension_approved",
-                                                   "decided",
-                                                   "concluded",
-                                                   "delivered",
-                                                   "withdrawn",
-                                                   "terminated"};
+// Read from every case event: the case, the fact's time and version, and the item and
+// department the fold identifies the case by (from whichever fact names them first).
+std::vector<FieldRead> withCommon(std::vector<FieldRead> own) {
+    std::vector<FieldRead> all = {{"case_no", "string", false},
+                                  {"occurred_at", "string", false},
+                                  {"data_version", "integer", false},
+                                  {"item_code", "string", false},
+                                  {"department", "string", false}};
+    all.insert(all.end(), own.begin(), own.end());
+    return all;
+}
 
-// The fields a fact keeps, by name; anything else in the event (applicant details, opinions)
-// stays in the journal and is not copied into the ledger's state.
-constexpr std::array<const char*, 19> KeptFields = {
-    "item_code",    "department",  "handling_type", "promised_days", "reason",  "phase",  "round",
-    "step_code",    "decision",    "co_department", "limit_days",    "kind",    "length", "unit",
-    "working_days", "result_code", "order_no",      "reply_days",    "sequence"};
+FieldReads makeReads() {
+    FieldReads r;
+    const std::vector<FieldRead> none;
+    for (const char* t : {"submitted", "received", "forwarded", "higher_authority_replied",
+                          "delivered", "withdrawn", "terminated"})
+        r[std::string("gov.case.") + t] = withCommon(none);
+    r["gov.case.accepted"] = withCommon({{"handling_type", "string", false},
+                                         {"promised_days", "integer", false},
+                                         {"query_password", "string", false}});
+    r["gov.case.not_accepted"] = withCommon({{"reason", "string", false}});
+    r["gov.case.supplement_requested"] =
+        withCommon({{"phase", "string", false}, {"round", "integer", false}});
+    r["gov.case.supplement_received"] = withCommon({{"round", "integer", false}});
+    r["gov.case.step_completed"] =
+        withCommon({{"step_code", "string", true}, {"decision", "string", false}});
+    r["gov.case.joint_task_dispatched"] =
+        withCommon({{"co_department", "string", true}, {"limit_days", "integer", false}});
+    r["gov.case.joint_task_completed"] = withCommon({{"co_department", "string", true}});
+    r["gov.case.special_procedure_started"] = withCommon(
+        {{"kind", "string", false}, {"length", "integer", false}, {"sequence", "integer", false}});
+    r["gov.case.special_procedure_ended"] =
+        withCommon({{"kind", "string", false}, {"sequence", "integer", false}});
+    r["gov.case.extension_approved"] =
+        withCommon({{"working_days", "integer", false}, {"sequence", "integer", false}});
+    r["gov.case.decided"] =
+        withCommon({{"decision", "string", false}, {"reason", "string", false}});
+    r["gov.case.concluded"] =
+        withCommon({{"result_code", "integer", false}, {"reason", "string", false}});
+    r["gov.supervision.order_issued"] = withCommon({{"order_no", "string", true},
+                                                    {"reply_due", "string", false},
+                                                    {"reply_days", "integer", false}});
+    r["gov.supervision.order_replied"] = withCommon({{"order_no", "string", true}});
+    // The fee book's notices and shares: the case's payment status (CaseLedger::feeEvent).
+    r["gov.fee.notice_issued"] = {{"case_no", "string", true},
+                                  {"notice_no", "string", true},
+                                  {"total_fen", "integer", false},
+                                  {"due_at", "string", false}};
+    r["gov.fee.notice_cancelled"] = {{"case_no", "string", true}, {"notice_no", "string", true}};
+    r["gov.fee.paid"] = {{"case_no", "string", true},
+                         {"notice_no", "string", true},
+                         {"notice_total_fen", "integer", false},
+                         {"paid_at", "string", false}};
+    r["gov.fee.payment_reversed"] = {{"case_no", "string", true}, {"notice_no", "string", true}};
+    return r;
+}
 
 std::string qualifier(const std::string& type, const nlohmann::json& d) {
     auto str = [&](const char* k) {
@@ -60,25 +88,26 @@ std::string qualifier(const std::string& type, const nlohmann::json& d) {
 
 } // namespace
 
+const FieldReads& ledgerReads() {
+    static const auto reads = makeReads();
+    return reads;
+}
+
 std::variant<CaseFact, NotFollowed, std::string> readCaseEvent(const onewindow::sdk::Event& e,
                                                                Instant now) {
-    std::string type;
-    if (e.type.rfind("gov.case.", 0) == 0) {
-        type = e.type.substr(9);
-        if (std::find(CaseTypes.begin(), CaseTypes.end(), type) == CaseTypes.end())
-            return NotFollowed{};
-    } else if (e.type == "gov.supervision.order_issued" ||
-               e.type == "gov.supervision.order_replied") {
-        type = e.type.substr(16);
-    } else {
-        return NotFollowed{};
-    }
+    const auto read = ledgerReads().find(e.type);
+    if (read == ledgerReads().end() || e.type.rfind("gov.fee.", 0) == 0) return NotFollowed{};
+    // The fact's type: gov.case.<type>, gov.supervision.<order_...>.
+    const std::string type = e.type.substr(e.type.find('.', 4) + 1);
     nlohmann::json data = nlohmann::json::object();
     if (!e.data.empty()) {
         if (!e.dataIsJson) return std::string("data must be a JSON object");
-        data = nlohmann::json::parse(e.data, nullptr, false);
-        if (data.is_discarded() || !data.is_object())
+        const auto given = nlohmann::json::parse(e.data, nullptr, false);
+        if (given.is_discarded() || !given.is_object())
             return std::string("data must be a JSON object");
+        // Only the fields of the type's list: whatever else the event carries (applicant
+        // details, opinions) stays in the journal and is never read here.
+        data = onlyFieldsRead(given, read->second);
     }
     CaseFact out;
     out.caseNo = e.subject;
@@ -107,20 +136,19 @@ std::variant<CaseFact, NotFollowed, std::string> readCaseEvent(const onewindow::
             return std::string("data.data_version must be a whole number from 1");
         f.version = it->get<int>();
     }
-    for (const char* k : KeptFields)
+    for (const auto& field : read->second) {
+        const std::string k = field.name;
+        if (field.required && !data.contains(k)) return e.type + " needs data." + k;
+        if (k == "case_no" || k == "occurred_at" || k == "data_version" || k == "reply_due" ||
+            k == "query_password")
+            continue; // read above or below, not kept as they are
         if (auto it = data.find(k); it != data.end()) f.data[k] = *it;
+    }
     if (auto it = data.find("reply_due"); it != data.end()) {
         auto due = it->is_string() ? parseRfc3339(it->get<std::string>()) : std::nullopt;
         if (!due) return std::string("data.reply_due is not an RFC 3339 time");
         f.data["reply_due_ms"] = *due;
     }
-    if (type == "step_completed" && !f.data.contains("step_code"))
-        return std::string("gov.case.step_completed needs data.step_code");
-    if ((type == "joint_task_dispatched" || type == "joint_task_completed") &&
-        !f.data.contains("co_department"))
-        return "gov.case." + type + " needs data.co_department";
-    if ((type == "order_issued" || type == "order_replied") && !f.data.contains("order_no"))
-        return "gov.supervision." + type + " needs data.order_no";
     // The query password (YWCXMM) the applicant got at acceptance: only its hash is kept.
     if (auto it = data.find("query_password"); it != data.end()) {
         if (!it->is_string() || it->get<std::string>().empty() ||

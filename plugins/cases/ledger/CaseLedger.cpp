@@ -62,9 +62,11 @@ sdk::Result CaseLedger::process(const sdk::Event& e, sdk::ProcessContext& ctx, I
 sdk::Result CaseLedger::feeEvent(const sdk::Event& e, sdk::ProcessContext& ctx, Instant now) {
     // The fee book's notices and splits (plugins/fees): what the case waits for, and when it
     // is paid. A terminal's own gov.fee.paid names only the notice and is not the ledger's.
-    const auto d = nlohmann::json::parse(e.data, nullptr, false);
-    if (!d.is_object() || !d.contains("case_no") || !d["case_no"].is_string() ||
-        !d.contains("notice_no"))
+    const auto reads = ledgerReads().find(e.type);
+    const auto given = nlohmann::json::parse(e.data, nullptr, false);
+    if (reads == ledgerReads().end() || !given.is_object()) return sdk::Result::ok();
+    nlohmann::json d = onlyFieldsRead(given, reads->second);
+    if (!d.contains("case_no") || !d["case_no"].is_string() || !d.contains("notice_no"))
         return sdk::Result::ok();
     std::string status;
     if (e.type == "gov.fee.notice_issued")

@@ -80,6 +80,55 @@ std::string paymentKey(const std::string& day, const std::string& notice, const 
 
 } // namespace
 
+const cases::FieldReads& FeeBook::fieldsRead() {
+    static const cases::FieldReads reads = {
+        {"gov.fee.assessed",
+         {{"case_no", "string", false},
+          {"department", "string", false},
+          {"charge_id", "string", true},
+          {"item_code", "string", true},
+          {"data_version", "integer", false},
+          {"lines", "array", true},
+          {"waiver_fen", "integer", false},
+          {"waiver_reason", "string", false},
+          {"total_fen", "integer", false}}},
+        {"gov.fee.assessment_cancelled",
+         {{"case_no", "string", true}, {"charge_id", "string", true}, {"reason", "string", false}}},
+        {"gov.fee.paid",
+         {{"notice_no", "string", true},
+          {"check_code", "string", true},
+          {"amount_fen", "integer", true},
+          {"late_fee_fen", "integer", false},
+          {"bank_code", "string", true},
+          {"bank_serial", "string", true},
+          {"channel", "string", false},
+          {"paid_at", "string", false}}},
+        {"gov.fee.payment_reversed",
+         {{"notice_no", "string", true},
+          {"bank_code", "string", true},
+          {"bank_serial", "string", true},
+          {"reason", "string", false},
+          {"reversed_at", "string", false}}},
+        {"gov.fee.refund_requested",
+         {{"refund_no", "string", true},
+          {"notice_no", "string", true},
+          {"department", "string", true},
+          {"amount_fen", "integer", true},
+          {"reason", "string", false},
+          {"requested_at", "string", false}}},
+        {"gov.fee.refund_verified",
+         {{"refund_no", "string", true}, {"verified_at", "string", false}}},
+        {"gov.fee.refund_approved",
+         {{"refund_no", "string", true}, {"approved_at", "string", false}}},
+        {"gov.fee.refunded",
+         {{"refund_no", "string", true},
+          {"refunded_at", "string", false},
+          {"bank_serial", "string", false}}},
+        {"gov.fee.refund_rejected", {{"refund_no", "string", true}, {"reason", "string", false}}},
+    };
+    return reads;
+}
+
 FeeBook::FeeBook(const cases::Catalog& catalog, const cases::WorkCalendar& calendar,
                  FeeSettings settings)
     : catalog_(catalog), cal_(calendar), s_(std::move(settings)) {}
@@ -179,6 +228,10 @@ sdk::Result FeeBook::process(const sdk::Event& e, Ctx& ctx, Instant now) {
             (sdk::authMethodOf(e).empty() ? "nothing" : sdk::authMethodOf(e)) +
             "); the fee book takes money movements only from: " + ways);
     }
+    const auto reads = fieldsRead().find(e.type);
+    if (reads == fieldsRead().end())
+        return sdk::Result::reject(e.type + " is not a fee event the fee book takes");
+    d = cases::onlyFieldsRead(d, reads->second); // the handlers see only what the list names
     try {
         if (e.type == "gov.fee.assessed")
             assessed(e, d, ctx, now);
@@ -188,10 +241,8 @@ sdk::Result FeeBook::process(const sdk::Event& e, Ctx& ctx, Instant now) {
             paid(e, d, ctx, now);
         else if (e.type == "gov.fee.payment_reversed")
             reversed(d, ctx, now);
-        else if (e.type.rfind("gov.fee.refund", 0) == 0)
+        else // the refund chain: the rest of fieldsRead()
             refundEvent(e.type.substr(8), d, ctx, now);
-        else
-            return sdk::Result::reject(e.type + " is not a fee event the fee book takes");
     } catch (const BadEvent& x) {
         return sdk::Result::reject(e.type + " " + e.id + ": " + x.what());
     } catch (const std::out_of_range& x) {

@@ -35,6 +35,7 @@
 #include "onewindow/sdk/Components.h"
 #include "plugins/cases/calendar/WorkCalendar.h"
 #include "plugins/cases/catalog/Catalog.h"
+#include "plugins/cases/data/FieldRead.h"
 #include "plugins/fees/book/Money.h"
 
 namespace ow::fees {
@@ -67,6 +68,10 @@ public:
     /// event and an alert, and recorded.
     onewindow::sdk::Result process(const onewindow::sdk::Event& e,
                                    onewindow::sdk::ProcessContext& ctx, Instant now);
+    /// What the book reads of each event type it takes (`required`: refused without it); it
+    /// sees nothing else of an event's data. Checked against the SDK's event catalog.
+    static const cases::FieldReads& fieldsRead();
+
     /// A refund deadline (`refund/<no>`) fell due.
     onewindow::sdk::Result onTimer(const std::string& name, onewindow::sdk::ProcessContext& ctx,
                                    Instant now);
