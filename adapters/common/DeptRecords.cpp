@@ -89,7 +89,11 @@ std::optional<sdk::Event> canonicalFromRecord(const json& item, const std::strin
         e.type = "gov.case.concluded";
         const std::string result = fieldText(item, "BJJGDM");
         if (result.empty()) throw WireError("update " + xh + ": BJJGDM is missing");
-        d["result_code"] = result;
+        // A JSON integer, as the event catalog says: the ledger reads "1" (a string) as 0, and
+        // a returned case would count as issued.
+        if (result.size() != 1 || result[0] < '0' || result[0] > '6')
+            throw WireError("update " + xh + ": BJJGDM '" + result + "' is not a result code 0..6");
+        d["result_code"] = result[0] - '0';
         d["description"] = fieldText(item, "BJJGMS");
         if (!fieldText(item, "ZJBH").empty())
             d["certificate"] = {{"no", fieldText(item, "ZJBH")}, {"name", fieldText(item, "ZJMC")}};

@@ -88,7 +88,7 @@ routes:
             post("step_completed", step1);
             post("step_completed", step2);
         }
-        post("concluded", {{"result_code", "0"}});
+        post("concluded", {{"result_code", 0}});
     }
     // A conclusion without its result code: refused by the adapter, kept in the DLQ.
     REQUIRE(testkit::postCloudEvent(hub.url(),

@@ -202,7 +202,7 @@ routes:
         {"gov.case.supplement_received", json::object()},
         {"gov.case.step_completed", {{"step_code", "review"}, {"sequence", 2}}},
         {"gov.case.step_completed", {{"step_code", "approve"}, {"sequence", 3}}},
-        {"gov.case.concluded", {{"result_code", "0"}}},
+        {"gov.case.concluded", {{"result_code", 0}}},
     };
     std::vector<std::thread> senders;
     std::atomic<int> posted{0};

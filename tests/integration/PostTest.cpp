@@ -65,7 +65,7 @@ routes:
                   {"type", "gov.case.concluded"},
                   {"subject", c},
                   {"data",
-                   {{"result_code", "0"},
+                   {{"result_code", 0},
                     {"delivery_way", way},
                     {"delivery", std::move(delivery)},
                     {"certificate", {{"name", "营业执照"}}}}}};

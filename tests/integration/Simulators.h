@@ -98,7 +98,7 @@ inline CaseStories caseStories(const testkit::Receiver& platform,
         const auto& d = e["data"];
         std::string t = e["type"].get<std::string>().substr(9);
         if (t == "step_completed") t += ":" + d["step_code"].get<std::string>();
-        if (t == "concluded") t += ":" + d["result_code"].get<std::string>();
+        if (t == "concluded") t += ":" + d["result_code"].dump();
         if (each) each(e);
         out[e["subject"]].push_back(t);
     }

@@ -58,16 +58,16 @@ routes:
                   {"type", type},         {"subject", c}, {"data", std::move(data)}};
         REQUIRE(testkit::postCloudEvent(hub.url(), e.dump()).status == 202);
     };
-    auto licence = [&](const std::string& c, const std::string& item, const std::string& result) {
+    auto licence = [&](const std::string& c, const std::string& item, int result) {
         post("acc-" + c, "gov.case.accepted", c,
              {{"item_code", item}, {"applicant", {{"name", "公司" + c}}}});
         post("bj-" + c, "gov.case.concluded", c,
              {{"result_code", result}, {"certificate", {{"no", "9135" + c}}}});
     };
     for (int i = 1; i <= Cases; ++i)
-        licence("SS-U" + std::to_string(i), "350581003785001A000101", "0");
-    licence("SS-RET", "350581003785001A000101", "1");
-    licence("SS-PSB", "350581003785114A000103", "0");
+        licence("SS-U" + std::to_string(i), "350581003785001A000101", 0);
+    licence("SS-RET", "350581003785001A000101", 1);
+    licence("SS-PSB", "350581003785114A000103", 0);
 
     auto completed = [&] {
         std::map<std::string, json> out;

@@ -144,6 +144,7 @@ TEST_CASE("industry-commerce mapper: the department's serial becomes the center'
                   {"BJSJ", "2026-03-03 09:30:00"}})
               .kind == Kind::Ok);
     const auto out = ctx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 3);
     CHECK(out[0].type == "gov.case.step_completed");
     CHECK(out[0].subject == "SS-1");
@@ -158,7 +159,7 @@ TEST_CASE("industry-commerce mapper: the department's serial becomes the center'
     CHECK(json::parse(out[1].data)["sequence"] == 2);
     CHECK(out[2].type == "gov.case.concluded");
     d = json::parse(out[2].data);
-    CHECK(d["result_code"] == "0");
+    CHECK(d["result_code"] == 0);
     CHECK(d["certificate"]["no"] == "9135");
     // Wrong data is refused with the reason.
     auto r = update({{"XH", 5}, {"LX", "SP"}, {"YWLSH", "GS1"}, {"SPSJ", "02/03/2026"}});

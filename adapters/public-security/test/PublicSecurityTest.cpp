@@ -363,6 +363,7 @@ TEST_CASE("public-security mapper: the department's serial becomes the center's 
                   {"BJSJ", "2026-03-03 09:30:00"}})
               .kind == Kind::Ok);
     const auto out = ctx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 3);
     CHECK(out[0].type == "gov.case.supplement_requested");
     CHECK(out[0].source == "dept:public-security");
@@ -378,7 +379,7 @@ TEST_CASE("public-security mapper: the department's serial becomes the center's 
     CHECK(d["handler"] == "王承办");
     CHECK(d["occurred_at"] == "2026-03-02T11:00:00+08:00");
     CHECK(out[2].type == "gov.case.concluded");
-    CHECK(json::parse(out[2].data)["result_code"] == "1");
+    CHECK(json::parse(out[2].data)["result_code"] == 1);
     // Wrong data is refused with the reason; other events pass untouched.
     auto r = update({{"XH", 6}, {"LX", "BJ"}, {"YWLSH", "GA1"}, {"BJSJ", "2026-03-03 09:30:00"}});
     REQUIRE(r.kind == Kind::Reject);
