@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The SDK as a department developer gets it: installs the SDK from a hub build directory into a
 # fresh prefix, builds sdk/examples/department-adapter out of tree against that prefix only,
-# runs the example's own tests (written with the SDK's test kit), and has the hub load the
+# runs the example's own tests (written with the SDK's test kit; one checks an event against the
+# event catalog installed with the SDK), and has the hub load the
 # plugin it produced (`onewindow plugin inspect`) and check a configuration that uses it
 # (`onewindow check`). Loopback only, no network, temp dirs only.
 #
@@ -40,7 +41,9 @@ out=$work/build
 # 1. Install the SDK, and only the SDK.
 cmake --install "$build" --prefix "$prefix" --component sdk >"$work/install.log" ||
   { cat "$work/install.log" >&2; fail "cmake --install"; }
-for f in include/onewindow/sdk/Plugin.h include/onewindow/sdk/testkit/TestKit.h; do
+for f in include/onewindow/sdk/Plugin.h include/onewindow/sdk/testkit/TestKit.h \
+  share/onewindow/catalog/README.md share/onewindow/catalog/gov.case.md \
+  share/onewindow/catalog/schemas/gov.case.accepted.schema.json; do
   [ -f "$prefix/$f" ] || fail "the install has no $f"
 done
 config=$(find "$prefix" -name OneWindowSDKConfig.cmake -path '*/cmake/OneWindowSDK/*' | head -n1)
@@ -80,7 +83,7 @@ found=$(sed -n 's/^OneWindowSDK_DIR:PATH=//p' "$out/CMakeCache.txt")
 [ "$found" = "$sdk_dir" ] || fail "find_package(OneWindowSDK) used '$found', not '$sdk_dir'"
 commands=$out/compile_commands.json
 [ -f "$commands" ] || fail "no compile_commands.json"
-for forbidden in "$src/sdk/include" "$example"; do
+for forbidden in "$src/sdk/include" "$src/sdk/catalog" "$example"; do
   if grep -F -- "$forbidden" "$commands" >/dev/null; then
     grep -F -- "$forbidden" "$commands" | head -n3 >&2
     fail "a compile command refers to the hub's source tree ($forbidden)"

@@ -24,6 +24,7 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
+#include <onewindow/sdk/testkit/CatalogCheck.h>
 
 #include "core/privacy/PersonalData.h"
 #include "tests/support/Mosquitto.h"
@@ -379,7 +380,23 @@ include: [ ")" + src + R"(/config/center/*.yaml" ]
     CHECK(report.find(std::to_string(plan["payments"].size()) + " matched, 0 mismatch") !=
           std::string::npos);
 
-    // 5. Nothing stranded outside the dead-letter queue (the outbox is empty, above), and the
+    // 5. Every event of the center's vocabulary that the day journaled (the platform's, the
+    // departments' through their adapters, the bank's, the ledger's, the fee book's, the
+    // adapters' own) is what the event catalog shipped with the SDK says it is.
+    long catalogued = 0;
+    std::string off;
+    for (const auto& j : events) {
+        if (j.event.value("type", "").rfind("gov.", 0) != 0) continue;
+        ++catalogued;
+        if (auto p = onewindow::sdk::testkit::catalogProblems(j.event.dump());
+            !p.empty() && off.size() < 4000)
+            off += j.input + " " + j.event.dump().substr(0, 300) + "\n" + p;
+    }
+    INFO(off);
+    CHECK(off.empty());
+    CHECK(catalogued > 1000);
+
+    // 6. Nothing stranded outside the dead-letter queue (the outbox is empty, above), and the
     // queue holds exactly the planted poison: the unknown item, and 国土资源局's records of an
     // unknown kind.
     CHECK(hub.terminate().success());

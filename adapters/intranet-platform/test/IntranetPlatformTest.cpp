@@ -138,6 +138,7 @@ struct Checks {
         REQUIRE(r.reason.rfind("submission refused: ", 0) == 0);
         CHECK(gateCtx.takeEmitted().empty());
         auto notices = noticeCtx.takeEmitted();
+        CHECK(testkit::catalogProblems(notices) == ""); // the event catalog's schemas
         REQUIRE(notices.size() == 1);
         CHECK(notices[0].type == "gov.case.submission_refused");
         CHECK(notices[0].source == "onewindow://intranet-platform/refused");
@@ -165,6 +166,7 @@ TEST_CASE("intranet-platform intake: a good acceptance goes on once, checked, wi
     const auto e = submission("gov.case.accepted", CaseA, acceptedData());
     REQUIRE(c.run(e).kind == Kind::Ok);
     auto out = c.gateCtx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 1);
     CHECK(out[0].type == "gov.case.accepted");
     CHECK(out[0].source == "onewindow://intranet-platform/checked");
@@ -389,10 +391,11 @@ TEST_CASE("intranet-platform sequencer: each case numbered from 1 without a gap,
     const auto b1 = change("gov.case.step_completed", CaseB);
     const auto a2 = change("gov.case.supplement_requested", CaseA);
     const auto alert = change("gov.supervision.alert", CaseA, {{"level", "yellow"}});
-    const auto b2 = change("gov.case.concluded", CaseB, {{"result_code", "0"}});
+    const auto b2 = change("gov.case.concluded", CaseB, {{"result_code", 0}});
     for (const auto* e : {&a1, &b1, &a2, &alert, &b2})
         REQUIRE(ctx.process(*seq, *e).kind == Kind::Ok);
     auto out = ctx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 5);
     std::map<std::string, std::vector<std::string>> numbers;
     for (const auto& o : out) {
@@ -505,6 +508,7 @@ TEST_CASE("intranet-platform sequencer: a case's per-event entries are forgotten
     CHECK(ctx.state().at("last/" + std::string(CaseA)) == "2");
     REQUIRE(ctx.process(*seq, testkit::makeEvent("gov.case.delivered", CaseA)).kind == Kind::Ok);
     const auto out = ctx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 1);
     CHECK(out[0].extensions.at("sequence") == "3");
     // A timer that is not the sequencer's is refused, and changes nothing.
@@ -520,7 +524,7 @@ TEST_CASE("intranet-platform status: the platform's verdicts") {
     testkit::TestProcessContext ctx(s.env->clock());
     auto stamped = [&](const std::string& caseNo) {
         REQUIRE(ctx.process(*seq, testkit::makeEvent("gov.case.concluded", caseNo,
-                                                     R"({"result_code":"0"})"))
+                                                     R"({"result_code":0})"))
                     .kind == Kind::Ok);
         return ctx.takeEmitted().at(0);
     };

@@ -170,6 +170,7 @@ TEST_CASE("land-resources mapper: records to canonical events, corrections with 
                   {"VERSION", 2}})
               .kind == Kind::Ok);
     const auto out = ctx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 2);
     CHECK(out[0].id == "land-7");
     CHECK(out[1].id == "land-7-v2");

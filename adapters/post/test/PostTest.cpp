@@ -14,7 +14,7 @@ namespace {
 
 sdk::Event concluded(const std::string& caseNo, json delivery) {
     return testkit::makeEvent("gov.case.concluded", caseNo,
-                              json{{"result_code", "0"},
+                              json{{"result_code", 0},
                                    {"certificate", {{"name", "营业执照"}}},
                                    {"delivery", std::move(delivery)}}
                                   .dump());
@@ -88,6 +88,7 @@ TEST_CASE("post tracker: every record tracked, 妥投 is the case delivered") {
                  {"opTime", "2026-03-06 15:20:00"}})
               .kind == Kind::Ok);
     const auto out = ctx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 3);
     CHECK(out[0].type == "gov.post.tracked");
     CHECK(json::parse(out[0].data)["tracking_no"] == "11CN");

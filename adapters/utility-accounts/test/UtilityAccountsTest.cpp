@@ -23,7 +23,7 @@ struct Fixture {
         return ctx.process(*chain, testkit::makeEvent(type, caseNo, data.dump()));
     }
     void licence(const std::string& caseNo, const std::string& item = "350581003785001A000101",
-                 const std::string& result = "0") {
+                 int result = 0) {
         REQUIRE(send("gov.case.accepted", caseNo,
                      {{"item_code", item}, {"applicant", {{"name", "石狮市某某公司"}}}})
                     .kind == Kind::Ok);
@@ -39,6 +39,7 @@ TEST_CASE("utility-accounts: a licence opens the accounts, the answers complete 
     Fixture f;
     f.licence("SS-1");
     auto out = f.ctx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 2);
     CHECK(out[0].type == "gov.utility.account_requested");
     CHECK(out[0].extensions.at("utility") == "water");
@@ -47,7 +48,7 @@ TEST_CASE("utility-accounts: a licence opens the accounts, the answers complete 
     CHECK(d["company"] == "石狮市某某公司");
     CHECK(d["licence_no"] == "91350581MA1");
     // A repeat of the conclusion starts nothing new.
-    REQUIRE(f.send("gov.case.concluded", "SS-1", {{"result_code", "0"}}).kind == Kind::Ok);
+    REQUIRE(f.send("gov.case.concluded", "SS-1", {{"result_code", 0}}).kind == Kind::Ok);
     CHECK(f.ctx.takeEmitted().empty());
 
     REQUIRE(f.send("gov.utility.account_opened", "SS-1",
@@ -58,6 +59,7 @@ TEST_CASE("utility-accounts: a licence opens the accounts, the answers complete 
                    {{"case_no", "SS-1"}, {"service", "telecom"}, {"reason", "无光纤资源"}})
                 .kind == Kind::Ok);
     out = f.ctx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 1);
     CHECK(out[0].type == "gov.case.chain_completed");
     const auto s = json::parse(out[0].data)["services"];
@@ -71,8 +73,8 @@ TEST_CASE("utility-accounts: a licence opens the accounts, the answers complete 
 
 TEST_CASE("utility-accounts: no chain without a licence of a chained item, and silence alerts") {
     Fixture f;
-    f.licence("SS-2", "350581003785001A000101", "1"); // returned, no licence
-    f.licence("SS-3", "350581003785114A000103", "0"); // another department's item
+    f.licence("SS-2", "350581003785001A000101", 1); // returned, no licence
+    f.licence("SS-3", "350581003785114A000103", 0); // another department's item
     CHECK(f.ctx.takeEmitted().empty());
     f.licence("SS-4");
     CHECK(f.ctx.takeEmitted().size() == 2);
@@ -83,6 +85,7 @@ TEST_CASE("utility-accounts: no chain without a licence of a chained item, and s
     INFO(testkit::describe(fired));
     REQUIRE(fired.kind == Kind::Ok);
     const auto out = f.ctx.takeEmitted();
+    CHECK(testkit::catalogProblems(out) == ""); // the event catalog's schemas
     REQUIRE(out.size() == 1);
     CHECK(out[0].type == "gov.supervision.alert");
     const auto d = json::parse(out[0].data);

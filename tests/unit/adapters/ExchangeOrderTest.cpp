@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
+#include <onewindow/sdk/testkit/CatalogCheck.h>
 #include <onewindow/sdk/testkit/FakeClock.h>
 #include <onewindow/sdk/testkit/TestProcessContext.h>
 #include <string>
@@ -54,6 +55,7 @@ struct Adapter {
         std::vector<json> out;
         for (auto& e : ctx.takeEmitted()) {
             REQUIRE(e.type == "gov.supervision.exchange");
+            CHECK(onewindow::sdk::testkit::catalogProblems(e) == ""); // the event catalog's
             auto o = json::parse(e.data);
             CHECK(e.extensions.at("sptype") == o["SPTYPE"]);
             CHECK(e.subject == o["SBLSH"]);

@@ -69,9 +69,14 @@ sdk::Result DeadlineWatch::onTimer(const std::string& caseNo, const std::string&
     alert.subject = caseNo;
     alert.dataContentType = "application/json";
     alert.extensions["department"] = "market";
+    alert.extensions["alertlevel"] = "red";
     if (!itemCode.empty()) alert.extensions["itemcode"] = itemCode;
-    alert.data = "{\"case_no\":" + json::quote(caseNo) +
-                 ",\"rule\":\"promised_limit\",\"level\":\"red\",\"due_ms\":" + *due + "}";
+    // The fields the event catalog's gov.supervision.alert requires (the SDK's
+    // share/onewindow/catalog/gov.supervision.md), and the deadline it was about.
+    alert.data = "{\"alert_id\":" + json::quote(caseNo + "/promised_limit/red") +
+                 ",\"case_no\":" + json::quote(caseNo) +
+                 ",\"rule\":\"promised_limit\",\"level\":\"red\",\"message\":" +
+                 json::quote("办件" + caseNo + "承诺时限已届满") + ",\"due_ms\":" + *due + "}";
     ctx.emit(std::move(alert));
     services_.log.warn("case " + caseNo + " passed its promised limit");
     return sdk::Result::ok();

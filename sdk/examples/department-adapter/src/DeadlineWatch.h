@@ -14,7 +14,7 @@ class DeadlineWatch final : public onewindow::sdk::Processor {
 public:
     static constexpr const char* FieldLimitHours = "limit_hours";
     static constexpr std::int64_t DefaultLimitHours = 120; // five days, the bureau's promise
-    static constexpr const char* AlertType = "gov.supervision.alert_raised";
+    static constexpr const char* AlertType = "gov.supervision.alert"; // the center's catalog
 
     static onewindow::sdk::ConfigSpec spec();
     explicit DeadlineWatch(onewindow::sdk::Services& services);

@@ -40,7 +40,8 @@ void raisesAnAlertWhenThePromisedLimitPasses() {
 
     const auto alerts = f.ctx.takeEmitted();
     if (!CHECK(alerts.size() == 1)) return;
-    CHECK(alerts[0].type == "gov.supervision.alert_raised");
+    CHECK(alerts[0].type == "gov.supervision.alert");
+    CHECK(testkit::catalogProblems(alerts[0]) == ""); // as the center's event catalog says
     CHECK(alerts[0].subject == "SS-2026-000123");
     CHECK(alerts[0].source == "/plugins/dept-market/watch");
     CHECK(alerts[0].extensions.at("itemcode") == "370100-001");

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <onewindow/sdk/testkit/CatalogCheck.h>
 #include <onewindow/sdk/testkit/FakeClock.h>
 #include <onewindow/sdk/testkit/TestProcessContext.h>
 #include <random>
@@ -130,7 +131,9 @@ public:
     /// "raise case/yellow 2026-03-06 17:00" or "clear case/yellow 2026-03-10 10:00 resolved".
     std::vector<std::string> told() {
         std::vector<std::string> out;
-        for (const auto& e : ctx_.takeEmitted()) {
+        const auto emitted = ctx_.takeEmitted();
+        CHECK(sdk::testkit::catalogProblems(emitted) == ""); // the event catalog's schemas
+        for (const auto& e : emitted) {
             auto d = json::parse(e.data);
             const std::string id = d["alert_id"].get<std::string>();
             const std::string alert = id.substr(id.find('/') + 1);

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <onewindow/sdk/testkit/CatalogCheck.h>
 #include <onewindow/sdk/testkit/FakeClock.h>
 #include <onewindow/sdk/testkit/TestProcessContext.h>
 #include <string>
@@ -125,7 +126,9 @@ public:
     /// The events emitted since the last call, as (type, data).
     std::vector<std::pair<std::string, json>> take() {
         std::vector<std::pair<std::string, json>> out;
-        for (auto& e : ctx_.takeEmitted())
+        const auto emitted = ctx_.takeEmitted();
+        CHECK(sdk::testkit::catalogProblems(emitted) == ""); // the event catalog's schemas
+        for (auto& e : emitted)
             out.emplace_back(e.type, json::parse(e.data));
         return out;
     }
