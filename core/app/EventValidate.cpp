@@ -57,10 +57,10 @@ std::string attribute(const catalog::JsonValue& e, const char* name) {
 
 } // namespace
 
-std::string defaultCatalogDir(const std::string& argv0) {
+std::string defaultCatalogDir() {
     namespace fs = std::filesystem;
     std::error_code ec;
-    const fs::path exe = fs::canonical(fs::path(argv0), ec);
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
         const fs::path installed = exe.parent_path().parent_path() / "share/onewindow/catalog";
         if (fs::is_directory(installed / "schemas", ec)) return installed.string();
@@ -118,7 +118,7 @@ int cmdEvent(int argc, char** argv) {
         }
     }
     if (file.empty()) return usage("event validate needs a FILE (or - for standard input)");
-    if (catalogDir.empty()) catalogDir = defaultCatalogDir(argv[0]);
+    if (catalogDir.empty()) catalogDir = defaultCatalogDir();
     std::stringstream text;
     if (file == "-") {
         text << std::cin.rdbuf();

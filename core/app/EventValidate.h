@@ -10,7 +10,7 @@ namespace ow::app {
 
 /// Where the catalog is when --catalog is not given: <binary>/../share/onewindow/catalog if
 /// it exists (an installed hub), else the source tree's sdk/catalog this binary was built from.
-std::string defaultCatalogDir(const std::string& argv0);
+std::string defaultCatalogDir();
 
 /// Validates `text`: one event (a JSON object), a batch (a JSON array) or NDJSON (one event
 /// per line; blank lines skipped). Writes one line per problem naming the event (its number,

@@ -75,10 +75,8 @@ sdk::Result CaseLedger::feeEvent(const sdk::Event& e, sdk::ProcessContext& ctx, 
         status = "cancelled";
     else if (e.type == "gov.fee.paid")
         status = "paid";
-    else if (e.type == "gov.fee.payment_reversed")
+    else // gov.fee.payment_reversed, the last fee type of ledgerReads()
         status = "awaiting_payment";
-    else
-        return sdk::Result::ok();
     const std::string caseNo = d["case_no"];
     CaseRecord record = load(ctx, caseNo).value_or(CaseRecord{});
     record.caseNo = caseNo;
