@@ -43,6 +43,11 @@ TEST_CASE("Catalog JSON: strict RFC 8259 with escapes, numbers and errors at the
     } catch (const JsonError& e) {
         CHECK(e.offset() == 6);
     }
+    // A long value in a message is cut at a character, never inside one (messages stay UTF-8).
+    std::string gong;
+    for (int i = 0; i < 30; ++i)
+        gong += "工";
+    CHECK(describeJson(JsonValue::makeString(gong)) == quoteJson(gong.substr(0, 78) + "..."));
     CHECK(parseJson("9223372036854775807").kind == JsonValue::Kind::Integer);
     CHECK(parseJson("92233720368547758070").kind == JsonValue::Kind::Number); // too big for int64
 }

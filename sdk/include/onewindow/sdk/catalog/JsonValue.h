@@ -362,8 +362,13 @@ inline std::string describeJson(const JsonValue& v) {
         std::snprintf(buf, sizeof buf, "%.17g", v.number);
         return buf;
     }
-    case JsonValue::Kind::String:
-        return quoteJson(v.string.size() > 80 ? v.string.substr(0, 80) + "..." : v.string);
+    case JsonValue::Kind::String: {
+        if (v.string.size() <= 80) return quoteJson(v.string);
+        std::size_t n = 80; // cut at a character boundary, never inside a UTF-8 sequence
+        while (n > 0 && (static_cast<unsigned char>(v.string[n]) & 0xC0) == 0x80)
+            --n;
+        return quoteJson(v.string.substr(0, n) + "...");
+    }
     case JsonValue::Kind::Array:
         return "an array";
     case JsonValue::Kind::Object:
