@@ -1,6 +1,6 @@
 // The center's event catalog (sdk/catalog/): one JSON Schema per event type, of the whole
 // CloudEvent with its data, checked with the std-only validator of SchemaSet.h. The hub's
-// `onewindow event validate` and the test kit's checkAgainstCatalog() both use this, so a
+// `onewindow event validate` and the test kit's catalogProblems() both use this, so a
 // department's test and the hub judge an event alike.
 //
 //   auto catalog = EventCatalog::load("/opt/onewindow-sdk/share/onewindow/catalog");
