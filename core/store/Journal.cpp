@@ -1,13 +1,8 @@
 #include "core/store/Journal.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <set>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -133,6 +128,7 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
     db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('routed_seq',0)");
     migrate();
     st_ = std::make_unique<Statements>(db_);
+    vfs_ = VfsFile::vfsOf(db_.handle());
     // The WAL hook is the cheap way to learn the WAL size after each commit.
     sqlite3_wal_hook(
         db_.handle(),
@@ -186,9 +182,7 @@ UPDATE meta SET value=2 WHERE key='schema_version';
     }
 }
 
-Journal::~Journal() {
-    if (walFd_ >= 0) ::close(walFd_);
-}
+Journal::~Journal() = default;
 
 bool Journal::deferSync() {
     if (durableSync_ == "NORMAL") return false;
@@ -201,30 +195,12 @@ bool Journal::deferSync() {
 }
 
 void Journal::syncWal() {
-    if (walFd_ < 0) {
-        const std::string wal = path_ + "-wal";
-        int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            throw StoreError(0, "cannot open the journal's WAL " + wal +
-                                    " to sync it: " + std::strerror(errno));
-        // The WAL was created by SQLite, which syncs its folder only in FULL mode.
-        const std::string dir = std::filesystem::path(path_).parent_path().string();
-        int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            const int rc = ::fsync(dfd);
-            const int err = errno;
-            ::close(dfd);
-            if (rc != 0) {
-                ::close(fd);
-                throw StoreError(0, "cannot sync the journal's folder " + dir + ": " +
-                                        std::strerror(err));
-            }
-        }
-        walFd_ = fd;
-    }
-    if (::fdatasync(walFd_) != 0)
-        throw StoreError(0, std::string("fdatasync of the journal's WAL failed: ") +
-                                std::strerror(errno));
+    // Created with SQLITE_OPEN_CREATE so that the unix VFS also syncs the folder at the first
+    // sync (SQLite created the WAL, and syncs its folder only in FULL mode).
+    if (!walFile_)
+        walFile_ = std::make_unique<VfsFile>(
+            vfs_, path_ + "-wal", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_WAL);
+    walFile_->sync();
 }
 
 void Journal::begin() {

@@ -12,6 +12,7 @@
 
 #include "core/store/Records.h"
 #include "core/store/Sqlite.h"
+#include "core/store/VfsFile.h"
 
 namespace ow::store {
 
@@ -45,9 +46,10 @@ public:
     /// nothing, when the configured mode is `normal` (no fsync is wanted at all).
     bool deferSync();
     /// Makes every transaction committed before the call durable: fdatasync of the WAL file
-    /// (its folder is synced once, so that the file itself survives a power cut). The WAL's
-    /// own header is synced by SQLite when the file is reused after a checkpoint. Callable
-    /// from another thread than the one that commits; throws StoreError when the disk fails.
+    /// (its folder is synced once, so that the file itself survives a power cut), through the
+    /// connection's VFS like every other write of the journal. The WAL's own header is synced
+    /// by SQLite when the file is reused after a checkpoint. Callable from another thread than
+    /// the one that commits; throws StoreError when the disk fails.
     void syncWal();
 
     void begin();
@@ -135,7 +137,8 @@ private:
     bool relaxed_ = false;
     bool deferredSync_ = false;
     std::string path_;
-    int walFd_ = -1; // opened by the first syncWal()
+    sqlite3_vfs* vfs_ = nullptr;
+    std::unique_ptr<VfsFile> walFile_; // opened by the first syncWal()
 };
 
 } // namespace ow::store
