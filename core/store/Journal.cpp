@@ -124,8 +124,12 @@ Journal::Found Journal::look(const std::string& dataDir, const JournalChecks& ch
     if (!checks.keepAckedSeq) return f;
     const std::string record = AckedSeqRecord::fileName(dataDir);
     try {
+        // Through the default VFS: the one the journal's connection will use.
         f.acked = AckedSeqRecord::read(sqlite3_vfs_find(nullptr), record);
     } catch (const StoreError& e) {
+        if (!isDamage(e.code()))
+            throw StoreError(e.code(),
+                             std::string(e.what()) + ". " + storageAdvice(e.code(), record));
         if (!checks.acceptLoss)
             throw StoreError(e.code(), std::string(e.what()) +
                                            ". Restore it with the rest of the data folder from a "
@@ -135,7 +139,6 @@ Journal::Found Journal::look(const std::string& dataDir, const JournalChecks& ch
                    "the record of acknowledged events is damaged; rewriting it from "
                    "the journal (--accept-journal-loss)",
                    {{"file", record}, {"error", e.what()}});
-        f.recordDamaged = true;
     }
     // Refused before SQLite creates an empty journal.db in its place: the operator may still
     // bring the file back.
@@ -198,10 +201,7 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous, Jou
         if (checks.keepAckedSeq) high = highestSeq();
     } catch (const StoreError& e) {
         leaveAsFound();
-        // The SQLite error names the file; the operator also needs to know what to do.
-        const std::string advice = storageAdvice(e.code(), path_);
-        throw StoreError(e.code(), "cannot open the journal: " + std::string(e.what()) +
-                                       (advice.empty() ? "" : ". " + advice));
+        throw openFailure(e);
     }
     if (checks.keepAckedSeq && high < found_.acked.value_or(0) && !checks.acceptLoss) {
         leaveAsFound();
@@ -216,9 +216,7 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous, Jou
         db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('routed_seq',0)");
         migrate();
     } catch (const StoreError& e) {
-        const std::string advice = storageAdvice(e.code(), path_);
-        throw StoreError(e.code(), "cannot open the journal: " + std::string(e.what()) +
-                                       (advice.empty() ? "" : ". " + advice));
+        throw openFailure(e);
     }
     st_ = std::make_unique<Statements>(db_);
     vfs_ = VfsFile::vfsOf(db_.handle());
@@ -231,6 +229,13 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous, Jou
             return SQLITE_OK;
         },
         this);
+}
+
+StoreError Journal::openFailure(const StoreError& e) const {
+    // The SQLite error names the file; the operator also needs to know what to do.
+    const std::string advice = storageAdvice(e.code(), path_);
+    return StoreError(e.code(), "cannot open the journal: " + std::string(e.what()) +
+                                    (advice.empty() ? "" : ". " + advice));
 }
 
 void Journal::leaveAsFound() {

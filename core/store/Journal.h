@@ -152,7 +152,6 @@ private:
     // What was on disk before the connection was opened (opening creates journal.db).
     struct Found {
         std::optional<std::int64_t> acked; ///< the record's number
-        bool recordDamaged = false;
         bool db = false, wal = false;
     };
     static Found look(const std::string& dataDir, const JournalChecks& checks);
@@ -161,6 +160,7 @@ private:
     static std::string lossRefusal(const std::string& db, const std::string& record,
                                    std::int64_t high, std::int64_t acked, const Found& f);
     static Database openDatabase(const std::string& path);
+    [[nodiscard]] StoreError openFailure(const StoreError& e) const;
     void leaveAsFound(); // before a refusal
     void verify();
     void keepAcked(const std::string& record, std::int64_t high);

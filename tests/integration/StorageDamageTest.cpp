@@ -151,6 +151,9 @@ TEST_CASE("Storage: a page damaged while the hub runs makes it not ready and say
     CHECK(hub.metric("onewindow_journal_damaged") == 0);
     for (auto page : pages)
         flip(journal, (page - 1) * PageBytes, 8);
+    // One more event: a commit, after which the hub's other connections read the journal
+    // from the file again rather than from their caches (its answer does not matter here).
+    testkit::postCloudEvent(hub.url(), event("after-damage"));
     // A reload starts the dispatcher afresh: it reads the pending deliveries, with their
     // events, from the journal, and meets the damage.
     REQUIRE(::kill(hub.pid(), SIGHUP) == 0);
