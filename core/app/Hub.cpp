@@ -91,7 +91,14 @@ Hub::~Hub() {
 
 void Hub::start() {
     const auto& hub = config_.hub;
-    journal_ = std::make_unique<store::Journal>(hub.dataDir, hub.journal.synchronous);
+    // Checked before anything else: a damaged journal, or one that lacks acknowledged events,
+    // stops the start with the file named and what to do.
+    journal_ = std::make_unique<store::Journal>(
+        hub.dataDir, hub.journal.synchronous, store::JournalChecks{true, true, acceptJournalLoss_});
+    journal_->database().watchDamage(&damage_);
+    metrics_.gaugeFunction("onewindow_journal_damaged",
+                           "1 once a damaged page of the journal was found (see the log)",
+                           [this] { return damage_.damaged() ? 1.0 : 0.0; });
     checkpointer_ = std::make_unique<store::Checkpointer>(store::Journal::fileName(hub.dataDir));
     checkpointer_->start();
 
@@ -114,6 +121,7 @@ void Hub::start() {
     // Deliveries left for outputs that are no longer configured would wait forever.
     deadLetterOrphans(*journal_);
     reader_ = std::make_unique<store::Journal>(hub.dataDir, hub.journal.synchronous);
+    reader_->database().watchDamage(&damage_);
     dispatcher_ = makeDispatcher();
     writer_ = std::make_unique<pipeline::JournalWriter>(
         *journal_, routes, clock_, metrics_, hub.journal.maxBatch,
@@ -476,7 +484,8 @@ Response Hub::admin(const Request& req) {
         // Ready means "takes events durably": that depends on the journal only. A broker that
         // is down does not make the hub unready (HTTP events are still journaled and wait in
         // the outbox), but the body names it so operators and probes can see it.
-        bool ok = ready_ && writer_ && writer_->healthy();
+        const bool damaged = damage_.damaged();
+        bool ok = ready_ && writer_ && writer_->healthy() && !damaged;
         nlohmann::json body;
         nlohmann::json brokers = nlohmann::json::object();
         bool allConnected = true;
@@ -496,7 +505,9 @@ Response Hub::admin(const Request& req) {
             }
         }
         body["status"] = !ok ? "not ready" : allConnected ? "ready" : "degraded";
-        if (!ok) body["reason"] = "journal unavailable or starting";
+        if (!ok)
+            body["reason"] = damaged ? "journal damaged: " + damage_.firstReport()
+                                     : "journal unavailable or starting";
         if (!brokers.empty()) body["brokers"] = std::move(brokers);
         if (!sources.empty()) body["sources"] = std::move(sources);
         r.status = ok ? 200 : 503;

@@ -21,6 +21,7 @@
 #include "core/privacy/PersonalData.h"
 #include "core/query/StateQuery.h"
 #include "core/store/Checkpointer.h"
+#include "core/store/DamageMonitor.h"
 #include "core/store/Journal.h"
 #include "core/transport/http/HttpServer.h"
 #include "core/transport/mqtt/MqttConnection.h"
@@ -37,6 +38,9 @@ public:
     /// Opens the journal, resumes pending work, starts delivering and listening.
     /// Throws (with a message for the operator) if any of it fails.
     void start();
+    /// `onewindow run --accept-journal-loss`: start although the journal lacks events that
+    /// were acknowledged (logged as an error). Set before start().
+    void acceptJournalLoss(bool accept) { acceptJournalLoss_ = accept; }
     /// Graceful stop: refuse new connections, finish requests in flight (their commits
     /// included), let deliveries in flight finish, commit their results, close the journal.
     void stop();
@@ -94,6 +98,8 @@ private:
     std::unique_ptr<transport::http::HttpServer> server_;
     std::atomic<bool> ready_{false};
     bool stopped_ = false;
+    bool acceptJournalLoss_ = false;
+    store::DamageMonitor damage_; // the journal's connections report damaged pages here
 };
 
 } // namespace ow::app

@@ -37,11 +37,14 @@ using ow::observability::Log;
 constexpr const char* Usage = R"(onewindow - integration hub of an Administrative Service Center
 
 Usage:
-  onewindow run -c FILE [--data-dir DIR] [--listen HOST:PORT]
+  onewindow run -c FILE [--data-dir DIR] [--listen HOST:PORT] [--accept-journal-loss]
       Run the hub. --data-dir and --listen override hub.data_dir and hub.listen,
       so several hubs can run side by side. SIGTERM or SIGINT stop it cleanly;
       SIGHUP reloads plugins, outputs, routes and source inputs from FILE (drain,
       then switch; a refused reload keeps the running configuration).
+      A journal that lacks acknowledged events (a deleted or damaged WAL, a deleted
+      journal.db) is refused; --accept-journal-loss starts anyway, logs the loss as
+      an error and continues the sequence numbers after the last acknowledged one.
   onewindow check -c FILE
       Validate the configuration (and its includes); print every problem as
       file:line:column: message. Exit 0 if valid, 1 if not.
@@ -99,7 +102,7 @@ struct Args {
     std::optional<std::string> dataDir, listen, output, month, instance, out, date, statement;
     std::optional<std::string> publicKey, from, to, reason;
     int limit = 100;
-    bool all = false, json = false, reveal = false;
+    bool all = false, json = false, reveal = false, acceptJournalLoss = false;
 };
 
 [[noreturn]] void usageError(const std::string& msg) {
@@ -154,6 +157,8 @@ Args parseArgs(int argc, char** argv, int from) {
             a.json = true;
         else if (s == "--reveal")
             a.reveal = true;
+        else if (s == "--accept-journal-loss")
+            a.acceptJournalLoss = true;
         else if (!s.empty() && s[0] == '-')
             usageError("unknown option '" + s + "'");
         else
@@ -268,6 +273,7 @@ int cmdRun(const Args& a) {
     int rc = 0;
     {
         ow::app::Hub hub(*cfg);
+        hub.acceptJournalLoss(a.acceptJournalLoss);
         try {
             hub.start();
         } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 #include "core/event/CloudEventCodec.h"
 #include "core/observability/Log.h"
 #include "core/security/Principal.h"
+#include "core/store/StorageAdvice.h"
 
 namespace ow::pipeline {
 
@@ -517,6 +518,7 @@ void JournalWriter::run() {
         bool ok = true;
         bool relaxed = true; // a transaction whose loss in a power cut costs only work redone
         std::string error;
+        int errorCode = 0; // SQLite's, when the store failed
         std::int64_t deadDelta = 0;
         std::vector<CommitOutcome> outcomes(processed.size(), CommitOutcome::Failed);
         try {
@@ -667,6 +669,8 @@ void JournalWriter::run() {
             journal_.rollback();
             ok = false;
             error = e.what();
+            const auto* store = dynamic_cast<const store::StoreError*>(&e);
+            errorCode = store ? store->code() : 0;
         }
         AfterCommit after;
         after.ok = ok;
@@ -681,7 +685,10 @@ void JournalWriter::run() {
             bool wasHealthy = healthy();
             lastFailureMs_ = clock_.nowMs();
             if (wasHealthy || !batch.empty())
-                Log::error("journal", "commit failed; requests answered 503", {{"error", error}});
+                Log::error(
+                    "journal", "commit failed; requests answered 503",
+                    {{"error", error},
+                     {"what_to_do", store::storageAdvice(errorCode, journal_.database().path())}});
             // Answered in order with the transactions before it. Delivery results are lost
             // with the transaction: those rows are delivered again after a restart
             // (at-least-once), never lost.
@@ -717,17 +724,24 @@ void JournalWriter::run() {
         // Rows go out only once their events are durable: a delivery must never be made of
         // an event a power cut could still take back.
         after.rows = std::move(newRows);
+        for (const auto& p : accepted)
+            committedSeq_ = std::max(committedSeq_, p.stored.seq);
         if (deferredSync_ && !relaxed) {
             ++commitTicket_;
             {
                 std::lock_guard lock(syncMu_);
                 syncWanted_ = commitTicket_;
+                syncWantedSeq_ = committedSeq_;
             }
             syncCv_.notify_one();
+        } else if (!relaxed) {
+            // `synchronous: normal`: answered now, so recorded now (see Journal::recordAcked).
+            journal_.recordAcked(committedSeq_);
         }
         after.needSynced = commitTicket_;
         deferred_.push_back(std::move(after));
         runReady();
+        if (!deferredSync_ && !relaxed) journal_.syncAckedRecordIfDue();
     }
 }
 
@@ -803,10 +817,13 @@ void JournalWriter::runSync() {
         // Every transaction up to this ticket has committed (written its WAL frames) before
         // the ticket was wanted, so one fdatasync started now covers them all.
         const std::uint64_t target = syncWanted_;
+        const std::int64_t seq = syncWantedSeq_;
         lock.unlock();
         std::string error;
         try {
             walSync_();
+            // Before the answers: after a crash, the record covers every acknowledged event.
+            journal_.recordAcked(seq);
         } catch (const std::exception& e) {
             error = e.what();
         }
@@ -827,6 +844,7 @@ void JournalWriter::runSync() {
             std::lock_guard writer(mu_); // the writer is waiting, or will see syncedUpTo_
         }
         cv_.notify_all();
+        if (error.empty()) journal_.syncAckedRecordIfDue();
         lock.lock();
     }
 }

@@ -237,9 +237,11 @@ private:
     std::atomic<std::uint64_t> syncedUpTo_{0};
     std::mutex syncMu_;
     std::condition_variable syncCv_;
-    std::uint64_t syncWanted_ = 0; // under syncMu_
-    bool syncStopping_ = false;    // under syncMu_
-    std::string syncError_;        // under syncMu_: the first failed sync, for good
+    std::uint64_t syncWanted_ = 0;   // under syncMu_
+    std::int64_t syncWantedSeq_ = 0; // under syncMu_: the highest seq committed by that ticket
+    std::int64_t committedSeq_ = 0;  // writer thread: the highest seq committed so far
+    bool syncStopping_ = false;      // under syncMu_
+    std::string syncError_;          // under syncMu_: the first failed sync, for good
     std::atomic<bool> syncFailed_{false};
     std::thread syncThread_;
 

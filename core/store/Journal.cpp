@@ -1,19 +1,19 @@
 #include "core/store/Journal.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <set>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <sqlite3.h>
 
+#include "core/observability/Log.h"
 #include "core/store/PluginState.h"
+#include "core/store/StorageAdvice.h"
 
 namespace ow::store {
+
+using observability::Log;
+
 namespace {
 
 // 2: events.seq and outbox.id are AUTOINCREMENT. Plain INTEGER PRIMARY KEY reuses the largest
@@ -110,30 +110,118 @@ std::string Journal::fileName(const std::string& dataDir) {
     return (std::filesystem::path(dataDir) / "journal.db").string();
 }
 
-Journal::Journal(const std::string& dataDir, const std::string& synchronous)
-    : db_([&] {
-          std::filesystem::create_directories(dataDir);
-          return fileName(dataDir);
-      }()),
-      path_(fileName(dataDir)) {
+Journal::Found Journal::look(const std::string& dataDir, const JournalChecks& checks) {
+    const std::string db = fileName(dataDir);
+    try {
+        std::filesystem::create_directories(dataDir);
+    } catch (const std::filesystem::filesystem_error& e) {
+        throw StoreError(SQLITE_CANTOPEN, "cannot create the data folder " + dataDir + ": " +
+                                              e.code().message() + ". " +
+                                              storageAdvice(SQLITE_CANTOPEN, db));
+    }
+    Found f;
+    f.db = std::filesystem::exists(db);
+    f.wal = std::filesystem::exists(db + "-wal");
+    if (!checks.keepAckedSeq) return f;
+    const std::string record = AckedSeqRecord::fileName(dataDir);
+    try {
+        // Through the default VFS: the one the journal's connection will use.
+        f.acked = AckedSeqRecord::read(sqlite3_vfs_find(nullptr), record);
+    } catch (const StoreError& e) {
+        if (!isDamage(e.code()))
+            throw StoreError(e.code(),
+                             std::string(e.what()) + ". " + storageAdvice(e.code(), record));
+        if (!checks.acceptLoss)
+            throw StoreError(e.code(), std::string(e.what()) +
+                                           ". Restore it with the rest of the data folder from a "
+                                           "backup, or start with --accept-journal-loss to "
+                                           "rewrite it from the journal");
+        Log::error("journal",
+                   "the record of acknowledged events is damaged; rewriting it from "
+                   "the journal (--accept-journal-loss)",
+                   {{"file", record}, {"error", e.what()}});
+    }
+    // Refused before SQLite creates an empty journal.db in its place: the operator may still
+    // bring the file back.
+    if (!f.db && f.acked.value_or(0) > 0 && !checks.acceptLoss)
+        throw StoreError(SQLITE_CORRUPT, lossRefusal(db, record, 0, *f.acked, f));
+    return f;
+}
+
+std::string Journal::lossRefusal(const std::string& db, const std::string& record,
+                                 std::int64_t high, std::int64_t acked, const Found& f) {
+    return "cannot open the journal: " + lossDescription(db, record, high, acked, f) +
+           ". Restore the data folder from a backup (journal.db with its -wal file), or start "
+           "with --accept-journal-loss to go on without them; sequence numbers then continue "
+           "after " +
+           std::to_string(acked);
+}
+
+std::string Journal::lossDescription(const std::string& db, const std::string& record,
+                                     std::int64_t high, std::int64_t acked, const Found& f) {
+    const std::string cause = !f.db ? db + " was deleted or moved"
+                              : !f.wal
+                                  ? "the WAL " + db + "-wal was deleted before it was checkpointed"
+                                  : "the WAL " + db + "-wal is damaged or was truncated, or " + db +
+                                        " was replaced by an older copy";
+    return db + " holds events up to sequence number " + std::to_string(high) +
+           ", but events up to " + std::to_string(acked) + " were acknowledged (" + record +
+           "): up to " + std::to_string(acked - high) + " acknowledged events are missing (" +
+           cause + ")";
+}
+
+Database Journal::openDatabase(const std::string& path) {
+    try {
+        return Database(path);
+    } catch (const StoreError& e) {
+        throw StoreError(e.code(), std::string(e.what()) + ". " + storageAdvice(e.code(), path));
+    }
+}
+
+Journal::Journal(const std::string& dataDir, const std::string& synchronous, JournalChecks checks)
+    : path_(fileName(dataDir)), found_(look(dataDir, checks)), db_(openDatabase(path_)) {
     std::string sync = synchronous == "normal"  ? "NORMAL"
                        : synchronous == "extra" ? "EXTRA"
                                                 : "FULL";
-    db_.exec("PRAGMA journal_mode=WAL");
-    // FULL: the WAL is fsynced at every commit, so an answered 202 survives power loss;
-    // NORMAL only survives process crashes (see README, "Durability").
-    db_.exec("PRAGMA synchronous=" + sync);
-    durableSync_ = sync;
-    db_.exec("PRAGMA foreign_keys=OFF");
-    // Checkpoints run on the Checkpointer's own connection, off the commit path.
-    db_.exec("PRAGMA wal_autocheckpoint=0");
-    db_.exec(Schema);
-    db_.exec(PluginStateSchema); // additive: older journals simply gain the tables
-    db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('schema_version'," +
-             std::to_string(SchemaVersion) + ")");
-    db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('routed_seq',0)");
-    migrate();
+    const std::string record = AckedSeqRecord::fileName(dataDir);
+    std::int64_t high = 0;
+    try {
+        // Until the checks below pass, closing this connection must leave the files as they
+        // are (as the last connection, SQLite would copy the WAL into journal.db and delete
+        // it): a refused journal is the operator's to back up, restore or recover.
+        sqlite3_db_config(db_.handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+        db_.exec("PRAGMA journal_mode=WAL");
+        // FULL: the WAL is fsynced at every commit, so an answered 202 survives power loss;
+        // NORMAL only survives process crashes (see README, "Durability").
+        db_.exec("PRAGMA synchronous=" + sync);
+        durableSync_ = sync;
+        db_.exec("PRAGMA foreign_keys=OFF");
+        // Checkpoints run on the Checkpointer's own connection, off the commit path.
+        db_.exec("PRAGMA wal_autocheckpoint=0");
+        if (checks.verify) verify();
+        if (checks.keepAckedSeq) high = highestSeq();
+    } catch (const StoreError& e) {
+        leaveAsFound();
+        throw openFailure(e);
+    }
+    if (checks.keepAckedSeq && high < found_.acked.value_or(0) && !checks.acceptLoss) {
+        leaveAsFound();
+        throw StoreError(SQLITE_CORRUPT, lossRefusal(path_, record, high, *found_.acked, found_));
+    }
+    sqlite3_db_config(db_.handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+    try {
+        db_.exec(Schema);
+        db_.exec(PluginStateSchema); // additive: older journals simply gain the tables
+        db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('schema_version'," +
+                 std::to_string(SchemaVersion) + ")");
+        db_.exec("INSERT OR IGNORE INTO meta(key,value) VALUES('routed_seq',0)");
+        migrate();
+    } catch (const StoreError& e) {
+        throw openFailure(e);
+    }
     st_ = std::make_unique<Statements>(db_);
+    vfs_ = VfsFile::vfsOf(db_.handle());
+    if (checks.keepAckedSeq) keepAcked(record, high);
     // The WAL hook is the cheap way to learn the WAL size after each commit.
     sqlite3_wal_hook(
         db_.handle(),
@@ -142,6 +230,81 @@ Journal::Journal(const std::string& dataDir, const std::string& synchronous)
             return SQLITE_OK;
         },
         this);
+}
+
+StoreError Journal::openFailure(const StoreError& e) const {
+    // The SQLite error names the file; the operator also needs to know what to do.
+    const std::string advice = storageAdvice(e.code(), path_);
+    return StoreError(e.code(), "cannot open the journal: " + std::string(e.what()) +
+                                    (advice.empty() ? "" : ". " + advice));
+}
+
+void Journal::leaveAsFound() {
+    // Opening made an empty WAL where there was none (a deleted one, say): gone again, the
+    // folder is as the operator will describe it to whoever restores it.
+    std::error_code ec;
+    const std::string wal = path_ + "-wal";
+    if (!found_.wal && std::filesystem::file_size(wal, ec) == 0 && !ec)
+        std::filesystem::remove(wal, ec);
+}
+
+void Journal::verify() {
+    // Reads every page once (a few seconds per GB: README, Durability). A damaged page found
+    // now stops the start with the file named, instead of a hub that takes events it can
+    // never deliver.
+    std::string problems;
+    try {
+        Statement s(db_, "PRAGMA quick_check(10)");
+        while (s.step()) {
+            const std::string line = s.text(0);
+            if (line == "ok") return;
+            problems += (problems.empty() ? "" : "; ") + line;
+        }
+    } catch (const StoreError& e) {
+        if (!isDamage(e.code())) throw;
+        problems = sqlite3_errstr(e.code()); // so damaged that the check itself stopped
+    }
+    throw StoreError(SQLITE_CORRUPT, path_ + " failed its check (PRAGMA quick_check): " + problems);
+}
+
+std::int64_t Journal::highestSeq() {
+    // AUTOINCREMENT remembers the largest seq ever handed out, even once that event is pruned.
+    // At the checks before the schema is made, either table may not exist yet.
+    bool events = false, sequence = false;
+    Statement tables(db_, "SELECT name FROM sqlite_master WHERE type='table' AND "
+                          "name IN ('events', 'sqlite_sequence')");
+    while (tables.step())
+        (tables.text(0) == "events" ? events : sequence) = true;
+    std::int64_t high = 0;
+    if (sequence) {
+        Statement s(db_, "SELECT seq FROM sqlite_sequence WHERE name='events'");
+        if (s.step()) high = s.int64(0);
+    }
+    if (events) {
+        Statement s(db_, "SELECT coalesce(max(seq), 0) FROM events");
+        if (s.step()) high = std::max(high, s.int64(0));
+    }
+    return high;
+}
+
+void Journal::keepAcked(const std::string& record, std::int64_t high) {
+    const std::int64_t acked = found_.acked.value_or(0);
+    if (high < acked) {
+        // Only with acceptLoss: the constructor refused it otherwise.
+        Log::error("journal", "starting without acknowledged events (--accept-journal-loss)",
+                   {{"file", path_},
+                    {"highest_seq", high},
+                    {"acknowledged_seq", acked},
+                    {"loss", lossDescription(path_, record, high, acked, found_)}});
+        // Never hand out an acknowledged number again: the next event gets acked + 1.
+        begin();
+        Statement up(db_, "INSERT OR REPLACE INTO sqlite_sequence(rowid, name, seq) VALUES("
+                          "(SELECT rowid FROM sqlite_sequence WHERE name='events'), 'events', ?1)");
+        up.bind(1, acked);
+        up.run();
+        commit();
+    }
+    acked_ = std::make_unique<AckedSeqRecord>(vfs_, record, std::max(high, acked));
 }
 
 void Journal::migrate() {
@@ -197,9 +360,7 @@ UPDATE meta SET value=2 WHERE key='schema_version';
     }
 }
 
-Journal::~Journal() {
-    if (walFd_ >= 0) ::close(walFd_);
-}
+Journal::~Journal() = default;
 
 bool Journal::deferSync() {
     if (durableSync_ == "NORMAL") return false;
@@ -212,30 +373,37 @@ bool Journal::deferSync() {
 }
 
 void Journal::syncWal() {
-    if (walFd_ < 0) {
-        const std::string wal = path_ + "-wal";
-        int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            throw StoreError(0, "cannot open the journal's WAL " + wal +
-                                    " to sync it: " + std::strerror(errno));
-        // The WAL was created by SQLite, which syncs its folder only in FULL mode.
-        const std::string dir = std::filesystem::path(path_).parent_path().string();
-        int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            const int rc = ::fsync(dfd);
-            const int err = errno;
-            ::close(dfd);
-            if (rc != 0) {
-                ::close(fd);
-                throw StoreError(0, "cannot sync the journal's folder " + dir + ": " +
-                                        std::strerror(err));
-            }
-        }
-        walFd_ = fd;
+    // Created with SQLITE_OPEN_CREATE so that the unix VFS also syncs the folder at the first
+    // sync (SQLite created the WAL, and syncs its folder only in FULL mode).
+    if (!walFile_)
+        walFile_ = std::make_unique<VfsFile>(
+            vfs_, path_ + "-wal", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_WAL);
+    walFile_->sync();
+}
+
+void Journal::recordAcked(std::int64_t seq) {
+    if (!acked_ || ackedFailed_) return;
+    try {
+        acked_->store(seq);
+    } catch (const StoreError& e) {
+        // The events are durable; only the check at the next start is weaker for it.
+        ackedFailed_ = true;
+        Log::warn("journal",
+                  "cannot update the record of acknowledged events; a lost WAL may go "
+                  "unnoticed at the next start",
+                  {{"error", e.what()}, {"what_to_do", storageAdvice(e.code(), path_)}});
     }
-    if (::fdatasync(walFd_) != 0)
-        throw StoreError(0, std::string("fdatasync of the journal's WAL failed: ") +
-                                std::strerror(errno));
+}
+
+void Journal::syncAckedRecordIfDue() {
+    if (!acked_ || ackedFailed_) return;
+    try {
+        acked_->syncIfDue();
+    } catch (const StoreError& e) {
+        ackedFailed_ = true;
+        Log::warn("journal", "cannot sync the record of acknowledged events",
+                  {{"error", e.what()}, {"what_to_do", storageAdvice(e.code(), path_)}});
+    }
 }
 
 void Journal::begin() {

@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "core/store/AckedSeqRecord.h"
 #include "core/store/Records.h"
 #include "core/store/Sqlite.h"
+#include "core/store/VfsFile.h"
 
 namespace ow::store {
 
@@ -23,10 +25,25 @@ struct IdempotencyRecord {
     std::int64_t createdAtMs = 0;
 };
 
+/// What the hub's own connection checks and keeps when it opens the journal. Other
+/// connections (the hub's second one, the CLI's) open without: one keeper per data dir.
+struct JournalChecks {
+    /// PRAGMA quick_check before anything is written: a damaged journal is refused.
+    bool verify = false;
+    /// Compare the journal with the record of acknowledged events (AckedSeqRecord): refuse it
+    /// when acknowledged events are missing, and keep the record from then on.
+    bool keepAckedSeq = false;
+    /// With keepAckedSeq: start although acknowledged events are missing, logged as an error;
+    /// sequence numbers then continue after the highest acknowledged one.
+    bool acceptLoss = false;
+};
+
 class Journal {
 public:
-    /// Opens or creates `<dataDir>/journal.db`; `synchronous` is full|extra|normal.
-    Journal(const std::string& dataDir, const std::string& synchronous);
+    /// Opens or creates `<dataDir>/journal.db`; `synchronous` is full|extra|normal. Throws
+    /// StoreError naming the file and what to do when it cannot be opened, is damaged or (with
+    /// checks.keepAckedSeq) lacks acknowledged events.
+    Journal(const std::string& dataDir, const std::string& synchronous, JournalChecks checks = {});
     ~Journal();
 
     static std::string fileName(const std::string& dataDir);
@@ -45,10 +62,20 @@ public:
     /// nothing, when the configured mode is `normal` (no fsync is wanted at all).
     bool deferSync();
     /// Makes every transaction committed before the call durable: fdatasync of the WAL file
-    /// (its folder is synced once, so that the file itself survives a power cut). The WAL's
-    /// own header is synced by SQLite when the file is reused after a checkpoint. Callable
-    /// from another thread than the one that commits; throws StoreError when the disk fails.
+    /// (its folder is synced once, so that the file itself survives a power cut), through the
+    /// connection's VFS like every other write of the journal. The WAL's own header is synced
+    /// by SQLite when the file is reused after a checkpoint. Callable from another thread than
+    /// the one that commits; throws StoreError when the disk fails.
     void syncWal();
+
+    /// Events up to `seq` are durable and about to be acknowledged: the record of
+    /// acknowledged events is raised to it (written, not synced). No-op without
+    /// keepAckedSeq. Call from one thread at a time (the one that makes commits durable).
+    void recordAcked(std::int64_t seq);
+    /// Syncs that record at most once a second (after the answers, off their path).
+    void syncAckedRecordIfDue();
+    /// The highest sequence number the journal ever handed out (deleted events included).
+    std::int64_t highestSeq();
 
     void begin();
     void commit();
@@ -127,11 +154,28 @@ public:
     Database& database() { return db_; }
 
 private:
+    // What was on disk before the connection was opened (opening creates journal.db).
+    struct Found {
+        std::optional<std::int64_t> acked; ///< the record's number
+        bool db = false, wal = false;
+    };
+    static Found look(const std::string& dataDir, const JournalChecks& checks);
+    static std::string lossDescription(const std::string& db, const std::string& record,
+                                       std::int64_t high, std::int64_t acked, const Found& f);
+    static std::string lossRefusal(const std::string& db, const std::string& record,
+                                   std::int64_t high, std::int64_t acked, const Found& f);
+    static Database openDatabase(const std::string& path);
+    [[nodiscard]] StoreError openFailure(const StoreError& e) const;
+    void leaveAsFound(); // before a refusal
+    void verify();
+    void keepAcked(const std::string& record, std::int64_t high);
     void migrate();
     OutboxRow readOutbox(Statement& s);
     DeadLetter
     readDeadLetter(Statement& s); // columns of readOutbox, then source, id, type, dead_at
 
+    std::string path_;
+    Found found_;
     Database db_;
     struct Statements;
     std::unique_ptr<Statements> st_;
@@ -139,8 +183,10 @@ private:
     std::string durableSync_ = "FULL";
     bool relaxed_ = false;
     bool deferredSync_ = false;
-    std::string path_;
-    int walFd_ = -1; // opened by the first syncWal()
+    sqlite3_vfs* vfs_ = nullptr;
+    std::unique_ptr<VfsFile> walFile_;      // opened by the first syncWal()
+    std::unique_ptr<AckedSeqRecord> acked_; // with checks.keepAckedSeq
+    bool ackedFailed_ = false;              // a write of the record failed (logged once)
 };
 
 } // namespace ow::store

@@ -4,6 +4,9 @@
 
 #include <mutex>
 
+#include "core/store/DamageMonitor.h"
+#include "core/store/StorageAdvice.h"
+
 namespace ow::store {
 
 namespace {
@@ -22,7 +25,7 @@ void configureOnce() {
 
 } // namespace
 
-Database::Database(const std::string& path, bool readOnly) {
+Database::Database(const std::string& path, bool readOnly) : path_(path) {
     configureOnce();
     int flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     flags |= SQLITE_OPEN_NOMUTEX; // each Database is used by one thread at a time
@@ -48,7 +51,7 @@ void Database::exec(const std::string& sql) {
     if (rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
-        throw StoreError(sqlite3_extended_errcode(db_), msg + " (in: " + sql.substr(0, 60) + ")");
+        raise(sqlite3_extended_errcode(db_), msg + " (in: " + sql.substr(0, 60) + ")");
     }
 }
 
@@ -61,8 +64,12 @@ int Database::changes() const {
 
 void Database::fail(int rc, std::string_view context) const {
     (void)rc;
-    throw StoreError(sqlite3_extended_errcode(db_),
-                     std::string(context) + ": " + sqlite3_errmsg(db_));
+    raise(sqlite3_extended_errcode(db_), std::string(context) + ": " + sqlite3_errmsg(db_));
+}
+
+void Database::raise(int code, const std::string& what) const {
+    if (damage_ && isDamage(code)) damage_->report(path_, what);
+    throw StoreError(code, path_ + ": " + what);
 }
 
 Statement::Statement(Database& db, const std::string& sql) : db_(db) {

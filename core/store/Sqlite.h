@@ -24,6 +24,7 @@ private:
 };
 
 class Statement;
+class DamageMonitor;
 
 class Database {
 public:
@@ -35,12 +36,20 @@ public:
 
     void exec(const std::string& sql);
     [[nodiscard]] sqlite3* handle() const { return db_; }
+    [[nodiscard]] const std::string& path() const { return path_; }
     [[nodiscard]] std::int64_t lastInsertId() const;
     [[nodiscard]] int changes() const;
     [[noreturn]] void fail(int rc, std::string_view context) const;
+    /// From now on a damaged page met by this connection is reported to `monitor`.
+    void watchDamage(DamageMonitor* monitor) { damage_ = monitor; }
 
 private:
+    /// Throws the StoreError, naming the file; reports damage first.
+    [[noreturn]] void raise(int code, const std::string& what) const;
+
     sqlite3* db_ = nullptr;
+    std::string path_;
+    DamageMonitor* damage_ = nullptr;
 };
 
 class Statement {

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ public:
     /// Command the hub runs under, e.g. {"prlimit", "--fsize=3000000"} (it must exec the hub, so
     /// the PID stays the hub's).
     std::vector<std::string> wrapper;
+    /// More arguments for `onewindow run`, e.g. {"--accept-journal-loss"}.
+    std::vector<std::string> runArgs;
 
     /// `configBody` is the YAML without `hub.listen`/`hub.data_dir` (given on the command line).
     Hub(testkit::TempDir& dir, const std::string& configBody, const std::string& name = "hub")
@@ -73,15 +76,7 @@ public:
     void start() {
         for (int attempt = 0; attempt < 5; ++attempt) {
             if (port_ == 0 || attempt > 0) port_ = testkit::freeLoopbackPort();
-            // One log per run: a restarted hub must not overwrite what the killed one wrote.
-            log_ = dir_.file(name_ + "-" + std::to_string(++runs_) + ".log");
-            logs_.push_back(log_);
-            std::vector<std::string> argv = wrapper;
-            for (std::string a : {binary(), std::string("run"), std::string("-c"), config_,
-                                  std::string("--data-dir"), dataDir_, std::string("--listen"),
-                                  "127.0.0.1:" + std::to_string(port_)})
-                argv.push_back(a);
-            process_ = testkit::Process::spawn(argv, env, log_, log_);
+            spawnRun();
             bool ready = testkit::waitUntil(
                 [&] {
                     if (!process_.running()) return true;
@@ -98,6 +93,42 @@ public:
             if (keepPort_) break;
         }
         FAIL("the hub did not become ready; log:\n" << log());
+    }
+
+    /// Starts the hub where it may refuse to start: nullopt once it is ready, else how it ended
+    /// (its log is in log()).
+    std::optional<testkit::ExitInfo> startOrRefusal(std::chrono::milliseconds deadline = 30s) {
+        port_ = testkit::freeLoopbackPort();
+        spawnRun();
+        bool ready = false;
+        testkit::waitUntil(
+            [&] {
+                if (!process_.running()) return true;
+                try {
+                    ready =
+                        testkit::httpRequest("GET", url("/readyz"), "", {}, 1s, tls).status == 200;
+                } catch (...) {
+                }
+                return ready;
+            },
+            deadline);
+        if (ready) return std::nullopt;
+        if (process_.running()) {
+            process_.kill();
+            FAIL("the hub neither became ready nor stopped; log:\n" << testkit::readFile(log_));
+        }
+        return process_.exitInfo();
+    }
+
+    /// Starts the hub where it must refuse to start: how it ended; fails the test if it
+    /// became ready instead.
+    testkit::ExitInfo startRefused(std::chrono::milliseconds deadline = 30s) {
+        auto end = startOrRefusal(deadline);
+        if (!end) {
+            process_.kill();
+            FAIL("the hub started where it must refuse; log:\n" << testkit::readFile(log_));
+        }
+        return *end;
     }
 
     /// Restart after a kill on the same port.
@@ -150,6 +181,20 @@ public:
     }
 
 private:
+    // `onewindow run` on port_, with a log of its own: a restarted hub must not overwrite what
+    // the killed one wrote.
+    void spawnRun() {
+        log_ = dir_.file(name_ + "-" + std::to_string(++runs_) + ".log");
+        logs_.push_back(log_);
+        std::vector<std::string> argv = wrapper;
+        for (std::string a :
+             {binary(), std::string("run"), std::string("-c"), config_, std::string("--data-dir"),
+              dataDir_, std::string("--listen"), "127.0.0.1:" + std::to_string(port_)})
+            argv.push_back(a);
+        argv.insert(argv.end(), runArgs.begin(), runArgs.end());
+        process_ = testkit::Process::spawn(argv, env, log_, log_);
+    }
+
     testkit::TempDir& dir_;
     std::string name_, config_, dataDir_, log_;
     std::vector<std::string> logs_;

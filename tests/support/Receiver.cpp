@@ -128,8 +128,15 @@ public:
         if (reply.closeConnection) {
             receiver_.finish(std::move(request), reply);
             out.setKeepAlive(false);
-            // No answer at all: the client sees the connection end, as when a system crashes.
-            static_cast<Poco::Net::HTTPServerRequestImpl&>(in).socket().shutdown();
+            // No answer at all: the client sees the connection end, as when a system crashes,
+            // or reset (closed at once with SO_LINGER 0: an RST), as when a proxy gives up.
+            auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(in).socket();
+            if (reply.resetConnection) {
+                socket.setLinger(true, 0);
+                socket.close();
+            } else {
+                socket.shutdown();
+            }
             return;
         }
         receiver_.finish(std::move(request), reply);

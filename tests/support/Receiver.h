@@ -44,7 +44,7 @@ struct ReceivedRequest {
     std::chrono::system_clock::time_point wallTime;
     Mode mode = Mode::None;
     std::vector<EventIdentity> events; ///< empty unless the body held events
-    int status = 0;                    ///< answered; 0 = connection closed instead
+    int status = 0;                    ///< answered; 0 = connection closed (or reset) instead
 
     /// First value of header `name` (case-insensitive), "" if absent.
     [[nodiscard]] std::string header(const std::string& name) const;
@@ -58,6 +58,7 @@ struct Reply {
     std::string body;
     std::chrono::milliseconds delay{0}; ///< wait before answering (a slow system, or a timeout)
     bool closeConnection = false;       ///< drop the connection without answering
+    bool resetConnection = false;       ///< with closeConnection: a TCP reset instead of a FIN
 };
 
 /// Decides the answer. `seen` counts the requests so far, this one included, that carried

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <future>
@@ -353,19 +354,31 @@ TEST_CASE_METHOD(WriterRig,
     // Durability is what a 202 promises. The commit writes the WAL without fsync; the sync
     // runs on its own thread while the writer goes on. Until it returns, nothing of the
     // transaction may leave: no answer, no row to the dispatcher.
+    //
+    // No timing involved: the gate holds the sync, and the test waits until the writer has
+    // committed a later transaction, so it is done with the event's one. Had it answered
+    // without waiting for the sync, it would have done so before that commit.
     auto gate = std::make_shared<WalGate>();
     gate->real = [this] { journal.syncWal(); };
     w.setWalSync([gate] { (*gate)(); });
+    std::atomic<int> commits{0};
+    w.afterCommit = [&commits](int) { ++commits; };
+    std::atomic<bool> answered{false};
+    std::promise<pipeline::AcceptResult> result;
     w.start();
-    auto answer = std::async(std::launch::async, [&] {
-        return w.accept({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events",
-                        "anon");
-    });
-    REQUIRE(gate->waitEntered(1)); // committed, and its sync has started
-    CHECK(answer.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+    w.acceptAsync({item(fakes::makeEvent("e1", "gov.case.submitted", "C-1"))}, "events", "anon", {},
+                  {}, [&](pipeline::AcceptResult r) {
+                      answered = true;
+                      result.set_value(std::move(r));
+                  });
+    REQUIRE(gate->waitEntered(1)); // committed (and counted), and its sync is held
+    const int committed = commits.load();
+    w.delivered(424242); // a transaction of its own that needs no sync (no such row: no-op)
+    REQUIRE(testkit::waitUntil([&] { return commits.load() > committed; }, 5s));
+    CHECK_FALSE(answered.load());
     CHECK(rec.size() == 0);
     gate->release();
-    auto r = answer.get();
+    auto r = result.get_future().get();
     REQUIRE(r.ok);
     CHECK(r.outcomes.at(0).status == store::AcceptOutcome::Status::Accepted);
     REQUIRE(testkit::waitUntil([&] { return rec.size() == 1; }, 5s));
