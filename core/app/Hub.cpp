@@ -1,5 +1,11 @@
 #include "core/app/Hub.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -110,7 +116,7 @@ void Hub::start() {
     // Deliveries left for outputs that are no longer configured would wait forever.
     deadLetterOrphans(*journal_);
     reader_ = std::make_unique<store::Journal>(hub.dataDir, hub.journal.synchronous);
-    dispatcher_ = makeDispatcher();
+    dispatcher_ = makeDispatcher(config_.outputs, *plugins_);
     writer_ = std::make_unique<pipeline::JournalWriter>(
         *journal_, routes, clock_, metrics_, hub.journal.maxBatch,
         [this](std::vector<store::OutboxRow> rows) {
@@ -199,24 +205,27 @@ void Hub::start() {
                {"routes", config_.routes.size()}});
 }
 
-delivery::OutputClientFactory Hub::clientFactory(const config::OutputSpec& spec) {
-    if (spec.kind == config::OutputSpec::Kind::Sink) return plugins_->sinkClientFactory(spec);
+delivery::OutputClientFactory Hub::clientFactory(const config::OutputSpec& spec,
+                                                 plugin::PluginHost& plugins) {
+    if (spec.kind == config::OutputSpec::Kind::Sink) return plugins.sinkClientFactory(spec);
     if (spec.kind == config::OutputSpec::Kind::Processor)
-        return plugins_->processorClientFactory(
+        return plugins.processorClientFactory(
             spec, [this](pipeline::ProcessorCommit c, pipeline::CommitCallback done) {
                 writer_->processed(std::move(c), std::move(done));
             });
+    // The spec is copied: a lane a reload keeps outlives the configuration it was made from.
     if (spec.kind == config::OutputSpec::Kind::Mqtt) {
         auto conn = brokers_.at(spec.mqtt.broker);
-        return [&spec, conn] { return std::make_unique<delivery::MqttOutputClient>(spec, conn); };
+        return [spec, conn] { return std::make_unique<delivery::MqttOutputClient>(spec, conn); };
     }
     Poco::Net::Context::Ptr tls;
     if (spec.url.rfind("https://", 0) == 0)
         tls = delivery::HttpOutputClient::makeClientContext(spec.tls);
-    return [&spec, tls] { return std::make_unique<delivery::HttpOutputClient>(spec, tls); };
+    return [spec, tls] { return std::make_unique<delivery::HttpOutputClient>(spec, tls); };
 }
 
-std::unique_ptr<delivery::Dispatcher> Hub::makeDispatcher() {
+std::unique_ptr<delivery::Dispatcher>
+Hub::makeDispatcher(const std::vector<config::OutputSpec>& outputs, plugin::PluginHost& plugins) {
     delivery::ResultSink sink{
         [this](std::int64_t id) { writer_->delivered(id); },
         [this](std::int64_t id, int attempts, std::int64_t next, const std::string& err) {
@@ -236,7 +245,8 @@ std::unique_ptr<delivery::Dispatcher> Hub::makeDispatcher() {
             return reader_->countPending(output);
         }};
     return std::make_unique<delivery::Dispatcher>(
-        config_.outputs, [this](const config::OutputSpec& spec) { return clientFactory(spec); },
+        outputs,
+        [this, &plugins](const config::OutputSpec& spec) { return clientFactory(spec, plugins); },
         sink, clock_, metrics_, backlog);
 }
 
@@ -289,24 +299,51 @@ std::string Hub::reload(config::HubConfig next) {
     if (!problems.empty()) return refusal(problems);
     auto routes = routeTable(next);
 
-    // Drain: sources stop emitting; every delivery and processor call in flight ends and its
-    // result is recorded. Events keep being accepted and routed meanwhile; their rows wait in
-    // the journal for the next dispatcher.
+    // HTTP and MQTT outputs that stay exactly as they are keep their lanes: they deliver
+    // throughout the reload, from their connections, with nothing to drain. Plugin outputs get
+    // the new plugin instances, and https outputs read their certificate files again, so they
+    // are always drained and started again.
+    std::set<std::string> kept;
+    for (const auto& o : next.outputs) {
+        const bool plainHttp =
+            o.kind == config::OutputSpec::Kind::Http && o.url.rfind("https://", 0) != 0;
+        if (!plainHttp && o.kind != config::OutputSpec::Kind::Mqtt) continue;
+        auto same = [&](const config::OutputSpec& old) {
+            return unpositioned(std::vector{old}, all) == unpositioned(std::vector{o}, all);
+        };
+        if (std::any_of(config_.outputs.begin(), config_.outputs.end(), same)) kept.insert(o.name);
+    }
+
+    // Drain: sources stop emitting; every delivery and processor call in flight to an output
+    // that changes ends and its result is recorded. A delivery still waiting for its receiver
+    // after hub.shutdown_timeout_ms is cut off (a retry; the new output sends it again). Events
+    // keep being accepted and routed meanwhile; the stopped lanes stay in place until the
+    // switch, so onewindow_outbox_depth counts what waits for them (in the journal).
     for (auto& in : sourceInputs_)
         in->stop(std::chrono::milliseconds(5000));
     sourceInputs_.clear();
-    std::unique_ptr<delivery::Dispatcher> old;
-    {
-        std::lock_guard lock(dispatchMu_);
-        old = std::move(dispatcher_);
-    }
-    old->stop();
-    old.reset();
+    dispatcher_->stopExcept(kept, std::chrono::steady_clock::now() +
+                                      std::chrono::milliseconds(config_.hub.shutdownTimeoutMs));
     plugins_->stop(); // processors wait here for their last commits
     writer_->sync();  // and the old lanes' last delivery results are committed
 
-    // Switch. Routing uses the new table from the next transaction on; only then can rows of
-    // outputs that are gone be dead-lettered without one slipping in behind.
+    // Switch. The new lanes read what is pending in the journal; the kept ones carry on. Rows
+    // committed from the swap on go to the new dispatcher; before it, to the old one, whose
+    // kept lanes are the same.
+    std::vector<config::OutputSpec> changed;
+    std::copy_if(next.outputs.begin(), next.outputs.end(), std::back_inserter(changed),
+                 [&](const config::OutputSpec& o) { return !kept.contains(o.name); });
+    auto fresh = makeDispatcher(changed, *nextPlugins);
+    std::unique_ptr<delivery::Dispatcher> old;
+    {
+        std::lock_guard lock(dispatchMu_);
+        fresh->adopt(dispatcher_->release(kept));
+        old = std::move(dispatcher_);
+        dispatcher_ = std::move(fresh);
+    }
+    old.reset(); // the drained lanes, before the plugin instances they used
+    // Routing uses the new table from the next transaction on; only then can rows of outputs
+    // that are gone be dead-lettered without one slipping in behind.
     writer_->replaceRoutes(routes);
     config_.plugins = std::move(next.plugins);
     config_.outputs = std::move(next.outputs);
@@ -318,18 +355,12 @@ std::string Hub::reload(config::HubConfig next) {
         std::lock_guard lock(readerMu_);
         deadLetterOrphans(*reader_);
     }
-    auto fresh = makeDispatcher();
-    {
-        // Published before its lanes start: rows committed from now on are handed to it, and
-        // the lanes' first read of the journal finds every row committed before.
-        std::lock_guard lock(dispatchMu_);
-        dispatcher_ = std::move(fresh);
-    }
-    dispatcher_->start();
+    dispatcher_->start(); // the kept lanes run already
     plugins_->startTimers();
     startSources();
     Log::info("hub", "configuration reloaded",
               {{"outputs", config_.outputs.size()},
+               {"outputs_kept_running", kept.size()},
                {"routes", config_.routes.size()},
                {"plugins", config_.plugins.size()}});
     return {};
@@ -340,13 +371,15 @@ void Hub::stop() {
     stopped_ = true;
     ready_ = false;
     auto deadline = std::chrono::milliseconds(config_.hub.shutdownTimeoutMs);
+    // One deadline for requests and deliveries in flight: the outputs deliver meanwhile.
+    const auto until = std::chrono::steady_clock::now() + deadline;
     if (server_) server_->stop(deadline);
     for (auto& in : mqttInputs_)
         in->stop();
     // Sources first among the rest: what they emit needs the journal writer, stopped below.
     for (auto& in : sourceInputs_)
         in->stop(std::chrono::milliseconds(5000));
-    if (dispatcher_) dispatcher_->stop();
+    if (dispatcher_) dispatcher_->stop(until);
     if (plugins_) plugins_->stop();
     for (auto& [_, conn] : brokers_)
         conn->stop(std::chrono::milliseconds(2000));

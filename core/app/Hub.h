@@ -26,6 +26,10 @@
 
 namespace ow::app {
 
+/// How long after hub.shutdown_timeout_ms a stopping hub may take for the rest of its stop
+/// (the last commits, the plugins' stop()) before the process exits regardless.
+constexpr std::int64_t kStopMarginMs = 5000;
+
 class Hub {
 public:
     explicit Hub(config::HubConfig config);
@@ -36,11 +40,15 @@ public:
     void start();
     /// Graceful stop: refuse new connections, finish requests in flight (their commits
     /// included), let deliveries in flight finish, commit their results, close the journal.
+    /// Requests and deliveries get hub.shutdown_timeout_ms together; a delivery still waiting
+    /// for its receiver then is cut off, and its row stays pending for the next start.
     void stop();
 
     /// Applies a new configuration's plugins, outputs, routes and source inputs: loads and
-    /// checks the new plugins first, then drains (deliveries and processor calls in flight
-    /// finish), then switches. Nothing accepted is lost or delivered twice by the switch.
+    /// checks the new plugins first, then drains the outputs that change (deliveries and
+    /// processor calls in flight finish, for hub.shutdown_timeout_ms at most), then switches.
+    /// Outputs that do not change keep delivering throughout. Nothing accepted is lost; only a
+    /// delivery cut off at the drain's deadline may be delivered again.
     /// Returns "" on success, else why nothing was changed. Call from one thread at a time.
     std::string reload(config::HubConfig next);
 
@@ -52,8 +60,11 @@ public:
 
 private:
     transport::http::Response admin(const transport::http::Request& req);
-    delivery::OutputClientFactory clientFactory(const config::OutputSpec& spec);
-    std::unique_ptr<delivery::Dispatcher> makeDispatcher();
+    delivery::OutputClientFactory clientFactory(const config::OutputSpec& spec,
+                                                plugin::PluginHost& plugins);
+    /// Lanes for `outputs`, their plugin outputs made by `plugins`.
+    std::unique_ptr<delivery::Dispatcher>
+    makeDispatcher(const std::vector<config::OutputSpec>& outputs, plugin::PluginHost& plugins);
     void deadLetterOrphans(store::Journal& journal);
     void startSources();
     /// What plugins see: hub.business_clock when configured, else the wall clock.

@@ -165,11 +165,13 @@ struct RetryPolicy {
     double multiplier = 2.0;
     double jitter = 0.2;  ///< +-fraction of the delay, drawn at random
     int maxAttempts = 25; ///< then the delivery is dead-lettered
+    friend bool operator==(const RetryPolicy&, const RetryPolicy&) = default;
 };
 
 struct CircuitPolicy {
     int failureThreshold = 5;    ///< consecutive failures that open the circuit
     std::int64_t openMs = 10000; ///< how long it stays open before one probe
+    friend bool operator==(const CircuitPolicy&, const CircuitPolicy&) = default;
 };
 
 /// An MQTT broker the hub connects to (one client connection per broker).
@@ -194,6 +196,7 @@ struct MqttPublishSettings {
     std::string topic;  ///< may hold {attribute} templates
     int qos = 1;
     bool retain = false;
+    friend bool operator==(const MqttPublishSettings&, const MqttPublishSettings&) = default;
 };
 
 struct OutputSpec {
@@ -223,6 +226,7 @@ struct OutputSpec {
     TlsClientSettings tls;
     std::vector<std::pair<std::string, std::string>> headers; ///< extra request headers
     SourceLocation where;
+    friend bool operator==(const OutputSpec&, const OutputSpec&) = default;
 };
 
 /// One condition: the value must match at least one of the globs (`*`, `?`).

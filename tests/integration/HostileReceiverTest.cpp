@@ -1,9 +1,10 @@
 // What a receiver can do to the hub by the way it answers: an endless body must not take the
-// hub's memory, a trickled answer must not hold a delivery past its deadline, and a malformed
-// status line is not a success.
+// hub's memory, a trickled answer must not hold a delivery past its deadline, and a receiver
+// that never answers must hold neither SIGTERM nor a reload, nor the outputs that are healthy.
 #include "tests/integration/HubFixture.h"
 
 #include <atomic>
+#include <csignal>
 #include <fstream>
 
 #include "tests/support/RawPeer.h"
@@ -142,4 +143,104 @@ routes:
         20s));
     CHECK(hub.metric("onewindow_deliveries_total{output=\"rx\",outcome=\"delivered\"}") == 0);
     CHECK_THAT(hub.log(), Catch::Contains("bad status code"));
+}
+
+TEST_CASE("SIGTERM ends the hub within shutdown_timeout_ms while a receiver never answers, and "
+          "the delivery is made after the restart",
+          "[integration][delivery][hostile][shutdown]") {
+    // The first connection never answers; later ones take the event.
+    testkit::RawPeer peer([](testkit::RawConnection& c) {
+        std::string head, body;
+        while (c.readRequest(head, body)) {
+            if (c.number() == 1) {
+                while (c.pace(1s)) {
+                }
+                return;
+            }
+            if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) return;
+        }
+    });
+    testkit::TempDir dir;
+    itest::Hub hub(
+        dir, oneOutput(peer.url(), "    read_timeout_ms: 120000", "  shutdown_timeout_ms: 1000"));
+    hub.start();
+    REQUIRE(testkit::postCloudEvent(hub.url(), itest::event("stuck-1")).status == 202);
+    REQUIRE(testkit::waitUntil([&] { return peer.requests() == 1; }, 10s));
+
+    REQUIRE(::kill(hub.pid(), SIGTERM) == 0);
+    // shutdown_timeout_ms (1 s) plus the documented margin (5 s), with room for a busy machine;
+    // far below the 120 s the receiver could hold a delivery that has no deadline.
+    REQUIRE(testkit::waitUntil([&] { return !hub.running(); }, 10s));
+    CHECK_THAT(hub.log(), Catch::Contains("deliveries still in flight are cut off"));
+
+    // The row stayed pending: the next run delivers it.
+    hub.restart();
+    REQUIRE(testkit::waitUntil([&] { return peer.requests() >= 2; }, 20s));
+    REQUIRE(
+        testkit::waitUntil([&] { return sample(hub, "onewindow_outbox_depth", "rx") == 0; }, 20s));
+}
+
+TEST_CASE("A reload keeps healthy outputs delivering while a changed one drains, and counts "
+          "what waits for it",
+          "[integration][delivery][hostile][reload]") {
+    testkit::RawPeer stuck([](testkit::RawConnection& c) {
+        std::string head, body;
+        while (c.readRequest(head, body)) {
+            if (c.number() == 1) {
+                while (c.pace(1s)) {
+                }
+                return;
+            }
+            if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) return;
+        }
+    });
+    testkit::Receiver healthy;
+    auto config = [&](const std::string& stuckHeader) {
+        return R"(
+hub:
+  shutdown_timeout_ms: 6000
+  log_level: info
+inputs:
+  - { name: events, path: /v1/events }
+outputs:
+  - { name: stuck, url: ")" +
+               stuck.url() + R"(", read_timeout_ms: 120000, headers: { X-Build: ")" + stuckHeader +
+               R"(" } }
+  - { name: healthy, url: ")" +
+               healthy.url() + R"(" }
+routes:
+  - { name: stuck, match: { type: "test.stuck" }, to: [ stuck ] }
+  - { name: healthy, match: { type: "test.ok" }, to: [ healthy ] }
+)";
+    };
+    testkit::TempDir dir;
+    itest::Hub hub(dir, config("1"));
+    hub.start();
+    REQUIRE(testkit::postCloudEvent(hub.url(), itest::event("s-1", "test.stuck", "a")).status ==
+            202);
+    REQUIRE(testkit::waitUntil([&] { return stuck.requests() == 1; }, 10s));
+
+    // The stuck output changes: the reload drains it, which takes the whole 6 s bound.
+    dir.writeFile("hub.yaml", config("2"));
+    REQUIRE(::kill(hub.pid(), SIGHUP) == 0);
+    REQUIRE(testkit::waitUntil(
+        [&] { return hub.log().find("reloading the configuration") != std::string::npos; }, 10s));
+    for (const char* id : {"s-2", "s-3"})
+        REQUIRE(testkit::postCloudEvent(hub.url(), itest::event(id, "test.stuck", "b")).status ==
+                202);
+    for (const char* id : {"ok-1", "ok-2", "ok-3"})
+        REQUIRE(testkit::postCloudEvent(hub.url(), itest::event(id, "test.ok", id)).status == 202);
+
+    // The healthy output delivers during the drain, and the depth counts what waits.
+    REQUIRE(healthy.waitForDelivered(3, 4s));
+    CHECK(sample(hub, "onewindow_outbox_depth", "stuck") == 3);
+    CHECK(hub.log().find("configuration reloaded") == std::string::npos);
+
+    // After the bound the stuck delivery is cut off; the new output delivers all three.
+    REQUIRE(testkit::waitUntil(
+        [&] { return hub.log().find("configuration reloaded") != std::string::npos; }, 20s));
+    REQUIRE(testkit::waitUntil([&] { return sample(hub, "onewindow_outbox_depth", "stuck") == 0; },
+                               20s));
+    CHECK(stuck.requests() >= 4);
+    CHECK(healthy.deliveredCount() == 3);
 }
