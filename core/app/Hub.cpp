@@ -178,6 +178,8 @@ void Hub::start() {
     limits.bodyTimeoutMs = hub.limits.bodyTimeoutMs;
     limits.idleTimeoutMs = hub.limits.idleTimeoutMs;
     limits.maxConnections = hub.maxConnections;
+    limits.reserveConnections = hub.reserveConnections;
+    limits.reservedPaths = {"/healthz", "/readyz", "/metrics"};
     server_ = std::make_unique<transport::http::HttpServer>(
         *socket, [this](const Request& r) { return handle(r); }, limits,
         [this](int status, const std::string& reason) {
@@ -185,10 +187,17 @@ void Hub::start() {
                 .counter("onewindow_http_errors_total", "Requests the HTTP layer refused or failed",
                          {{"status", std::to_string(status)}})
                 .inc();
-            if (status >= 500)
+            if (status == 503) {
+                // Every connection slot taken: load, maybe a flood; one line per 10 s.
+                if (auto left = busyLog_.admit())
+                    Log::warn("http", "connection refused: every slot is taken",
+                              {{"reason", reason}, {"similar_not_logged", *left}});
+            } else if (status >= 500 && status != 501 && status != 505) {
                 Log::error("http", "request failed", {{"status", status}, {"reason", reason}});
-            else
+            } else {
+                // The client's doing (501/505 too: a coding or version it asked for).
                 Log::debug("http", "request refused", {{"status", status}, {"reason", reason}});
+            }
         },
         [this](const Request& r, transport::http::Reply reply) {
             return handleEvents(r, std::move(reply));

@@ -14,6 +14,7 @@
 #include "core/ingest/EventIngress.h"
 #include "core/ingest/MqttIngress.h"
 #include "core/ingest/SourceIngress.h"
+#include "core/observability/LogThrottle.h"
 #include "core/observability/Metrics.h"
 #include "core/pipeline/JournalWriter.h"
 #include "core/plugin/PluginHost.h"
@@ -87,6 +88,7 @@ private:
     std::vector<std::unique_ptr<ingest::MqttIngress>> mqttInputs_;
     std::vector<std::unique_ptr<ingest::SourceIngress>> sourceInputs_;
     std::vector<std::unique_ptr<query::StateQuery>> queries_;
+    observability::LogThrottle busyLog_{std::chrono::seconds(10)};
     std::unique_ptr<transport::http::HttpServer> server_;
     std::atomic<bool> ready_{false};
     bool stopped_ = false;

@@ -778,9 +778,9 @@ private:
         }
         HubSettings& h = config_.hub;
         checkKeys(hub,
-                  {"listen", "data_dir", "log_level", "max_connections",
-                   "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal", "tls",
-                   "plugin_dirs", "business_clock"},
+                  {"listen", "data_dir", "log_level", "max_connections", "reserve_connections",
+                   "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal",
+                   "tls", "plugin_dirs", "business_clock"},
                   "in hub");
         if (auto found = subMap(hub, "business_clock")) readBusinessClock(*found, h.businessClock);
         if (const YAML::Node dirs = hub["plugin_dirs"]; dirs.IsDefined() && !dirs.IsNull()) {
@@ -813,6 +813,7 @@ private:
         if (readPath(hub, "data_dir", h.dataDir)) dataDirSet_ = true;
         readEnum(hub, "log_level", h.logLevel, {"trace", "debug", "info", "warn", "error"});
         readInt(hub, "max_connections", h.maxConnections, 1, 100000);
+        readInt(hub, "reserve_connections", h.reserveConnections, 0, 1000);
         readInt(hub, "idempotency_retention_hours", h.idempotencyRetentionHours, 1, 24 * 3650);
         readInt(hub, "shutdown_timeout_ms", h.shutdownTimeoutMs, 0, 3600 * 1000);
         if (auto found = subMap(hub, "limits")) {

@@ -64,6 +64,7 @@ struct HubSettings {
     std::string dataDir = "var/onewindow"; ///< resolved against the config file's folder
     std::string logLevel = "info";         ///< trace | debug | info | warn | error
     int maxConnections = 256;              ///< connections open at once
+    int reserveConnections = 16;           ///< more, for /healthz, /readyz and /metrics only
     int idempotencyRetentionHours = 24;
     std::int64_t shutdownTimeoutMs = 10000;
     Limits limits;

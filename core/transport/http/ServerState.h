@@ -54,6 +54,12 @@ struct ServerState {
                2 * kReadChunk;
     }
 
+    /// Whether a connection of the reserve may ask for `path`.
+    [[nodiscard]] bool reserved(const std::string& path) const {
+        return std::find(limits.reservedPaths.begin(), limits.reservedPaths.end(), path) !=
+               limits.reservedPaths.end();
+    }
+
     /// The 408's detail when the head (or else the body) did not arrive in time.
     [[nodiscard]] std::string timeoutDetail(bool head) const {
         return std::string(head ? "request head" : "request body") + " not received within " +
