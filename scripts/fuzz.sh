@@ -27,7 +27,7 @@ sources_of() {
   case $1 in
     request_parser) echo "tests/fuzz/FuzzRequestParser.cpp core/transport/http/RequestParser.cpp" ;;
     cloudevents) echo "tests/fuzz/FuzzCloudEvents.cpp $(ls core/event/*.cpp | tr '\n' ' ')" ;;
-    config) echo "tests/fuzz/FuzzConfig.cpp core/util/Clock.cpp $(ls core/config/*.cpp | tr '\n' ' ')" ;;
+    config) echo "tests/fuzz/FuzzConfig.cpp core/util/Clock.cpp core/util/IpAddress.cpp $(ls core/config/*.cpp | tr '\n' ' ')" ;;
     *) echo "fuzz.sh: unknown target $1" >&2; exit 2 ;;
   esac
 }

@@ -146,9 +146,10 @@ void Hub::start() {
                 std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_, clock_);
     }
 
+    proxies_ = transport::http::TrustedProxies(hub.trustedProxies);
     for (const auto& q : config_.queries)
-        queries_.push_back(
-            std::make_unique<query::StateQuery>(q, store::Journal::fileName(hub.dataDir), clock_));
+        queries_.push_back(std::make_unique<query::StateQuery>(
+            q, store::Journal::fileName(hub.dataDir), clock_, proxies_));
 
     for (auto& [_, conn] : brokers_)
         conn->start();

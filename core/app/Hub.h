@@ -21,6 +21,7 @@
 #include "core/query/StateQuery.h"
 #include "core/store/Checkpointer.h"
 #include "core/store/Journal.h"
+#include "core/transport/http/ClientAddress.h"
 #include "core/transport/http/HttpServer.h"
 #include "core/transport/mqtt/MqttConnection.h"
 #include "core/util/Clock.h"
@@ -87,6 +88,7 @@ private:
     std::map<std::string, std::unique_ptr<ingest::EventIngress>> inputs_; // by path
     std::vector<std::unique_ptr<ingest::MqttIngress>> mqttInputs_;
     std::vector<std::unique_ptr<ingest::SourceIngress>> sourceInputs_;
+    transport::http::TrustedProxies proxies_; // hub.trusted_proxies, for the queries
     std::vector<std::unique_ptr<query::StateQuery>> queries_;
     observability::LogThrottle busyLog_{std::chrono::seconds(10)};
     std::unique_ptr<transport::http::HttpServer> server_;

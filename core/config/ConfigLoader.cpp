@@ -23,6 +23,7 @@
 #include "core/config/Numbers.h"
 #include "core/config/Suggest.h"
 #include "core/util/Clock.h"
+#include "core/util/IpAddress.h"
 
 namespace ow::config {
 
@@ -770,6 +771,31 @@ private:
 
     // ---- hub ---------------------------------------------------------------------------
 
+    void readTrustedProxies(const YAML::Node& hub, std::vector<std::string>& out) {
+        const YAML::Node list = hub["trusted_proxies"];
+        if (!list.IsDefined() || list.IsNull()) return;
+        if (!list.IsSequence()) {
+            problem(at(list, hub), "'trusted_proxies' must be a list of addresses or CIDR "
+                                   "ranges, got " +
+                                       kindOf(list));
+            return;
+        }
+        for (const auto& e : list) {
+            auto v = e.IsScalar() ? substituted(e) : std::nullopt;
+            if (!e.IsScalar()) {
+                problem(at(e, list), "each entry of 'trusted_proxies' must be an address or a "
+                                     "CIDR range, got " +
+                                         kindOf(e));
+            } else if (v && !util::IpRange::parse(v->text)) {
+                problem(v->where, "'trusted_proxies' entry " + quote(v->raw) +
+                                      " is not an IPv4/IPv6 address or CIDR range (e.g. "
+                                      "10.0.0.5, 10.0.0.0/24, 2001:db8::/48)");
+            } else if (v) {
+                out.push_back(v->text);
+            }
+        }
+    }
+
     void readHub(const YAML::Node& hub, const YAML::Node& root) {
         if (!hub.IsDefined() || hub.IsNull()) return;
         if (!hub.IsMap()) {
@@ -779,8 +805,8 @@ private:
         HubSettings& h = config_.hub;
         checkKeys(hub,
                   {"listen", "data_dir", "log_level", "max_connections", "reserve_connections",
-                   "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal",
-                   "tls", "plugin_dirs", "business_clock"},
+                   "trusted_proxies", "idempotency_retention_hours", "shutdown_timeout_ms",
+                   "limits", "journal", "tls", "plugin_dirs", "business_clock"},
                   "in hub");
         if (auto found = subMap(hub, "business_clock")) readBusinessClock(*found, h.businessClock);
         if (const YAML::Node dirs = hub["plugin_dirs"]; dirs.IsDefined() && !dirs.IsNull()) {
@@ -814,6 +840,7 @@ private:
         readEnum(hub, "log_level", h.logLevel, {"trace", "debug", "info", "warn", "error"});
         readInt(hub, "max_connections", h.maxConnections, 1, 100000);
         readInt(hub, "reserve_connections", h.reserveConnections, 0, 1000);
+        readTrustedProxies(hub, h.trustedProxies);
         readInt(hub, "idempotency_retention_hours", h.idempotencyRetentionHours, 1, 24 * 3650);
         readInt(hub, "shutdown_timeout_ms", h.shutdownTimeoutMs, 0, 3600 * 1000);
         if (auto found = subMap(hub, "limits")) {

@@ -65,6 +65,9 @@ struct HubSettings {
     std::string logLevel = "info";         ///< trace | debug | info | warn | error
     int maxConnections = 256;              ///< connections open at once
     int reserveConnections = 16;           ///< more, for /healthz, /readyz and /metrics only
+    /// Addresses or CIDR ranges of reverse proxies whose Forwarded / X-Forwarded-For name the
+    /// client (per-client limits); from anyone else those headers are ignored.
+    std::vector<std::string> trustedProxies;
     int idempotencyRetentionHours = 24;
     std::int64_t shutdownTimeoutMs = 10000;
     Limits limits;
