@@ -19,6 +19,7 @@
 #include "core/delivery/MqttOutputClient.h"
 #include "core/observability/Log.h"
 #include "core/transport/http/Problem.h"
+#include "core/util/FileTrust.h"
 
 namespace ow::app {
 
@@ -66,6 +67,24 @@ std::string refusal(const std::vector<config::ConfigProblem>& problems) {
     return all;
 }
 
+// The data folder holds what was accepted and is still to be delivered, and the private copies
+// of the plugins (code the hub runs): only the hub's user and root may be able to change it.
+// Made 0700 when missing.
+void trustDataDir(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+        fs::create_directories(fs::path(dir).lexically_normal().parent_path(), ec);
+        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+            throw std::runtime_error("cannot make the data folder " + dir + ": " +
+                                     std::strerror(errno));
+    }
+    const std::string real = fs::canonical(dir, ec).string();
+    if (ec) throw std::runtime_error("cannot open the data folder " + dir + ": " + ec.message());
+    for (auto why : {util::untrustedEntry(real, "data folder"), util::untrustedAncestors(real)})
+        if (why) throw std::runtime_error(*why + " (hub.data_dir or --data-dir)");
+}
+
 // The items `keep` selects, without positions: moving a line in the file is not a change.
 template <class T, class Keep> std::vector<T> unpositioned(std::vector<T> items, Keep keep) {
     std::erase_if(items, [&](const T& t) { return !keep(t); });
@@ -93,6 +112,7 @@ Hub::~Hub() {
 
 void Hub::start() {
     const auto& hub = config_.hub;
+    trustDataDir(hub.dataDir);
     journal_ = std::make_unique<store::Journal>(hub.dataDir, hub.journal.synchronous);
     checkpointer_ = std::make_unique<store::Checkpointer>(store::Journal::fileName(hub.dataDir));
     checkpointer_->start();

@@ -14,6 +14,10 @@
 #include <set>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
 #include <yaml-cpp/eventhandler.h>
@@ -186,34 +190,44 @@ bool globMatch(std::string_view pattern, std::string_view name) {
     return p == pattern.size();
 }
 
-/// Reads at most kMaxFileBytes (or `limit`); on failure returns nullopt and says why.
+/// Reads at most kMaxFileBytes (or `limit`) of a regular file; on failure returns nullopt and
+/// says why. The file is opened without blocking and checked before anything is read: a FIFO
+/// (or a device) named by mistake or on purpose would otherwise block `check` and `run`.
 std::optional<std::string> readLimited(const fs::path& path, std::uintmax_t limit,
                                        std::string& why) {
-    std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) {
-        why = "No such file or directory";
-        return std::nullopt;
-    }
-    if (fs::is_directory(status)) {
-        why = "it is a directory";
-        return std::nullopt;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         why = std::strerror(errno);
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        why = S_ISDIR(st.st_mode) ? "it is a directory"
+                                  : "it is not a regular file (a FIFO, socket or device)";
+        ::close(fd);
         return std::nullopt;
     }
     std::string text;
     // Read one byte past the limit rather than trusting the size from stat: the file may be
-    // a pipe or still growing.
+    // still growing.
     text.resize(static_cast<std::size_t>(limit) + 1);
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
+    std::size_t got = 0;
+    while (got < text.size()) {
+        const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            why = std::strerror(errno);
+            ::close(fd);
+            return std::nullopt;
+        }
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    text.resize(got);
     if (text.size() > limit) {
-        const auto size = fs::file_size(path, ec);
-        why = "file is larger than the limit of " + std::to_string(limit) + " bytes" +
-              (ec ? std::string() : " (" + std::to_string(size) + " bytes)");
+        why = "file is larger than the limit of " + std::to_string(limit) + " bytes (" +
+              std::to_string(st.st_size) + " bytes)";
         return std::nullopt;
     }
     return text;
@@ -399,15 +413,34 @@ private:
     void walkDocument(const YAML::Node& root) {
         if (!root.IsDefined() || root.IsNull()) return;
         if (!root.IsMap()) {
+            // Not quoted: a file that is not configuration at all (a password file included
+            // by mistake) must not end up in the errors, the terminal or the log.
             problem(at(root), "the configuration must be a map of sections (" +
                                   std::string(cur_->isMain ? "hub, " : "") +
-                                  "include, inputs, outputs, routes), got " + kindOf(root));
+                                  "include, inputs, outputs, routes), got " +
+                                  (root.IsSequence() ? "a list"
+                                                     : "a single text value; is this a "
+                                                       "configuration file?"));
             return;
         }
         static const std::vector<std::string> mainKeys = {
             "hub", "include", "inputs", "brokers", "plugins", "outputs", "routes", "queries"};
         static const std::vector<std::string> includedKeys = {
             "include", "inputs", "brokers", "plugins", "outputs", "routes", "queries"};
+        // A map without one section, or anything close to one, is no configuration at all (a
+        // password file whose lines read as YAML keys): said once, without quoting any of it.
+        if (root.size() > 0 && std::none_of(root.begin(), root.end(), [](const auto& kv) {
+                if (!kv.first.IsScalar()) return false;
+                const std::string& key = kv.first.Scalar();
+                return std::find(mainKeys.begin(), mainKeys.end(), key) != mainKeys.end() ||
+                       !didYouMean(key, mainKeys).empty();
+            })) {
+            problem(at(root), "none of the sections of a configuration (" +
+                                  std::string(cur_->isMain ? "hub, " : "") +
+                                  "include, inputs, outputs, routes) is in this file; is this a "
+                                  "configuration file?");
+            return;
+        }
         for (const auto& kv : root) {
             if (!cur_->isMain && kv.first.IsScalar() && kv.first.Scalar() == "hub")
                 problem(at(kv.first),
