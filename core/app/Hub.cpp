@@ -222,7 +222,8 @@ void Hub::start() {
         },
         [this](const Request& r, transport::http::Reply reply) {
             return handleEvents(r, std::move(reply));
-        });
+        },
+        [this](const Request& head) { return checkHead(head); });
     server_->start();
     ready_ = true;
     Log::info("hub", "listening",
@@ -461,6 +462,22 @@ bool isAdminPath(const std::string& path) {
     return path == "/healthz" || path == "/readyz" || path == "/metrics";
 }
 } // namespace
+
+std::optional<Response> Hub::checkHead(const Request& head) {
+    if (isAdminPath(head.path)) return std::nullopt;
+    for (auto& q : queries_)
+        if (q->serves(head.path)) return std::nullopt;
+    auto it = inputs_.find(head.path);
+    if (it == inputs_.end()) return handle(head); // the 404
+    if (head.method != "POST") {
+        auto r = problem(405, "method-not-allowed", "Method Not Allowed",
+                         head.method + " is not allowed on " + head.path +
+                             "; events are sent with POST");
+        r.headers.emplace_back("Allow", "POST");
+        return r;
+    }
+    return it->second->refuseBeforeBody(head);
+}
 
 bool Hub::handleEvents(const Request& req, transport::http::Reply reply) {
     if (isAdminPath(req.path)) return false;

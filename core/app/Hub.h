@@ -59,6 +59,9 @@ public:
     /// Requests to an input: events POSTed there are answered once committed, without holding
     /// a thread; other methods 405. False for every other request (handle() gets it).
     bool handleEvents(const transport::http::Request& req, transport::http::Reply reply);
+    /// A request's head, when its client waits for 100 Continue: the answer it would get
+    /// whatever its body (no such path, wrong method, no valid token), or nothing.
+    std::optional<transport::http::Response> checkHead(const transport::http::Request& head);
 
 private:
     transport::http::Response admin(const transport::http::Request& req);

@@ -41,6 +41,8 @@ constexpr std::uintmax_t kMaxFileBytes = 1u << 20;
 constexpr int kMaxDepth = 64;
 constexpr std::size_t kMaxFiles = 256;
 constexpr std::size_t kMaxTokenFileBytes = 64 * 1024;
+// A bearer token anyone can guess is no authentication: shorter ones are refused at load.
+constexpr std::size_t kMinTokenLength = 16;
 constexpr std::int64_t kDay = 24LL * 3600 * 1000;
 
 struct FileCtx {
@@ -1201,6 +1203,13 @@ private:
             if (hasSpaceOrControl(bt.token)) {
                 problem(where.where,
                         "the token for " + who + " contains spaces or control characters");
+                continue;
+            }
+            if (bt.token.size() < kMinTokenLength) {
+                problem(where.where,
+                        "the token for " + who + " is " + std::to_string(bt.token.size()) +
+                            " characters; at least " + std::to_string(kMinTokenLength) +
+                            " are required (e.g. openssl rand -hex 24)");
                 continue;
             }
             if (auto [pos, fresh] = owners.emplace(bt.token, cv.raw); !fresh) {

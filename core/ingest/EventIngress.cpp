@@ -166,22 +166,31 @@ void EventIngress::observeSince(std::chrono::steady_clock::time_point started) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
+std::optional<Response> EventIngress::refuseBeforeBody(const Request& head) {
+    std::string client;
+    return authenticate(head, client);
+}
+
+std::optional<Response> EventIngress::authenticate(const Request& req, std::string& client) {
+    client = req.clientCertSubject.empty() ? "anonymous" : req.clientCertSubject;
+    if (!auth_.required()) return std::nullopt;
+    auto who = auth_.authenticate(req.header("authorization"));
+    if (!who) {
+        auto r = reject(401, "unauthorized", "unauthorized", "Unauthorized",
+                        req.header("authorization")
+                            ? "the bearer token is not valid for this input"
+                            : "this input requires an Authorization: Bearer token");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"onewindow\"");
+        return r;
+    }
+    client = *who;
+    return std::nullopt;
+}
+
 std::optional<Response> EventIngress::admit(const Request& req, Admitted& a) {
     // --- who is calling
     std::string& client = a.client;
-    client = req.clientCertSubject.empty() ? "anonymous" : req.clientCertSubject;
-    if (auth_.required()) {
-        auto who = auth_.authenticate(req.header("authorization"));
-        if (!who) {
-            auto r = reject(401, "unauthorized", "unauthorized", "Unauthorized",
-                            req.header("authorization")
-                                ? "the bearer token is not valid for this input"
-                                : "this input requires an Authorization: Bearer token");
-            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"onewindow\"");
-            return r;
-        }
-        client = *who;
-    }
+    if (auto refused = authenticate(req, client)) return refused;
     std::vector<store::SeenSignature>& seenSignatures = a.signatures;
     if (signatures_) {
         // The signature covers the body as sent: checked before anything reads it.

@@ -36,6 +36,9 @@ public:
     /// the writer's thread; refusals before that are answered at once, on the caller's. Does
     /// not block: the HTTP event loop calls it.
     void handleAsync(const transport::http::Request& req, transport::http::Reply reply);
+    /// Before the body, for a client waiting for 100 Continue: the 401 its request gets
+    /// whatever its body, or nothing.
+    std::optional<transport::http::Response> refuseBeforeBody(const transport::http::Request& head);
 
 private:
     /// Holds an Idempotency-Key in flight for its client until destroyed.
@@ -61,6 +64,9 @@ private:
         bool batch = false;
     };
 
+    /// The bearer token's check: the 401, or nothing (`client` then says who calls).
+    std::optional<transport::http::Response> authenticate(const transport::http::Request& req,
+                                                          std::string& client);
     /// The refusal, or nothing when `a` is ready for the journal.
     std::optional<transport::http::Response> admit(const transport::http::Request& req,
                                                    Admitted& a);

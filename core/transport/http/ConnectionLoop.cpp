@@ -449,9 +449,24 @@ struct ConnectionLoop::Impl {
         case RequestParser::Result::HeadComplete:
             c.bodyStart = Clock::now();
             arm(c.bodyStart + milliseconds(st->limits.bodyTimeoutMs));
-            // RFC 9110 §10.1.1: no need once the client has started sending anyway.
-            if (c.parser.expectContinue() && c.begin == c.end)
+            // RFC 9110 §10.1.1: no need once the client has started sending anyway. A client
+            // waiting for it learns first whether its body would be refused (path, token).
+            if (c.parser.expectContinue() && c.begin == c.end) {
+                Request& head = c.parser.request();
+                head.peerAddress = c.peer;
+                if (auto refusal = st->checkHead(head)) {
+                    refusal->close = true; // the body was not read
+                    c.keepAlive = false;
+                    c.headOnly = head.method == "HEAD";
+                    c.minor = c.parser.minorVersion();
+                    c.label = head.method + " " + head.path;
+                    c.state = Conn::State::Handling;
+                    answer(c, std::move(*refusal));
+                    c.parser.reset();
+                    break;
+                }
                 write(c, "HTTP/1.1 100 Continue\r\n\r\n", Conn::Then::SameRequest);
+            }
             break;
         case RequestParser::Result::Complete:
             c.fresh = c.begin < c.end; // a pipelined request may already be here

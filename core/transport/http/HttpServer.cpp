@@ -117,9 +117,21 @@ private:
                 case RequestParser::Result::HeadComplete:
                     bodyStart = Clock::now();
                     // RFC 9110 §10.1.1: no need once the client has started sending anyway.
-                    if (parser.expectContinue() && begin == end &&
-                        !sendAll("HTTP/1.1 100 Continue\r\n\r\n", {}))
-                        return;
+                    // A client waiting for it learns first whether its body would be refused.
+                    if (parser.expectContinue() && begin == end) {
+                        Request& head = parser.request();
+                        head.peerAddress = peer_;
+                        head.clientCertSubject = subject_;
+                        if (auto refusal = st.checkHead(head)) {
+                            Response r =
+                                st.sendable(std::move(*refusal), head.method + " " + head.path);
+                            if (writeResponse(r, head.method == "HEAD", true,
+                                              parser.minorVersion()))
+                                lingeringClose();
+                            return;
+                        }
+                        if (!sendAll("HTTP/1.1 100 Continue\r\n\r\n", {})) return;
+                    }
                     break;
                 case RequestParser::Result::Complete:
                     if (!respond(parser)) return;
@@ -367,7 +379,7 @@ void requirePositive(std::int64_t value, const char* name) {
 } // namespace
 
 HttpServer::HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLimits limits,
-                       ErrorObserver onError, FastHandler fast)
+                       ErrorObserver onError, FastHandler fast, HeadCheck headCheck)
     : shared_(std::make_shared<ServerState>()), listener_(socket) {
     requirePositive(limits.maxHeaderBytes, "maxHeaderBytes");
     requirePositive(limits.maxHeaderCount, "maxHeaderCount");
@@ -386,6 +398,7 @@ HttpServer::HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLi
 
     shared_->handler = std::move(handler);
     shared_->fast = std::move(fast);
+    shared_->headCheck = std::move(headCheck);
     shared_->limits = limits;
     shared_->parseLimits = ParseLimits{limits.maxHeaderBytes, limits.maxHeaderCount,
                                        limits.maxBodyBytes, limits.maxTargetBytes};

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,11 @@ using Handler = std::function<Response(const Request&)>;
 /// dropped unanswered answers 500). Exceptions are answered 500 like the Handler's.
 using FastHandler = std::function<bool(const Request&, Reply reply)>;
 
+/// Called on a request's head when the client waits for 100 Continue before sending its body:
+/// a Response refuses the request at once (the body is never read and the connection is
+/// closed), nothing lets the body come. On the thread that read the head: must not block.
+using HeadCheck = std::function<std::optional<Response>(const Request& head)>;
+
 /// Told about requests the server refused itself (status 400/408/411/413/414/431/501/505), about
 /// handler exceptions (status 500), about connections refused with 503 because every slot is
 /// taken, and with status 0 about connection-level events that have no HTTP answer (TLS
@@ -70,7 +76,7 @@ class HttpServer {
 public:
     /// `socket` is bound and listening (a SecureServerSocket for TLS). Does not start serving.
     HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLimits limits,
-               ErrorObserver onError = {}, FastHandler fast = {});
+               ErrorObserver onError = {}, FastHandler fast = {}, HeadCheck headCheck = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
