@@ -28,7 +28,7 @@ sources_of() {
     request_parser) echo "tests/fuzz/FuzzRequestParser.cpp core/transport/http/RequestParser.cpp" ;;
     cloudevents) echo "tests/fuzz/FuzzCloudEvents.cpp $(ls core/event/*.cpp | tr '\n' ' ')" ;;
     # The loader checks keys and allow lists with the code that uses them.
-    config) echo "tests/fuzz/FuzzConfig.cpp core/util/Clock.cpp $(ls core/config/*.cpp | tr '\n' ' ')" \
+    config) echo "tests/fuzz/FuzzConfig.cpp core/util/Clock.cpp core/util/IpAddress.cpp $(ls core/config/*.cpp | tr '\n' ' ')" \
                  "core/audit/AuditCrypto.cpp core/security/WebhookSignature.cpp" \
                  "core/security/AllowList.cpp core/security/Principal.cpp core/security/TokenAuth.cpp" \
                  "core/routing/Glob.cpp core/routing/RouteTable.cpp core/event/Event.cpp" \

@@ -1,5 +1,11 @@
 #include "core/app/Hub.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +21,7 @@
 #include "core/delivery/PersonalDataFilter.h"
 #include "core/observability/Log.h"
 #include "core/transport/http/Problem.h"
+#include "core/util/FileTrust.h"
 
 namespace ow::app {
 
@@ -62,6 +69,24 @@ std::string refusal(const std::vector<config::ConfigProblem>& problems) {
     return all;
 }
 
+// The data folder holds what was accepted and is still to be delivered, and the private copies
+// of the plugins (code the hub runs): only the hub's user and root may be able to change it.
+// Made 0700 when missing.
+void trustDataDir(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+        fs::create_directories(fs::path(dir).lexically_normal().parent_path(), ec);
+        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+            throw std::runtime_error("cannot make the data folder " + dir + ": " +
+                                     std::strerror(errno));
+    }
+    const std::string real = fs::canonical(dir, ec).string();
+    if (ec) throw std::runtime_error("cannot open the data folder " + dir + ": " + ec.message());
+    for (auto why : {util::untrustedEntry(real, "data folder"), util::untrustedAncestors(real)})
+        if (why) throw std::runtime_error(*why + " (hub.data_dir or --data-dir)");
+}
+
 // The items `keep` selects, without positions: moving a line in the file is not a change.
 template <class T, class Keep> std::vector<T> unpositioned(std::vector<T> items, Keep keep) {
     std::erase_if(items, [&](const T& t) { return !keep(t); });
@@ -91,6 +116,7 @@ Hub::~Hub() {
 
 void Hub::start() {
     const auto& hub = config_.hub;
+    trustDataDir(hub.dataDir);
     // Checked before anything else: a damaged journal, or one that lacks acknowledged events,
     // stops the start with the file named and what to do.
     journal_ = std::make_unique<store::Journal>(
@@ -122,7 +148,7 @@ void Hub::start() {
     deadLetterOrphans(*journal_);
     reader_ = std::make_unique<store::Journal>(hub.dataDir, hub.journal.synchronous);
     reader_->database().watchDamage(&damage_);
-    dispatcher_ = makeDispatcher();
+    dispatcher_ = makeDispatcher(config_.outputs, *plugins_);
     writer_ = std::make_unique<pipeline::JournalWriter>(
         *journal_, routes, clock_, metrics_, hub.journal.maxBatch,
         [this](std::vector<store::OutboxRow> rows) {
@@ -159,9 +185,10 @@ void Hub::start() {
                 std::make_unique<ingest::EventIngress>(in, hub.limits, *writer_, metrics_, clock_);
     }
 
+    proxies_ = transport::http::TrustedProxies(hub.trustedProxies);
     for (const auto& q : config_.queries)
-        queries_.push_back(
-            std::make_unique<query::StateQuery>(q, store::Journal::fileName(hub.dataDir), clock_));
+        queries_.push_back(std::make_unique<query::StateQuery>(
+            q, store::Journal::fileName(hub.dataDir), clock_, proxies_));
 
     for (auto& [_, conn] : brokers_)
         conn->start();
@@ -195,6 +222,8 @@ void Hub::start() {
     limits.bodyTimeoutMs = hub.limits.bodyTimeoutMs;
     limits.idleTimeoutMs = hub.limits.idleTimeoutMs;
     limits.maxConnections = hub.maxConnections;
+    limits.reserveConnections = hub.reserveConnections;
+    limits.reservedPaths = {"/healthz", "/readyz", "/metrics"};
     server_ = std::make_unique<transport::http::HttpServer>(
         *socket, [this](const Request& r) { return handle(r); }, limits,
         [this](int status, const std::string& reason) {
@@ -202,14 +231,22 @@ void Hub::start() {
                 .counter("onewindow_http_errors_total", "Requests the HTTP layer refused or failed",
                          {{"status", std::to_string(status)}})
                 .inc();
-            if (status >= 500)
+            if (status == 503) {
+                // Every connection slot taken: load, maybe a flood; one line per 10 s.
+                if (auto left = busyLog_.admit())
+                    Log::warn("http", "connection refused: every slot is taken",
+                              {{"reason", reason}, {"similar_not_logged", *left}});
+            } else if (status >= 500 && status != 501 && status != 505) {
                 Log::error("http", "request failed", {{"status", status}, {"reason", reason}});
-            else
+            } else {
+                // The client's doing (501/505 too: a coding or version it asked for).
                 Log::debug("http", "request refused", {{"status", status}, {"reason", reason}});
+            }
         },
         [this](const Request& r, transport::http::Reply reply) {
             return handleEvents(r, std::move(reply));
-        });
+        },
+        [this](const Request& head) { return checkHead(head); });
     server_->start();
     ready_ = true;
     Log::info("hub", "listening",
@@ -222,8 +259,9 @@ void Hub::start() {
                {"routes", config_.routes.size()}});
 }
 
-delivery::OutputClientFactory Hub::clientFactory(const config::OutputSpec& spec) {
-    auto plain = receiverClientFactory(spec);
+delivery::OutputClientFactory Hub::clientFactory(const config::OutputSpec& spec,
+                                                 plugin::PluginHost& plugins) {
+    auto plain = receiverClientFactory(spec, plugins);
     if (spec.personalData == "keep") return plain;
     const auto treatment =
         spec.personalData == "drop" ? privacy::Treatment::Drop : privacy::Treatment::Mask;
@@ -232,24 +270,27 @@ delivery::OutputClientFactory Hub::clientFactory(const config::OutputSpec& spec)
     };
 }
 
-delivery::OutputClientFactory Hub::receiverClientFactory(const config::OutputSpec& spec) {
-    if (spec.kind == config::OutputSpec::Kind::Sink) return plugins_->sinkClientFactory(spec);
+delivery::OutputClientFactory Hub::receiverClientFactory(const config::OutputSpec& spec,
+                                                         plugin::PluginHost& plugins) {
+    if (spec.kind == config::OutputSpec::Kind::Sink) return plugins.sinkClientFactory(spec);
     if (spec.kind == config::OutputSpec::Kind::Processor)
-        return plugins_->processorClientFactory(
+        return plugins.processorClientFactory(
             spec, [this](pipeline::ProcessorCommit c, pipeline::CommitCallback done) {
                 writer_->processed(std::move(c), std::move(done));
             });
+    // The spec is copied: a lane a reload keeps outlives the configuration it was made from.
     if (spec.kind == config::OutputSpec::Kind::Mqtt) {
         auto conn = brokers_.at(spec.mqtt.broker);
-        return [&spec, conn] { return std::make_unique<delivery::MqttOutputClient>(spec, conn); };
+        return [spec, conn] { return std::make_unique<delivery::MqttOutputClient>(spec, conn); };
     }
     Poco::Net::Context::Ptr tls;
     if (spec.url.rfind("https://", 0) == 0)
         tls = delivery::HttpOutputClient::makeClientContext(spec.tls);
-    return [&spec, tls] { return std::make_unique<delivery::HttpOutputClient>(spec, tls); };
+    return [spec, tls] { return std::make_unique<delivery::HttpOutputClient>(spec, tls); };
 }
 
-std::unique_ptr<delivery::Dispatcher> Hub::makeDispatcher() {
+std::unique_ptr<delivery::Dispatcher>
+Hub::makeDispatcher(const std::vector<config::OutputSpec>& outputs, plugin::PluginHost& plugins) {
     delivery::ResultSink sink{
         [this](std::int64_t id) { writer_->delivered(id); },
         [this](std::int64_t id, int attempts, std::int64_t next, const std::string& err) {
@@ -269,7 +310,8 @@ std::unique_ptr<delivery::Dispatcher> Hub::makeDispatcher() {
             return reader_->countPending(output);
         }};
     return std::make_unique<delivery::Dispatcher>(
-        config_.outputs, [this](const config::OutputSpec& spec) { return clientFactory(spec); },
+        outputs,
+        [this, &plugins](const config::OutputSpec& spec) { return clientFactory(spec, plugins); },
         sink, clock_, metrics_, backlog, delivery::DefaultMaxRowsInMemory,
         config_.hub.outages.reminderMs);
 }
@@ -361,27 +403,61 @@ std::string Hub::reload(config::HubConfig next) {
                 if (m->name() == in.name) m->reconfigure(in);
     }
 
-    // Drain: sources stop emitting; every delivery and processor call in flight ends and its
-    // result is recorded. Events keep being accepted and routed meanwhile; their rows wait in
-    // the journal for the next dispatcher.
+    // HTTP and MQTT outputs that stay exactly as they are keep their lanes: they deliver
+    // throughout the reload, from their connections, with nothing to drain. Plugin outputs get
+    // the new plugin instances, and https outputs read their certificate files again, so they
+    // are always drained and started again.
+    // An output that masks personal data holds the declarations it was made with: it is kept
+    // only while they stay the same.
+    const bool samePersonalData = unpositioned(next.personalData, all) ==
+                                  unpositioned(config_.personalData, all);
+    std::set<std::string> kept;
+    for (const auto& o : next.outputs) {
+        const bool plainHttp =
+            o.kind == config::OutputSpec::Kind::Http && o.url.rfind("https://", 0) != 0;
+        if (!plainHttp && o.kind != config::OutputSpec::Kind::Mqtt) continue;
+        if (o.personalData != "keep" && !samePersonalData) continue;
+        auto same = [&](const config::OutputSpec& old) {
+            return unpositioned(std::vector{old}, all) == unpositioned(std::vector{o}, all);
+        };
+        if (std::any_of(config_.outputs.begin(), config_.outputs.end(), same)) kept.insert(o.name);
+    }
+
+    // Drain: sources stop emitting; every delivery and processor call in flight to an output
+    // that changes ends and its result is recorded. A delivery still waiting for its receiver
+    // after hub.shutdown_timeout_ms is cut off (a retry; the new output sends it again). Events
+    // keep being accepted and routed meanwhile; the stopped lanes stay in place until the
+    // switch, so onewindow_outbox_depth counts what waits for them (in the journal).
     for (auto& in : sourceInputs_)
         in->stop(std::chrono::milliseconds(5000));
     {
         std::lock_guard lock(sourcesMu_); // /readyz reads them
         sourceInputs_.clear();
     }
-    std::unique_ptr<delivery::Dispatcher> old;
-    {
-        std::lock_guard lock(dispatchMu_);
-        old = std::move(dispatcher_);
-    }
-    old->stop();
-    old.reset();
+    dispatcher_->stopExcept(kept, std::chrono::steady_clock::now() +
+                                      std::chrono::milliseconds(config_.hub.shutdownTimeoutMs));
     plugins_->stop(); // processors wait here for their last commits
     writer_->sync();  // and the old lanes' last delivery results are committed
 
-    // Switch. Routing uses the new table from the next transaction on; only then can rows of
-    // outputs that are gone be dead-lettered without one slipping in behind.
+    // Switch. The new lanes read what is pending in the journal; the kept ones carry on. Rows
+    // committed from the swap on go to the new dispatcher; before it, to the old one, whose
+    // kept lanes are the same.
+    std::vector<config::OutputSpec> changed;
+    std::copy_if(next.outputs.begin(), next.outputs.end(), std::back_inserter(changed),
+                 [&](const config::OutputSpec& o) { return !kept.contains(o.name); });
+    // The new lanes mask with the new declarations.
+    masker_ = std::make_shared<const privacy::Masker>(privacy::declarationsOf(next.personalData));
+    auto fresh = makeDispatcher(changed, *nextPlugins);
+    std::unique_ptr<delivery::Dispatcher> old;
+    {
+        std::lock_guard lock(dispatchMu_);
+        fresh->adopt(dispatcher_->release(kept));
+        old = std::move(dispatcher_);
+        dispatcher_ = std::move(fresh);
+    }
+    old.reset(); // the drained lanes, before the plugin instances they used
+    // Routing uses the new table from the next transaction on; only then can rows of outputs
+    // that are gone be dead-lettered without one slipping in behind.
     writer_->replaceRoutes(routes);
     config_.plugins = std::move(next.plugins);
     config_.outputs = std::move(next.outputs);
@@ -390,27 +466,19 @@ std::string Hub::reload(config::HubConfig next) {
     config_.files = std::move(next.files);
     config_.digest = std::move(next.digest);
     config_.personalData = std::move(next.personalData);
-    masker_ =
-        std::make_shared<const privacy::Masker>(privacy::declarationsOf(config_.personalData));
     plugins_ = std::move(nextPlugins); // the old instances go; their libraries with them
     {
         std::lock_guard lock(readerMu_);
         deadLetterOrphans(*reader_);
     }
-    auto fresh = makeDispatcher();
-    {
-        // Published before its lanes start: rows committed from now on are handed to it, and
-        // the lanes' first read of the journal finds every row committed before.
-        std::lock_guard lock(dispatchMu_);
-        dispatcher_ = std::move(fresh);
-    }
-    dispatcher_->start();
+    dispatcher_->start(); // the kept lanes run already
     plugins_->startTimers();
     startSources();
     writer_->auditAction(audit::operatorAction(
         "reload", {{"config_sha256", config_.digest}, {"result", "applied"}}));
     Log::info("hub", "configuration reloaded",
               {{"outputs", config_.outputs.size()},
+               {"outputs_kept_running", kept.size()},
                {"routes", config_.routes.size()},
                {"plugins", config_.plugins.size()}});
     return {};
@@ -449,13 +517,15 @@ void Hub::stop() {
     stopped_ = true;
     ready_ = false;
     auto deadline = std::chrono::milliseconds(config_.hub.shutdownTimeoutMs);
+    // One deadline for requests and deliveries in flight: the outputs deliver meanwhile.
+    const auto until = std::chrono::steady_clock::now() + deadline;
     if (server_) server_->stop(deadline);
     for (auto& in : mqttInputs_)
         in->stop();
     // Sources first among the rest: what they emit needs the journal writer, stopped below.
     for (auto& in : sourceInputs_)
         in->stop(std::chrono::milliseconds(5000));
-    if (dispatcher_) dispatcher_->stop();
+    if (dispatcher_) dispatcher_->stop(until);
     if (plugins_) plugins_->stop();
     for (auto& [_, conn] : brokers_)
         conn->stop(std::chrono::milliseconds(2000));
@@ -525,6 +595,22 @@ bool isAdminPath(const std::string& path) {
     return path == "/healthz" || path == "/readyz" || path == "/metrics";
 }
 } // namespace
+
+std::optional<Response> Hub::checkHead(const Request& head) {
+    if (isAdminPath(head.path)) return std::nullopt;
+    for (auto& q : queries_)
+        if (q->serves(head.path)) return std::nullopt;
+    auto it = inputs_.find(head.path);
+    if (it == inputs_.end()) return handle(head); // the 404
+    if (head.method != "POST") {
+        auto r = problem(405, "method-not-allowed", "Method Not Allowed",
+                         head.method + " is not allowed on " + head.path +
+                             "; events are sent with POST");
+        r.headers.emplace_back("Allow", "POST");
+        return r;
+    }
+    return it->second->refuseBeforeBody(head);
+}
 
 bool Hub::handleEvents(const Request& req, transport::http::Reply reply) {
     if (isAdminPath(req.path)) return false;

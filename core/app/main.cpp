@@ -2,14 +2,17 @@
 // `onewindow --help`.
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <Poco/Exception.h>
@@ -293,6 +296,17 @@ int cmdRun(const Args& a) {
             reload(hub, a);
         }
         Log::info("hub", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        // Whatever receivers, plugins or the disk do, the process ends: the work in flight
+        // gets shutdown_timeout_ms, the last commits and the plugins' stop() a margin after
+        // it. What is not finished then stays pending in the journal (at-least-once).
+        std::thread([limitMs = cfg->hub.shutdownTimeoutMs + ow::app::kStopMarginMs] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(limitMs));
+            Log::error("hub",
+                       "stopping took too long; exiting now, unfinished deliveries stay "
+                       "pending in the journal",
+                       {{"limit_ms", limitMs}});
+            std::_Exit(1);
+        }).detach();
         try {
             hub.stop();
         } catch (const std::exception& e) {

@@ -14,6 +14,10 @@
 #include <set>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
 #include <yaml-cpp/eventhandler.h>
@@ -28,6 +32,7 @@
 #include "core/security/TokenAuth.h"
 #include "core/security/WebhookSignature.h"
 #include "core/util/Clock.h"
+#include "core/util/IpAddress.h"
 
 namespace ow::config {
 
@@ -41,6 +46,8 @@ constexpr std::uintmax_t kMaxFileBytes = 1u << 20;
 constexpr int kMaxDepth = 64;
 constexpr std::size_t kMaxFiles = 256;
 constexpr std::size_t kMaxTokenFileBytes = 64 * 1024;
+// A bearer token anyone can guess is no authentication: shorter ones are refused at load.
+constexpr std::size_t kMinTokenLength = 16;
 constexpr std::int64_t kDay = 24LL * 3600 * 1000;
 
 struct FileCtx {
@@ -190,34 +197,44 @@ bool globMatch(std::string_view pattern, std::string_view name) {
     return p == pattern.size();
 }
 
-/// Reads at most kMaxFileBytes (or `limit`); on failure returns nullopt and says why.
+/// Reads at most kMaxFileBytes (or `limit`) of a regular file; on failure returns nullopt and
+/// says why. The file is opened without blocking and checked before anything is read: a FIFO
+/// (or a device) named by mistake or on purpose would otherwise block `check` and `run`.
 std::optional<std::string> readLimited(const fs::path& path, std::uintmax_t limit,
                                        std::string& why) {
-    std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) {
-        why = "No such file or directory";
-        return std::nullopt;
-    }
-    if (fs::is_directory(status)) {
-        why = "it is a directory";
-        return std::nullopt;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         why = std::strerror(errno);
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        why = S_ISDIR(st.st_mode) ? "it is a directory"
+                                  : "it is not a regular file (a FIFO, socket or device)";
+        ::close(fd);
         return std::nullopt;
     }
     std::string text;
     // Read one byte past the limit rather than trusting the size from stat: the file may be
-    // a pipe or still growing.
+    // still growing.
     text.resize(static_cast<std::size_t>(limit) + 1);
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
+    std::size_t got = 0;
+    while (got < text.size()) {
+        const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            why = std::strerror(errno);
+            ::close(fd);
+            return std::nullopt;
+        }
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    text.resize(got);
     if (text.size() > limit) {
-        const auto size = fs::file_size(path, ec);
-        why = "file is larger than the limit of " + std::to_string(limit) + " bytes" +
-              (ec ? std::string() : " (" + std::to_string(size) + " bytes)");
+        why = "file is larger than the limit of " + std::to_string(limit) + " bytes (" +
+              std::to_string(st.st_size) + " bytes)";
         return std::nullopt;
     }
     return text;
@@ -421,9 +438,14 @@ private:
     void walkDocument(const YAML::Node& root) {
         if (!root.IsDefined() || root.IsNull()) return;
         if (!root.IsMap()) {
+            // Not quoted: a file that is not configuration at all (a password file included
+            // by mistake) must not end up in the errors, the terminal or the log.
             problem(at(root), "the configuration must be a map of sections (" +
                                   std::string(cur_->isMain ? "hub, " : "") +
-                                  "include, inputs, outputs, routes), got " + kindOf(root));
+                                  "include, inputs, outputs, routes), got " +
+                                  (root.IsSequence() ? "a list"
+                                                     : "a single text value; is this a "
+                                                       "configuration file?"));
             return;
         }
         static const std::vector<std::string> mainKeys = {"hub",     "include", "inputs",
@@ -432,6 +454,20 @@ private:
         static const std::vector<std::string> includedKeys = {"include", "inputs",       "brokers",
                                                               "plugins", "outputs",      "routes",
                                                               "queries", "personal_data"};
+        // A map without one section, or anything close to one, is no configuration at all (a
+        // password file whose lines read as YAML keys): said once, without quoting any of it.
+        if (root.size() > 0 && std::none_of(root.begin(), root.end(), [](const auto& kv) {
+                if (!kv.first.IsScalar()) return false;
+                const std::string& key = kv.first.Scalar();
+                return std::find(mainKeys.begin(), mainKeys.end(), key) != mainKeys.end() ||
+                       !didYouMean(key, mainKeys).empty();
+            })) {
+            problem(at(root), "none of the sections of a configuration (" +
+                                  std::string(cur_->isMain ? "hub, " : "") +
+                                  "include, inputs, outputs, routes) is in this file; is this a "
+                                  "configuration file?");
+            return;
+        }
         for (const auto& kv : root) {
             if (!cur_->isMain && kv.first.IsScalar() && kv.first.Scalar() == "hub")
                 problem(at(kv.first),
@@ -818,6 +854,31 @@ private:
 
     // ---- hub ---------------------------------------------------------------------------
 
+    void readTrustedProxies(const YAML::Node& hub, std::vector<std::string>& out) {
+        const YAML::Node list = hub["trusted_proxies"];
+        if (!list.IsDefined() || list.IsNull()) return;
+        if (!list.IsSequence()) {
+            problem(at(list, hub), "'trusted_proxies' must be a list of addresses or CIDR "
+                                   "ranges, got " +
+                                       kindOf(list));
+            return;
+        }
+        for (const auto& e : list) {
+            auto v = e.IsScalar() ? substituted(e) : std::nullopt;
+            if (!e.IsScalar()) {
+                problem(at(e, list), "each entry of 'trusted_proxies' must be an address or a "
+                                     "CIDR range, got " +
+                                         kindOf(e));
+            } else if (v && !util::IpRange::parse(v->text)) {
+                problem(v->where, "'trusted_proxies' entry " + quote(v->raw) +
+                                      " is not an IPv4/IPv6 address or CIDR range (e.g. "
+                                      "10.0.0.5, 10.0.0.0/24, 2001:db8::/48)");
+            } else if (v) {
+                out.push_back(v->text);
+            }
+        }
+    }
+
     void readHub(const YAML::Node& hub, const YAML::Node& root) {
         if (!hub.IsDefined() || hub.IsNull()) return;
         if (!hub.IsMap()) {
@@ -826,9 +887,10 @@ private:
         }
         HubSettings& h = config_.hub;
         checkKeys(hub,
-                  {"listen", "data_dir", "log_level", "max_connections",
-                   "idempotency_retention_hours", "shutdown_timeout_ms", "limits", "journal", "tls",
-                   "plugin_dirs", "business_clock", "outages", "audit"},
+                  {"listen", "data_dir", "log_level", "max_connections", "reserve_connections",
+                   "trusted_proxies", "idempotency_retention_hours", "shutdown_timeout_ms",
+                   "limits", "journal", "tls", "plugin_dirs", "business_clock", "outages",
+                   "audit"},
                   "in hub");
         if (auto found = subMap(hub, "business_clock")) readBusinessClock(*found, h.businessClock);
         if (auto found = subMap(hub, "outages")) readOutages(*found, h.outages);
@@ -862,6 +924,8 @@ private:
         if (readPath(hub, "data_dir", h.dataDir)) dataDirSet_ = true;
         readEnum(hub, "log_level", h.logLevel, {"trace", "debug", "info", "warn", "error"});
         readInt(hub, "max_connections", h.maxConnections, 1, 100000);
+        readInt(hub, "reserve_connections", h.reserveConnections, 0, 1000);
+        readTrustedProxies(hub, h.trustedProxies);
         readInt(hub, "idempotency_retention_hours", h.idempotencyRetentionHours, 1, 24 * 3650);
         readInt(hub, "shutdown_timeout_ms", h.shutdownTimeoutMs, 0, 3600 * 1000);
         if (auto found = subMap(hub, "limits")) {
@@ -1235,6 +1299,13 @@ private:
             if (hasSpaceOrControl(bt.token)) {
                 problem(where.where,
                         "the token for " + who + " contains spaces or control characters");
+                continue;
+            }
+            if (bt.token.size() < kMinTokenLength) {
+                problem(where.where,
+                        "the token for " + who + " is " + std::to_string(bt.token.size()) +
+                            " characters; at least " + std::to_string(kMinTokenLength) +
+                            " are required (e.g. openssl rand -hex 24)");
                 continue;
             }
             if (auto [pos, fresh] = owners.emplace(bt.token, cv.raw); !fresh) {

@@ -87,6 +87,10 @@ struct HubSettings {
     std::string dataDir = "var/onewindow"; ///< resolved against the config file's folder
     std::string logLevel = "info";         ///< trace | debug | info | warn | error
     int maxConnections = 256;              ///< connections open at once
+    int reserveConnections = 16;           ///< more, for /healthz, /readyz and /metrics only
+    /// Addresses or CIDR ranges of reverse proxies whose Forwarded / X-Forwarded-For name the
+    /// client (per-client limits); from anyone else those headers are ignored.
+    std::vector<std::string> trustedProxies;
     int idempotencyRetentionHours = 24;
     std::int64_t shutdownTimeoutMs = 10000;
     Limits limits;
@@ -212,11 +216,13 @@ struct RetryPolicy {
     double multiplier = 2.0;
     double jitter = 0.2;  ///< +-fraction of the delay, drawn at random
     int maxAttempts = 25; ///< then the delivery is dead-lettered
+    friend bool operator==(const RetryPolicy&, const RetryPolicy&) = default;
 };
 
 struct CircuitPolicy {
     int failureThreshold = 5;    ///< consecutive failures that open the circuit
     std::int64_t openMs = 10000; ///< how long it stays open before one probe
+    friend bool operator==(const CircuitPolicy&, const CircuitPolicy&) = default;
 };
 
 /// An MQTT broker the hub connects to (one client connection per broker).
@@ -241,6 +247,7 @@ struct MqttPublishSettings {
     std::string topic;  ///< may hold {attribute} templates
     int qos = 1;
     bool retain = false;
+    friend bool operator==(const MqttPublishSettings&, const MqttPublishSettings&) = default;
 };
 
 struct OutputSpec {
@@ -274,6 +281,7 @@ struct OutputSpec {
     std::string personalData = "keep";
     bool personalDataGiven = false; ///< written in the file (check warns about MQTT outputs)
     SourceLocation where;
+    friend bool operator==(const OutputSpec&, const OutputSpec&) = default;
 };
 
 /// Personal fields of some event types (`personal_data`): JSON pointers into the event.
@@ -281,6 +289,7 @@ struct PersonalDataSpec {
     std::vector<std::string> types;    ///< globs on `type`
     std::vector<std::string> pointers; ///< e.g. /data/applicant/id_number; '*' segments
     SourceLocation where;
+    friend bool operator==(const PersonalDataSpec&, const PersonalDataSpec&) = default;
 };
 
 struct RouteSpec {

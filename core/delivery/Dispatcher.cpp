@@ -38,10 +38,10 @@ OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, Res
                             observability::Metrics::latencyBuckets(), {{"output", spec_.name}})) {
     metrics.gaugeFunction(
         "onewindow_outbox_depth", "Deliveries waiting or in flight (in memory and in the journal)",
-        [this] { return static_cast<double>(depth()); }, {{"output", spec_.name}});
-    metrics.gaugeFunction("onewindow_outbox_in_memory", "Deliveries of the output held in memory",
-                          [this] { return static_cast<double>(inMemory()); },
-                          {{"output", spec_.name}});
+        [this] { return static_cast<double>(depth()); }, {{"output", spec_.name}}, this);
+    metrics.gaugeFunction(
+        "onewindow_outbox_in_memory", "Deliveries of the output held in memory",
+        [this] { return static_cast<double>(inMemory()); }, {{"output", spec_.name}}, this);
     if (reader_.load) {
         // Start from the journal: whatever was pending when the hub stopped is read back in
         // windows by refill(), in id order.
@@ -51,18 +51,40 @@ OutputLane::OutputLane(config::OutputSpec spec, OutputClientFactory factory, Res
     metrics.gaugeFunction(
         "onewindow_circuit_open", "1 when the output's circuit is open or probing",
         [this] { return circuitState() == CircuitBreaker::State::Closed ? 0.0 : 1.0; },
-        {{"output", spec_.name}});
+        {{"output", spec_.name}}, this);
 }
 
 OutputLane::~OutputLane() {
     stop();
-    // The gauges read this lane: a reload replaces lanes, and /metrics must not reach a gone one.
+    // The gauges read this lane: a reload replaces lanes, and /metrics must not reach a gone
+    // one (nor lose the gauges of the lane that replaced it).
     for (const char* g :
          {"onewindow_outbox_depth", "onewindow_outbox_in_memory", "onewindow_circuit_open"})
-        metrics_.removeGaugeFunction(g, {{"output", spec_.name}});
+        metrics_.removeGaugeFunction(g, {{"output", spec_.name}}, this);
+}
+
+template <class Body> void OutputLane::spawn(Body body) {
+    {
+        std::lock_guard lock(mu_);
+        ++running_;
+    }
+    workers_.emplace_back([this, body = std::move(body)]() mutable {
+        util::nameThisThread("ow-out-" + spec_.name);
+        try {
+            body();
+        } catch (const std::exception& e) {
+            Log::error("dispatcher", "cannot create output client",
+                       {{"output", spec_.name}, {"error", e.what()}});
+        }
+        std::lock_guard lock(mu_);
+        --running_;
+        cv_.notify_all();
+    });
 }
 
 void OutputLane::start() {
+    if (started_) return;
+    started_ = true;
     std::unique_ptr<OutputClient> first;
     try {
         first = factory_();
@@ -78,34 +100,36 @@ void OutputLane::start() {
             std::lock_guard lock(mu_);
             chainClient_ = client;
         }
-        workers_.emplace_back([this, c = std::move(client)]() mutable {
-            util::nameThisThread("ow-out-" + spec_.name);
-            pump(std::move(c));
-        });
+        spawn([this, c = std::move(client)]() mutable { pump(std::move(c)); });
         return;
     }
-    workers_.emplace_back([this, c = std::move(first)]() mutable {
-        util::nameThisThread("ow-out-" + spec_.name);
-        work(std::move(c));
-    });
+    spawn([this, c = std::move(first)]() mutable { work(std::move(c)); });
     for (int i = 1; i < spec_.concurrency; ++i)
-        workers_.emplace_back([this] {
-            util::nameThisThread("ow-out-" + spec_.name);
-            try {
-                work(factory_());
-            } catch (const std::exception& e) {
-                Log::error("dispatcher", "cannot create output client",
-                           {{"output", spec_.name}, {"error", e.what()}});
-            }
-        });
+        spawn([this] { work(factory_()); });
 }
 
-void OutputLane::stop() {
+void OutputLane::beginStop() {
     {
         std::lock_guard lock(mu_);
         stopping_ = true;
     }
     cv_.notify_all();
+}
+
+void OutputLane::stop(Deadline until) {
+    if (stopped_) return;
+    beginStop();
+    {
+        std::unique_lock lock(mu_);
+        if (!cv_.wait_until(lock, until, [&] { return running_ == 0; })) {
+            // Receivers that have not answered by now are not waited for: their deliveries end
+            // as retries, and their rows stay pending in the journal.
+            Log::warn("dispatcher", "deliveries still in flight are cut off",
+                      {{"output", spec_.name}, {"in_flight", static_cast<int>(clients_.size())}});
+            for (auto* c : clients_)
+                c->abort();
+        }
+    }
     for (auto& t : workers_)
         if (t.joinable()) t.join();
     workers_.clear();
@@ -113,9 +137,10 @@ void OutputLane::stop() {
     // unanswered then stays pending in the journal and goes out again after a restart.
     {
         std::unique_lock lock(mu_);
-        cv_.wait_for(lock,
-                     std::chrono::milliseconds(std::min<std::int64_t>(spec_.readTimeoutMs, 5000)),
-                     [&] { return flights_.empty(); });
+        const auto ackWait =
+            std::chrono::steady_clock::now() +
+            std::chrono::milliseconds(std::min<std::int64_t>(spec_.readTimeoutMs, 5000));
+        cv_.wait_until(lock, std::min(until, ackWait), [&] { return flights_.empty(); });
     }
     {
         std::lock_guard gate(gate_->mu);
@@ -123,6 +148,7 @@ void OutputLane::stop() {
     }
     std::lock_guard lock(mu_);
     chainClient_.reset();
+    stopped_ = true;
 }
 
 void OutputLane::schedule(const std::string& key, std::int64_t dueMs, std::int64_t nowMs) {
@@ -227,6 +253,7 @@ bool OutputLane::circuitAllows(std::unique_lock<std::mutex>& lock, std::int64_t 
 
 void OutputLane::work(std::unique_ptr<OutputClient> client) {
     std::unique_lock lock(mu_);
+    clients_.push_back(client.get());
     while (!stopping_) {
         std::int64_t now = clock_.nowMs();
         std::int64_t wakeAt = collectDue(now);
@@ -253,6 +280,7 @@ void OutputLane::work(std::unique_ptr<OutputClient> client) {
         lock.lock();
         finish(key, row, result, clock_.nowMs());
     }
+    std::erase(clients_, client.get());
 }
 
 void OutputLane::pump(std::shared_ptr<OutputClient> client) {
@@ -436,9 +464,28 @@ void Dispatcher::start() {
         lane->start();
 }
 
-void Dispatcher::stop() {
-    for (auto& [_, lane] : lanes_)
-        lane->stop();
+void Dispatcher::stop(OutputLane::Deadline until) {
+    stopExcept({}, until);
+}
+
+void Dispatcher::stopExcept(const std::set<std::string>& keep, OutputLane::Deadline until) {
+    // All of them told first, so that they drain side by side within the one deadline.
+    for (auto& [name, lane] : lanes_)
+        if (!keep.contains(name)) lane->beginStop();
+    for (auto& [name, lane] : lanes_)
+        if (!keep.contains(name)) lane->stop(until);
+}
+
+std::map<std::string, std::unique_ptr<OutputLane>>
+Dispatcher::release(const std::set<std::string>& names) {
+    std::map<std::string, std::unique_ptr<OutputLane>> out;
+    for (const auto& name : names)
+        if (auto node = lanes_.extract(name)) out.insert(std::move(node));
+    return out;
+}
+
+void Dispatcher::adopt(std::map<std::string, std::unique_ptr<OutputLane>> lanes) {
+    lanes_.merge(lanes);
 }
 
 void Dispatcher::submit(std::vector<store::OutboxRow> rows) {

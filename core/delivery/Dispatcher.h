@@ -15,6 +15,7 @@
 #include <mutex>
 #include <queue>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -63,9 +64,20 @@ public:
                std::int64_t outageReminderMs = observability::DefaultOutageReminderMs);
     ~OutputLane();
 
+    using Deadline = std::chrono::steady_clock::time_point;
+    /// No deadline: wait for every delivery in flight to end by itself (each has its own).
+    static Deadline unbounded() {
+        return std::chrono::steady_clock::now() + std::chrono::hours(24);
+    }
+
+    /// Idempotent (a lane handed to the next dispatcher by a reload is running already).
     void start();
-    /// Lets deliveries in flight finish, then joins the workers. Idempotent.
-    void stop();
+    /// Stops taking rows; deliveries in flight go on. stop() waits for them.
+    void beginStop();
+    /// Lets deliveries in flight finish until `until`, then cuts off those still waiting for
+    /// their receiver (OutputClient::abort; their rows stay pending and are retried), and joins
+    /// the workers. Idempotent.
+    void stop(Deadline until = unbounded());
     /// A committed row for this output. While the lane is over its memory bound (or still
     /// reading its backlog), the row is left in the journal and read back in id order later,
     /// which keeps per-key order; replayed dead letters are always taken at once.
@@ -93,6 +105,8 @@ private:
     /// Waits for the circuit if it is open; false when the caller must loop again.
     bool circuitAllows(std::unique_lock<std::mutex>& lock, std::int64_t nowMs,
                        std::int64_t wakeAtMs);
+    /// Runs `body` on a new worker thread, counted in running_.
+    template <class Body> void spawn(Body body);
     void work(std::unique_ptr<OutputClient> client);
     // Asynchronous clients: one thread keeps up to `concurrency` deliveries in flight.
     void pump(std::shared_ptr<OutputClient> client);
@@ -125,8 +139,12 @@ private:
     bool spilled_ = false;        // rows with id > loadedUpTo_ may be in the journal only
     std::int64_t loadedUpTo_ = 0; // highest row id taken into memory in order
     std::atomic<std::int64_t> pending_{0};
+    bool started_ = false;
     bool stopping_ = false;
+    bool stopped_ = false;
     std::vector<std::thread> workers_;
+    int running_ = 0;                    // workers that have not returned yet
+    std::vector<OutputClient*> clients_; // the synchronous workers' clients, for abort()
 
     struct Flight {
         std::string key;
@@ -167,7 +185,15 @@ public:
     ~Dispatcher();
 
     void start();
-    void stop();
+    /// Stops every lane; deliveries in flight get until `until` (see OutputLane::stop).
+    void stop(OutputLane::Deadline until = OutputLane::unbounded());
+    /// For a reload: stops the lanes of the outputs not in `keep`, which stay here until the
+    /// dispatcher goes, so that rows handed to them meanwhile are still counted in
+    /// onewindow_outbox_depth (they wait in the journal for the next dispatcher).
+    void stopExcept(const std::set<std::string>& keep, OutputLane::Deadline until);
+    /// For a reload: hands the running lanes of `names` over to the next dispatcher.
+    std::map<std::string, std::unique_ptr<OutputLane>> release(const std::set<std::string>& names);
+    void adopt(std::map<std::string, std::unique_ptr<OutputLane>> lanes);
     /// Rows for unknown outputs are dead-lettered (cannot happen after a valid config load,
     /// but a journal written under an older configuration may name removed outputs).
     void submit(std::vector<store::OutboxRow> rows);

@@ -93,14 +93,21 @@ DeliveryResult HttpOutputClient::deliver(const store::OutboxRow& row) {
         return r;
     } catch (const Poco::TimeoutException&) {
         return {DeliveryResult::Outcome::Retry, 0, std::nullopt,
-                "no answer from " + spec_.url + " within " + std::to_string(spec_.readTimeoutMs) +
-                    " ms"};
+                "no complete answer from " + spec_.url + " within " +
+                    std::to_string(spec_.readTimeoutMs) + " ms"};
     } catch (const Poco::Exception& e) {
-        return {DeliveryResult::Outcome::Retry, 0, std::nullopt,
-                spec_.url + ": " + e.displayText()};
+        return failed(e.displayText());
     } catch (const std::exception& e) {
-        return {DeliveryResult::Outcome::Retry, 0, std::nullopt, spec_.url + ": " + e.what()};
+        return failed(e.what());
     }
+}
+
+DeliveryResult HttpOutputClient::failed(const std::string& why) {
+    if (connection_.aborted())
+        return {DeliveryResult::Outcome::Retry, 0, std::nullopt,
+                "cut off: the hub stopped waiting for " + spec_.url +
+                    " (stopping or reloading); the delivery will be retried"};
+    return {DeliveryResult::Outcome::Retry, 0, std::nullopt, spec_.url + ": " + why};
 }
 
 } // namespace ow::delivery

@@ -18,6 +18,7 @@ public:
     /// `tls` is required for https URLs (see makeClientContext).
     HttpOutputClient(const config::OutputSpec& spec, Poco::Net::Context::Ptr tls);
     DeliveryResult deliver(const store::OutboxRow& row) override;
+    void abort() noexcept override { connection_.abort(); }
 
     /// Builds the TLS context for an output: CA verification on unless `verify: false`,
     /// optional client certificate for mutual TLS. Throws with a readable message.
@@ -30,7 +31,12 @@ public:
                                                        std::int64_t nowMs);
 
 private:
-    const config::OutputSpec& spec_;
+    /// A Retry for a delivery that failed with `why` (or was cut off by abort()).
+    DeliveryResult failed(const std::string& why);
+
+    // A copy: an output that a reload leaves unchanged keeps its clients, while the
+    // configuration they were made from is replaced.
+    const config::OutputSpec spec_;
     Poco::URI uri_;
     std::string path_;
     transport::http::HeaderList fixedHeaders_; // configured headers, sent with every request

@@ -32,7 +32,7 @@ private:
     /// The message for a row, or why the row can never be published (a Reject).
     std::variant<Prepared, DeliveryResult> prepare(const store::OutboxRow& row) const;
 
-    const config::OutputSpec& spec_;
+    const config::OutputSpec spec_; // a copy, as HttpOutputClient's
     std::shared_ptr<transport::mqtt::MqttConnection> connection_;
 };
 

@@ -47,6 +47,10 @@ public:
     /// True when deliverAsync() may also be called on the thread that runs a completion, so
     /// the lane starts the next delivery there instead of waking its own thread for it.
     [[nodiscard]] virtual bool startsFromCompletions() const { return false; }
+    /// From another thread, when the hub stops waiting (shutdown, reload): a deliver() in
+    /// progress should return now, as a Retry, and the client is not used again. Clients whose
+    /// calls end by a deadline of their own need not do anything.
+    virtual void abort() noexcept {}
 };
 
 using OutputClientFactory = std::function<std::unique_ptr<OutputClient>()>;

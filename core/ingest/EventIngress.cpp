@@ -203,6 +203,37 @@ void EventIngress::observeSince(std::chrono::steady_clock::time_point started) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
+std::optional<Response> EventIngress::refuseBeforeBody(const Request& head) {
+    Admitted a;
+    auto refused = authenticate(head, *policy_.load(), a);
+    if (refused)
+        writer_.auditRefusal(name_, "unauthenticated", head.peerAddress, refused->status,
+                             a.refusal);
+    return refused;
+}
+
+std::optional<Response> EventIngress::authenticate(const Request& req, const Policy& policy,
+                                                   Admitted& a) {
+    security::Principal& who = a.principal;
+    who.input = name_;
+    a.client = req.clientCertSubject.empty() ? "anonymous" : req.clientCertSubject;
+    who.method = req.clientCertSubject.empty() ? security::AuthMethod::None
+                                               : security::AuthMethod::Certificate;
+    if (!policy.auth.required()) return std::nullopt;
+    auto tokenClient = policy.auth.authenticate(req.header("authorization"));
+    if (!tokenClient) {
+        auto r = reject(a, 401, "unauthorized", "unauthorized", "Unauthorized",
+                        req.header("authorization")
+                            ? "the bearer token is not valid for this input"
+                            : "this input requires an Authorization: Bearer token");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"onewindow\"");
+        return r;
+    }
+    a.client = *tokenClient;
+    who.method = security::AuthMethod::Token;
+    return std::nullopt;
+}
+
 std::optional<Response> EventIngress::admit(const Request& req, Admitted& a) {
     // One reading of the input's settings for the whole request, even if a reload swaps them.
     const std::shared_ptr<const Policy> policy = policy_.load();
@@ -210,24 +241,8 @@ std::optional<Response> EventIngress::admit(const Request& req, Admitted& a) {
 
     // --- who is calling
     std::string& client = a.client;
+    if (auto refused = authenticate(req, *policy, a)) return refused;
     security::Principal& who = a.principal;
-    who.input = name_;
-    client = req.clientCertSubject.empty() ? "anonymous" : req.clientCertSubject;
-    who.method = req.clientCertSubject.empty() ? security::AuthMethod::None
-                                               : security::AuthMethod::Certificate;
-    if (policy->auth.required()) {
-        auto tokenClient = policy->auth.authenticate(req.header("authorization"));
-        if (!tokenClient) {
-            auto r = reject(a, 401, "unauthorized", "unauthorized", "Unauthorized",
-                            req.header("authorization")
-                                ? "the bearer token is not valid for this input"
-                                : "this input requires an Authorization: Bearer token");
-            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"onewindow\"");
-            return r;
-        }
-        client = *tokenClient;
-        who.method = security::AuthMethod::Token;
-    }
     std::vector<store::SeenSignature>& seenSignatures = a.signatures;
     if (spec.signedAuth) {
         // The signature covers the body as sent: checked before anything reads it.

@@ -46,6 +46,9 @@ public:
     /// the writer's thread; refusals before that are answered at once, on the caller's. Does
     /// not block: the HTTP event loop calls it.
     void handleAsync(const transport::http::Request& req, transport::http::Reply reply);
+    /// Before the body, for a client waiting for 100 Continue: the 401 its request gets
+    /// whatever its body, or nothing.
+    std::optional<transport::http::Response> refuseBeforeBody(const transport::http::Request& head);
 
 private:
     /// Holds an Idempotency-Key in flight for its client until destroyed.
@@ -86,6 +89,10 @@ private:
         std::string refusal; ///< the reason of the refusal answered, if any
     };
 
+    /// The bearer token's check: the 401, or nothing (`a.client` and `a.principal` then say
+    /// who calls).
+    std::optional<transport::http::Response>
+    authenticate(const transport::http::Request& req, const Policy& policy, Admitted& a);
     /// The refusal, or nothing when `a` is ready for the journal.
     std::optional<transport::http::Response> admit(const transport::http::Request& req,
                                                    Admitted& a);

@@ -105,15 +105,19 @@ Histogram& Metrics::histogram(const std::string& name, const std::string& help,
 }
 
 void Metrics::gaugeFunction(const std::string& name, const std::string& help,
-                            std::function<double()> fn, const Labels& labels) {
+                            std::function<double()> fn, const Labels& labels, const void* owner) {
     std::lock_guard lock(mu_);
-    family(name, help, Kind::Gauge).functions[labelText(labels)] = std::move(fn);
+    family(name, help, Kind::Gauge).functions[labelText(labels)] = {std::move(fn), owner};
 }
 
-void Metrics::removeGaugeFunction(const std::string& name, const Labels& labels) {
+void Metrics::removeGaugeFunction(const std::string& name, const Labels& labels,
+                                  const void* owner) {
     std::lock_guard lock(mu_);
     auto it = families_.find(name);
-    if (it != families_.end()) it->second.functions.erase(labelText(labels));
+    if (it == families_.end()) return;
+    auto fn = it->second.functions.find(labelText(labels));
+    if (fn != it->second.functions.end() && (owner == nullptr || fn->second.owner == owner))
+        it->second.functions.erase(fn);
 }
 
 std::vector<double> Metrics::latencyBuckets() {
@@ -134,7 +138,7 @@ std::string Metrics::render() const {
         for (const auto& [labels, g] : f.gauges)
             out += name + labels + " " + std::to_string(g->value()) + "\n";
         for (const auto& [labels, fn] : f.functions)
-            out += name + labels + " " + number(fn()) + "\n";
+            out += name + labels + " " + number(fn.fn()) + "\n";
         for (const auto& [labels, h] : f.histograms) {
             std::vector<std::uint64_t> cum;
             double sum = 0;

@@ -59,11 +59,14 @@ public:
     Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
     Histogram& histogram(const std::string& name, const std::string& help,
                          const std::vector<double>& bounds, const Labels& labels = {});
-    /// Removes a gauge function (its owner is going away); other samples stay.
-    void removeGaugeFunction(const std::string& name, const Labels& labels = {});
+    /// Removes a gauge function (its owner is going away); other samples stay. With `owner`,
+    /// only if that owner's function is still the one registered: a successor registered under
+    /// the same labels (an output replaced by a reload) keeps its own.
+    void removeGaugeFunction(const std::string& name, const Labels& labels = {},
+                             const void* owner = nullptr);
     /// A gauge computed when /metrics is read (e.g. outbox depth).
     void gaugeFunction(const std::string& name, const std::string& help, std::function<double()> fn,
-                       const Labels& labels = {});
+                       const Labels& labels = {}, const void* owner = nullptr);
 
     /// Prometheus text format 0.0.4.
     [[nodiscard]] std::string render() const;
@@ -79,7 +82,11 @@ private:
         std::map<std::string, std::unique_ptr<Counter>> counters;
         std::map<std::string, std::unique_ptr<Gauge>> gauges;
         std::map<std::string, std::unique_ptr<Histogram>> histograms;
-        std::map<std::string, std::function<double()>> functions;
+        struct Function {
+            std::function<double()> fn;
+            const void* owner = nullptr;
+        };
+        std::map<std::string, Function> functions;
     };
     Family& family(const std::string& name, const std::string& help, Kind kind);
 

@@ -682,13 +682,14 @@ void JournalWriter::run() {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (!ok) {
             commitFailures_.inc();
-            bool wasHealthy = healthy();
             lastFailureMs_ = clock_.nowMs();
-            if (wasHealthy || !batch.empty())
+            // A full disk fails every commit: one line when it starts, a count when it ends.
+            if (failedCommits_++ == 0)
                 Log::error(
-                    "journal", "commit failed; requests answered 503",
+                    "journal", "commit failed; requests answered 503 until it works again",
                     {{"error", error},
                      {"what_to_do", store::storageAdvice(errorCode, journal_.database().path())}});
+            refusedRequests_ += batch.size();
             // Answered in order with the transactions before it. Delivery results are lost
             // with the transaction: those rows are delivered again after a restart
             // (at-least-once), never lost.
@@ -697,6 +698,12 @@ void JournalWriter::run() {
             deferred_.push_back(std::move(after));
             runReady();
             continue;
+        }
+        if (failedCommits_ > 0) {
+            Log::warn(
+                "journal", "commits work again",
+                {{"failed_commits", failedCommits_}, {"requests_answered_503", refusedRequests_}});
+            failedCommits_ = refusedRequests_ = 0;
         }
         if (afterCommit) {
             try {

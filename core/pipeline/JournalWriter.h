@@ -269,6 +269,8 @@ private:
     std::int64_t lastInboxPollMs_ = 0;
     std::int64_t lastPruneMs_ = 0;
     std::atomic<std::int64_t> lastFailureMs_{0};
+    std::uint64_t failedCommits_ = 0;   // writer thread: commits failed in a row
+    std::uint64_t refusedRequests_ = 0; // and the requests they answered 503
     std::atomic<std::int64_t> unrouted_{0};
     std::atomic<std::int64_t> deadCount_{0};
 

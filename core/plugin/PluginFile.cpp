@@ -9,8 +9,15 @@
 #include <memory>
 #include <stdexcept>
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/util/FileTrust.h"
 
 namespace ow::plugin {
 namespace fs = std::filesystem;
@@ -23,12 +30,6 @@ bool inside(const fs::path& dir, const fs::path& p) {
     for (; d != e; ++d, ++q)
         if (q == p.end() || *q != *d) return false;
     return q != p.end();
-}
-
-bool writableByOthers(const fs::path& p) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0) return false;
-    return (st.st_mode & S_IWOTH) != 0;
 }
 
 } // namespace
@@ -80,6 +81,67 @@ std::string sha256File(const std::string& path) {
     return sha256Hex(readAll(path));
 }
 
+namespace {
+
+// The private folder for the copies: made by the hub (0700), or, when it exists, a real
+// folder (not a symlink) that only the hub's user or root can change.
+void checkStageDir(const std::string& stageDir) {
+    if (::mkdir(stageDir.c_str(), 0700) != 0 && errno != EEXIST)
+        throw std::runtime_error("cannot make the folder for plugin copies " + stageDir + ": " +
+                                 std::strerror(errno));
+    struct stat st {};
+    if (::lstat(stageDir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw std::runtime_error("the folder for plugin copies " + stageDir +
+                                 " is not a folder (a symlink?); remove it, the hub makes it");
+    if (auto why = util::untrustedEntry(stageDir, "the folder for plugin copies"))
+        throw std::runtime_error(*why);
+}
+
+// The bytes of an existing copy, or nullopt when there is none. A copy that is not a regular
+// file of the hub's own is refused: the folder is private, so something is wrong.
+std::optional<std::string> existingCopy(const fs::path& target) {
+    const int fd = ::open(target.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw std::runtime_error("plugin copy " + target.string() +
+                                 " cannot be read (a symlink?): " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw std::runtime_error("plugin copy " + target.string() + " is not a regular file");
+    }
+    ::close(fd);
+    if (auto why = util::untrustedEntry(target.string(), "plugin copy"))
+        throw std::runtime_error(*why);
+    return readAll(target.string());
+}
+
+// Writes `bytes` to a file that did not exist: a name planted in advance (a symlink, say)
+// is removed, never followed.
+void writeNew(const fs::path& path, const std::string& bytes) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        throw std::runtime_error("cannot remove " + path.string() + ": " + std::strerror(errno));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        throw std::runtime_error("cannot create " + path.string() + ": " + std::strerror(errno));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int err = errno;
+            ::close(fd);
+            throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(err));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::fchmod(fd, 0500);
+    ::close(fd);
+}
+
+} // namespace
+
 std::string stagePluginFile(const std::string& path, const std::string& stageDir,
                             const std::optional<std::string>& sha256) {
     // The bytes are read once: what is hashed, compared with the pin and loaded is the same,
@@ -88,22 +150,14 @@ std::string stagePluginFile(const std::string& path, const std::string& stageDir
     const std::string digest = sha256Hex(bytes);
     if (sha256)
         if (auto mismatch = pinMismatch(path, digest, *sha256)) throw std::runtime_error(*mismatch);
-    fs::create_directories(stageDir);
-    fs::permissions(stageDir, fs::perms::owner_all, fs::perm_options::replace);
+    checkStageDir(stageDir);
     const fs::path target =
         fs::path(stageDir) / (fs::path(path).stem().string() + "-" + digest.substr(0, 16) + ".so");
     // Content-addressed: an existing copy of the same bytes is the same library (and may be
     // loaded right now; it is never rewritten).
-    if (fs::exists(target) && fs::file_size(target) == bytes.size() &&
-        readAll(target.string()) == bytes)
-        return target.string();
+    if (existingCopy(target) == bytes) return target.string();
     const fs::path tmp = target.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    }
-    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_exec, fs::perm_options::replace);
+    writeNew(tmp, bytes);
     fs::rename(tmp, target);
     return target.string();
 }
@@ -169,15 +223,17 @@ PluginFileCheck checkPluginFile(const std::vector<std::string>& dirs, const std:
         r.error = "plugin file '" + file + "' is not a regular file";
         return r;
     }
-    if (writableByOthers(real)) {
-        r.error = "plugin file " + real.string() +
-                  " is writable by other users (chmod o-w): anyone could replace the code";
-        return r;
-    }
-    if (writableByOthers(real.parent_path())) {
-        r.error = "plugin directory " + real.parent_path().string() +
-                  " is writable by other users (chmod o-w): anyone could swap the plugin";
-        return r;
+    // Whoever can change the file, its folder, or a folder above them can run code as the hub:
+    // only the hub's user and root may. The plugin directory the path was written against is
+    // checked too (a symlink in it may lead elsewhere inside another one).
+    for (auto why : {util::untrustedEntry(real.string(), "plugin file"),
+                     util::untrustedEntry(real.parent_path().string(), "plugin directory"),
+                     util::untrustedAncestors(real.parent_path().string()),
+                     util::untrustedEntry(root->string(), "plugin directory")}) {
+        if (why) {
+            r.error = *why;
+            return r;
+        }
     }
     if (sha256) {
         try {

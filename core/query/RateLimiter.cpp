@@ -6,7 +6,8 @@
 namespace ow::query {
 
 RateLimiter::RateLimiter(int perMinute, const util::Clock& clock, std::size_t maxClients)
-    : capacity_(perMinute), perMs_(perMinute / 60000.0), clock_(clock), maxClients_(maxClients) {}
+    : capacity_(perMinute), perMs_(perMinute / 60000.0), clock_(clock),
+      maxClients_(std::max<std::size_t>(1, maxClients)) {}
 
 void RateLimiter::refill(Bucket& b, std::int64_t now) const {
     if (now > b.atMs) b.tokens = std::min(capacity_, b.tokens + (now - b.atMs) * perMs_);
@@ -19,16 +20,15 @@ int RateLimiter::admit(const std::string& client) {
     auto it = buckets_.find(client);
     if (it == buckets_.end()) {
         if (buckets_.size() >= maxClients_) {
-            for (auto b = buckets_.begin(); b != buckets_.end();) {
-                refill(b->second, now);
-                b = b->second.tokens >= capacity_ ? buckets_.erase(b) : std::next(b);
-            }
-            // Still full of busy clients: the newcomer waits like one of them.
-            if (buckets_.size() >= maxClients_) return 60;
+            buckets_.erase(order_.front().client);
+            order_.pop_front();
         }
-        it = buckets_.emplace(client, Bucket{capacity_, now}).first;
+        order_.push_back({client, capacity_, now});
+        it = buckets_.emplace(client, std::prev(order_.end())).first;
+    } else {
+        order_.splice(order_.end(), order_, it->second);
     }
-    Bucket& b = it->second;
+    Bucket& b = *it->second;
     refill(b, now);
     if (b.tokens >= 1) {
         b.tokens -= 1;

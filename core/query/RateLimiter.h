@@ -1,9 +1,11 @@
-// Requests per client, as a token bucket per client address: `perMinute` requests in a burst,
-// refilled evenly over a minute. Bounded in memory: when too many clients are tracked, those
-// whose bucket is full again (idle for a minute) are forgotten.
+// Requests per client, as a token bucket per client key: `perMinute` requests in a burst,
+// refilled evenly over a minute. Bounded in memory: at `maxClients` the client seen least
+// recently is forgotten to make room, so a flood of new addresses cannot lock new clients out
+// (the most it can do is forget clients that went quiet, and give them a fresh burst).
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -22,9 +24,11 @@ public:
 
 private:
     struct Bucket {
+        std::string client;
         double tokens = 0;
         std::int64_t atMs = 0;
     };
+    using Order = std::list<Bucket>; // least recently seen first
     void refill(Bucket& b, std::int64_t now) const;
 
     const double capacity_;
@@ -32,7 +36,8 @@ private:
     const util::Clock& clock_;
     const std::size_t maxClients_;
     std::mutex mu_;
-    std::unordered_map<std::string, Bucket> buckets_;
+    Order order_;
+    std::unordered_map<std::string, Order::iterator> buckets_;
 };
 
 } // namespace ow::query

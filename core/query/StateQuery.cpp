@@ -43,16 +43,17 @@ std::optional<std::string> parameter(const std::string& query, const std::string
     return std::nullopt;
 }
 
-std::string clientOf(const Request& req) {
-    const auto colon = req.peerAddress.rfind(':');
-    return colon == std::string::npos ? req.peerAddress : req.peerAddress.substr(0, colon);
-}
+// Stands in for a record when there is none yet to stand in for a missing one.
+const std::string kFirstDecoy = R"({"secret_sha256":")" + std::string(64, '0') +
+                                R"(","status":"received","steps":[],"note":")" +
+                                std::string(400, ' ') + R"("})";
 
 } // namespace
 
-StateQuery::StateQuery(config::QuerySpec spec, std::string journalFile, const util::Clock& clock)
-    : spec_(std::move(spec)), journalFile_(std::move(journalFile)),
-      limiter_(spec_.perClientPerMinute, clock) {}
+StateQuery::StateQuery(config::QuerySpec spec, std::string journalFile, const util::Clock& clock,
+                       const transport::http::TrustedProxies& proxies)
+    : spec_(std::move(spec)), journalFile_(std::move(journalFile)), proxies_(proxies),
+      limiter_(spec_.perClientPerMinute, clock), decoy_(kFirstDecoy) {}
 
 bool StateQuery::serves(const std::string& path) const {
     return path.rfind(spec_.path, 0) == 0;
@@ -64,7 +65,13 @@ std::optional<std::string> StateQuery::read(const std::string& stateKey) {
         db_ = std::make_unique<store::Database>(journalFile_, /*readOnly=*/true);
         state_ = std::make_unique<store::PluginState>(*db_);
     }
-    return state_->get(spec_.processor, stateKey);
+    auto text = state_->get(spec_.processor, stateKey);
+    if (text) {
+        decoy_ = *text;
+        return text;
+    }
+    // No such record: what follows checks the decoy instead, as much work as a real one.
+    return std::nullopt;
 }
 
 Response StateQuery::handle(const Request& req) {
@@ -74,7 +81,9 @@ Response StateQuery::handle(const Request& req) {
         r.headers.emplace_back("Allow", "GET, HEAD");
         return r;
     }
-    if (int wait = limiter_.admit(clientOf(req))) {
+    const std::string client = proxies_.clientOf(req);
+    const auto address = util::IpAddress::parse(client);
+    if (int wait = limiter_.admit(address ? address->clientKey() : client)) {
         auto r = problem(429, "too-many-requests", "Too Many Requests",
                          "at most " + std::to_string(spec_.perClientPerMinute) +
                              " queries a minute from one address; try again in " +
@@ -92,26 +101,33 @@ Response StateQuery::handle(const Request& req) {
     auto notFound = [&] {
         return problem(404, "not-found", "Not Found", "no record with this number and password");
     };
-    if (!validKey(key)) return notFound();
+    // A malformed key is looked up too (as a key no record can have), for the same work.
+    const bool wellFormed = validKey(key);
     std::optional<std::string> text;
+    std::string decoy;
     try {
-        text = read(spec_.statePrefix + key);
+        text = read(spec_.statePrefix + (wellFormed ? key : std::string("\x01")));
+        if (!text) {
+            std::lock_guard lock(dbMu_);
+            decoy = decoy_;
+        }
     } catch (const std::exception& e) {
         return problem(503, "unavailable", "Service Unavailable",
                        std::string("the store cannot be read: ") + e.what());
     }
-    auto doc = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    auto doc = nlohmann::json::parse(text ? *text : decoy, nullptr, false);
     const auto secret = doc.is_object() ? doc.find("secret_sha256") : doc.end();
-    if (!text || !doc.is_object() || secret == doc.end() || !secret->is_string() ||
-        secret->get<std::string>().size() != given.size() ||
-        CRYPTO_memcmp(secret->get<std::string>().data(), given.data(), given.size()) != 0)
-        return notFound();
+    const bool secretOk =
+        doc.is_object() && secret != doc.end() && secret->is_string() &&
+        secret->get<std::string>().size() == given.size() &&
+        CRYPTO_memcmp(secret->get<std::string>().data(), given.data(), given.size()) == 0;
+    if (!text || !wellFormed || !secretOk) return notFound();
     for (auto it = doc.begin(); it != doc.end();)
         it = it.key().rfind("secret", 0) == 0 ? doc.erase(it) : std::next(it);
     Response r;
     r.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
     r.headers.emplace_back("Cache-Control", "no-store");
-    r.body = req.method == "HEAD" ? "" : doc.dump();
+    r.body = doc.dump(); // for HEAD too: the server sends its length, not the body
     return r;
 }
 

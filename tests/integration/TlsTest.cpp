@@ -46,7 +46,7 @@ TEST_CASE("TLS: hub to hub over mutual TLS with a bearer token, and refusals of 
         - { client: intranet-platform, token: "${B_TOKEN}" })",
                                  rx),
                  "b");
-    b.env = {{"B_TOKEN", "tok-7f3a9c"}};
+    b.env = {{"B_TOKEN", "tok-7f3a9c-5e21b8d4"}};
     b.tls = {dir.file("ca.crt"), dir.file("client.crt"), dir.file("client.key")};
     b.start();
 
@@ -71,7 +71,7 @@ routes:
 )";
     };
     itest::Hub a(dir, aConfig("ca.crt", "${B_TOKEN}"), "a");
-    a.env = {{"B_TOKEN", "tok-7f3a9c"}};
+    a.env = {{"B_TOKEN", "tok-7f3a9c-5e21b8d4"}};
     a.start();
 
     REQUIRE(testkit::postCloudEvent(a.url(), itest::event("tls-1")).status == 202);
@@ -80,7 +80,7 @@ routes:
 
     const testkit::Headers ce{{"Content-Type", "application/cloudevents+json"}};
     testkit::Headers withToken = ce;
-    withToken.emplace_back("Authorization", "Bearer tok-7f3a9c");
+    withToken.emplace_back("Authorization", "Bearer tok-7f3a9c-5e21b8d4");
 
     SECTION("a client with the CA's certificate but without a token gets 401") {
         auto r = testkit::httpRequest("POST", b.url(), itest::event("no-token"), ce, 5s, b.tls);
@@ -110,7 +110,7 @@ routes:
         std::string otherCa =
             dir.writeFile("other-ca.crt", testkit::readFile(other.file("ca.crt")));
         itest::Hub c(dir, aConfig(otherCa, "${B_TOKEN}"), "c");
-        c.env = {{"B_TOKEN", "tok-7f3a9c"}};
+        c.env = {{"B_TOKEN", "tok-7f3a9c-5e21b8d4"}};
         c.start();
         REQUIRE(testkit::postCloudEvent(c.url(), itest::event("untrusted-1")).status == 202);
         REQUIRE(testkit::waitUntil(

@@ -106,6 +106,9 @@ struct Conn {
     bool readable = true; // edge-triggered: there may be unread bytes
     bool writable = true; // edge-triggered: the socket took everything so far
     bool dead = false;
+    bool reserve = false;     // one of the reserve: may ask for the reserved paths only
+    std::uint64_t served = 0; // requests read so far
+    // idleSince: since when it waits for a request head (accepted, or answered the last one).
     Clock::time_point idleSince, headStart, bodyStart, writeDeadline, lingerUntil;
     std::string out;
     std::size_t sent = 0;
@@ -131,6 +134,8 @@ struct ConnectionLoop::Impl {
     std::size_t bufSize;
     bool accepting = true;
     Clock::time_point acceptPausedUntil = Clock::time_point::max(); // after accept() failed
+    int reserveOpen = 0;   // connections of the reserve among `conns`
+    std::string busyBytes; // the 503 for connections beyond every slot
     // Stop control, under st->mutex.
     bool listenerReleased = false;
     std::condition_variable released;
@@ -138,7 +143,8 @@ struct ConnectionLoop::Impl {
 
     Impl(int fd, std::shared_ptr<ServerState> state)
         : st(std::move(state)), listenFd(fd),
-          pool("ow-http-work", static_cast<std::size_t>(st->limits.maxConnections)),
+          pool("ow-http-work",
+               static_cast<std::size_t>(st->limits.maxConnections + st->limits.reserveConnections)),
           bufSize(st->readBufferBytes()) {
         epfd = ::epoll_create1(EPOLL_CLOEXEC);
         if (epfd < 0)
@@ -147,6 +153,16 @@ struct ConnectionLoop::Impl {
         ::fcntl(listenFd, F_SETFL, flags | O_NONBLOCK);
         add(listenFd, EPOLLIN, kListenerId);
         add(inbox->efd, EPOLLIN, kWakeId);
+        Response busy = busyResponse();
+        formatResponse(busyBytes, busy, false, true, 1);
+        busyBytes += busy.body;
+    }
+
+    static Response busyResponse() {
+        Response r = problem(503, "busy", reasonPhrase(503),
+                             "every connection slot of the server is taken; retry shortly");
+        r.headers.emplace_back("Retry-After", "1");
+        return r;
     }
 
     ~Impl() {
@@ -268,19 +284,19 @@ struct ConnectionLoop::Impl {
                 return;
             }
             std::string peer = peerName(addr);
-            if (conns.size() >= static_cast<std::size_t>(st->limits.maxConnections)) {
-                st->report(0, "connection from " + peer +
-                                  " refused: " + std::to_string(st->limits.maxConnections) +
-                                  " connections are open (maxConnections)");
-                ::close(fd);
+            bool reserve = false;
+            if (!makeRoom(peer, reserve)) {
+                refuseBusy(fd, peer);
                 continue;
             }
             int one = 1;
             ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             std::uint64_t id = nextId++;
             auto c = std::make_unique<Conn>(id, fd, std::move(peer), st->parseLimits, bufSize);
-            c->idleSince = Clock::now();
-            arm(c->idleSince + milliseconds(st->limits.idleTimeoutMs));
+            // The first request's head is due header_timeout_ms after the accept, not after
+            // its first byte: a connection that sends nothing holds a slot that long at most.
+            c->idleSince = c->headStart = Clock::now();
+            arm(c->headStart + milliseconds(st->limits.headerTimeoutMs));
             try {
                 add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, id);
             } catch (const std::exception& e) {
@@ -289,6 +305,8 @@ struct ConnectionLoop::Impl {
                 continue;
             }
             st->opened();
+            c->reserve = reserve;
+            if (reserve) ++reserveOpen;
             Conn& ref = *c;
             conns.emplace(id, std::move(c));
             drive(ref); // the request may be there already
@@ -296,11 +314,60 @@ struct ConnectionLoop::Impl {
         }
     }
 
+    // Whether a new connection may be served, closing an idle one to make room if need be;
+    // `reserve` says it gets a slot of the reserve.
+    bool makeRoom(const std::string& peer, bool& reserve) {
+        const std::size_t max = static_cast<std::size_t>(st->limits.maxConnections);
+        if (conns.size() - static_cast<std::size_t>(reserveOpen) < max) return true;
+        // A connection that has not sent a whole request head holds its slot for nothing: the
+        // one waiting longest gives it up. So silent or slow clients cannot lock others out.
+        if (evictOldestWaiting(false, peer)) return true;
+        reserve = true;
+        return reserveOpen < st->limits.reserveConnections || evictOldestWaiting(true, peer);
+    }
+
+    bool evictOldestWaiting(bool ofReserve, const std::string& newcomer) {
+        Conn* oldest = nullptr;
+        for (auto& [id, c] : conns) {
+            if (c->reserve != ofReserve || c->state != Conn::State::Reading) continue;
+            auto phase = c->parser.phase();
+            if (phase != RequestParser::Phase::Idle && phase != RequestParser::Phase::Head)
+                continue;
+            if (!oldest || c->idleSince < oldest->idleSince) oldest = c.get();
+        }
+        if (!oldest) return false;
+        const auto waited =
+            std::chrono::duration_cast<milliseconds>(Clock::now() - oldest->idleSince).count();
+        st->report(0, "closed the connection from " + oldest->peer + " (no whole request in " +
+                          std::to_string(waited) + " ms) to serve " + newcomer +
+                          ": every connection slot was taken");
+        const std::uint64_t id = oldest->id;
+        closeConn(*oldest);
+        conns.erase(id);
+        return true;
+    }
+
+    // Every slot is busy with a request: a 503 if the socket takes it at once, then closed.
+    void refuseBusy(int fd, const std::string& peer) {
+        (void)!::send(fd, busyBytes.data(), busyBytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::shutdown(fd, SHUT_WR);
+        // What the client sent already is read away, so the close does not reset the answer.
+        char sink[4096];
+        for (int i = 0; i < 4 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+        }
+        ::close(fd);
+        st->report(503, "connection from " + peer + " answered 503: all " +
+                            std::to_string(st->limits.maxConnections) + " connection slots and " +
+                            std::to_string(st->limits.reserveConnections) +
+                            " of the reserve are busy with requests");
+    }
+
     // --- one connection ------------------------------------------------------------------
 
     void closeConn(Conn& c) {
         if (c.dead) return;
         c.dead = true;
+        if (c.reserve) --reserveOpen;
         ::close(c.fd); // also leaves the epoll set
         st->closed();
     }
@@ -355,8 +422,10 @@ struct ConnectionLoop::Impl {
             closeConn(c);
             return false;
         }
-        if (c.parser.phase() == RequestParser::Phase::Idle && c.begin == c.end) {
-            c.headStart = Clock::now(); // the head deadline runs from its first byte
+        if (c.parser.phase() == RequestParser::Phase::Idle && c.begin == c.end && c.served > 0) {
+            // A kept-alive connection's next head is due from its first byte (the first
+            // request's from the accept).
+            c.headStart = Clock::now();
             arm(c.headStart + milliseconds(st->limits.headerTimeoutMs));
         }
         c.end += static_cast<std::size_t>(n);
@@ -380,9 +449,24 @@ struct ConnectionLoop::Impl {
         case RequestParser::Result::HeadComplete:
             c.bodyStart = Clock::now();
             arm(c.bodyStart + milliseconds(st->limits.bodyTimeoutMs));
-            // RFC 9110 §10.1.1: no need once the client has started sending anyway.
-            if (c.parser.expectContinue() && c.begin == c.end)
+            // RFC 9110 §10.1.1: no need once the client has started sending anyway. A client
+            // waiting for it learns first whether its body would be refused (path, token).
+            if (c.parser.expectContinue() && c.begin == c.end) {
+                Request& head = c.parser.request();
+                head.peerAddress = c.peer;
+                if (auto refusal = st->checkHead(head)) {
+                    refusal->close = true; // the body was not read
+                    c.keepAlive = false;
+                    c.headOnly = head.method == "HEAD";
+                    c.minor = c.parser.minorVersion();
+                    c.label = head.method + " " + head.path;
+                    c.state = Conn::State::Handling;
+                    answer(c, std::move(*refusal));
+                    c.parser.reset();
+                    break;
+                }
                 write(c, "HTTP/1.1 100 Continue\r\n\r\n", Conn::Then::SameRequest);
+            }
             break;
         case RequestParser::Result::Complete:
             c.fresh = c.begin < c.end; // a pipelined request may already be here
@@ -399,6 +483,17 @@ struct ConnectionLoop::Impl {
         c.headOnly = req.method == "HEAD";
         c.label = req.method + " " + req.path;
         c.state = Conn::State::Handling;
+        ++c.served;
+        if (c.reserve && !st->reserved(req.path)) {
+            st->report(503, c.label + " from " + c.peer +
+                                " answered 503: the connection has a slot of the reserve, kept "
+                                "for health checks and metrics");
+            Response busy = busyResponse();
+            busy.close = true;
+            answer(c, std::move(busy));
+            c.parser.reset();
+            return;
+        }
         std::weak_ptr<Inbox> weak = inbox;
         Reply reply([weak, id = c.id](Response r) {
             if (auto in = weak.lock()) in->post(id, std::move(r));
@@ -564,12 +659,16 @@ struct ConnectionLoop::Impl {
                 bool idle = phase == RequestParser::Phase::Idle && c.begin == c.end;
                 bool head = phase == RequestParser::Phase::Head ||
                             (phase == RequestParser::Phase::Idle && !idle);
-                due = idle   ? c.idleSince + milliseconds(lim.idleTimeoutMs)
+                bool silent = idle && c.served == 0; // accepted, nothing received yet
+                due = silent ? c.headStart + milliseconds(lim.headerTimeoutMs)
+                      : idle ? c.idleSince + milliseconds(lim.idleTimeoutMs)
                       : head ? c.headStart + milliseconds(lim.headerTimeoutMs)
                              : c.bodyStart + milliseconds(lim.bodyTimeoutMs);
                 if (now < due) break;
                 if (idle) {
-                    closeConn(c); // keep-alive connection unused for too long: close silently
+                    // Nothing sent at all, or a keep-alive connection unused for too long:
+                    // close silently.
+                    closeConn(c);
                     break;
                 }
                 refuse(c, 408, "request-timeout", st->timeoutDetail(head));

@@ -1,5 +1,7 @@
 #include "core/transport/http/HttpClientConnection.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
@@ -13,7 +15,10 @@
 namespace ow::transport::http {
 namespace {
 
-constexpr std::size_t MaxHeadBytes = 64 * 1024;
+// The deadline is enforced by the socket's timeouts, which are shortened only when the time
+// left falls this far below them: a fast exchange costs no system call for it, and a slow one
+// overruns its deadline by this much at most.
+constexpr std::int64_t kArmSlackMs = 100;
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -57,6 +62,10 @@ HttpClientConnection::~HttpClientConnection() {
 
 void HttpClientConnection::close() noexcept {
     if (!socket_) return;
+    {
+        std::lock_guard lock(abortMu_);
+        liveFd_ = -1;
+    }
     try {
         socket_->close();
     } catch (...) {
@@ -67,7 +76,22 @@ void HttpClientConnection::close() noexcept {
     pos_ = 0;
 }
 
+void HttpClientConnection::abort() noexcept {
+    std::lock_guard lock(abortMu_);
+    aborted_ = true;
+    if (liveFd_ >= 0) ::shutdown(liveFd_, SHUT_RDWR);
+}
+
+bool HttpClientConnection::aborted() noexcept {
+    std::lock_guard lock(abortMu_);
+    return aborted_;
+}
+
 void HttpClientConnection::connect() {
+    {
+        std::lock_guard lock(abortMu_);
+        if (aborted_) throw Poco::IOException("the connection was aborted");
+    }
     Poco::Net::SocketAddress addr(host_, port_);
     Poco::Timespan timeout(connectTimeoutMs_ * 1000);
     if (tls_) {
@@ -79,18 +103,53 @@ void HttpClientConnection::connect() {
         socket_ = std::make_unique<Poco::Net::StreamSocket>();
         socket_->connect(addr, timeout);
     }
+    {
+        // A connect is bounded by its own timeout; abort() ends what follows it.
+        std::lock_guard lock(abortMu_);
+        if (aborted_) throw Poco::IOException("the connection was aborted");
+        liveFd_ = socket_->impl()->sockfd();
+    }
     socket_->setNoDelay(true);
     socket_->setReceiveTimeout(Poco::Timespan(readTimeoutMs_ * 1000));
     socket_->setSendTimeout(Poco::Timespan(readTimeoutMs_ * 1000));
+    armedMs_ = readTimeoutMs_;
     buf_.clear();
     pos_ = 0;
 }
 
+void HttpClientConnection::arm() {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
+    if (left <= 0)
+        throw Poco::TimeoutException("the answer was not complete within " +
+                                     std::to_string(readTimeoutMs_) + " ms");
+    if (left < armedMs_ - kArmSlackMs) {
+        socket_->setReceiveTimeout(Poco::Timespan(left * 1000));
+        socket_->setSendTimeout(Poco::Timespan(left * 1000));
+        armedMs_ = left;
+    }
+}
+
+void HttpClientConnection::send(std::string_view bytes) {
+    // In pieces, so that a peer reading slowly cannot stretch one blocking send past the
+    // deadline (Poco's sendBytes loops until everything is sent).
+    constexpr std::size_t kPiece = 64 * 1024;
+    while (!bytes.empty()) {
+        arm();
+        const std::size_t n = std::min(bytes.size(), kPiece);
+        int sent = socket_->sendBytes(bytes.data(), static_cast<int>(n));
+        if (sent <= 0) throw Poco::IOException("the peer stopped taking the request");
+        bytes.remove_prefix(static_cast<std::size_t>(sent));
+    }
+}
+
 std::size_t HttpClientConnection::fill() {
-    if (pos_ > 0 && pos_ == buf_.size()) {
-        buf_.clear();
+    // What was parsed is dropped first, so the buffer holds only what is still to be read.
+    if (pos_ > 0) {
+        buf_.erase(0, pos_);
         pos_ = 0;
     }
+    arm();
     char tmp[16384];
     int n = socket_->receiveBytes(tmp, sizeof tmp);
     if (n <= 0) return 0;
@@ -113,7 +172,15 @@ ClientResponse HttpClientConnection::request(std::string_view method, std::strin
     ClientResponse out;
     bool reused = socket_ != nullptr;
     try {
-        if (!socket_) connect();
+        if (!socket_) {
+            connect();
+        } else if (armedMs_ != readTimeoutMs_) {
+            // The previous exchange was slow and shortened them.
+            socket_->setReceiveTimeout(Poco::Timespan(readTimeoutMs_ * 1000));
+            socket_->setSendTimeout(Poco::Timespan(readTimeoutMs_ * 1000));
+            armedMs_ = readTimeoutMs_;
+        }
+        deadline_ = Clock::now() + std::chrono::milliseconds(readTimeoutMs_);
         if (exchange(head, body, out, reused)) return out;
         // The kept-alive connection was closed by the peer before it answered: the request
         // was not taken; open a fresh connection and send it once more.
@@ -134,10 +201,10 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
         std::string msg;
         msg.reserve(head.size() + body.size());
         msg.append(head).append(body);
-        socket_->sendBytes(msg.data(), static_cast<int>(msg.size()));
+        send(msg);
     } else {
-        socket_->sendBytes(head.data(), static_cast<int>(head.size()));
-        socket_->sendBytes(body.data(), static_cast<int>(body.size()));
+        send(head);
+        send(body);
     }
 
     // --- status line and headers
@@ -145,7 +212,7 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
     for (;;) {
         headEnd = buf_.find("\r\n\r\n", pos_);
         if (headEnd != std::string::npos) break;
-        if (buf_.size() - pos_ > MaxHeadBytes) malformed("head larger than 64 KiB");
+        if (buf_.size() - pos_ > kMaxHeadBytes) malformed("head larger than 64 KiB");
         std::size_t got;
         try {
             got = fill();
@@ -166,10 +233,12 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
     if (status.size() < 12 || status.substr(0, 7) != "HTTP/1." || status[8] != ' ')
         malformed("bad status line '" + std::string(status.substr(0, 40)) + "'");
     bool http10 = status[7] == '0';
+    // Exactly three digits (RFC 9112 §4): "2000" is not a 200 followed by a reason.
     if (!std::isdigit(static_cast<unsigned char>(status[9])) ||
         !std::isdigit(static_cast<unsigned char>(status[10])) ||
-        !std::isdigit(static_cast<unsigned char>(status[11])))
-        malformed("bad status code");
+        !std::isdigit(static_cast<unsigned char>(status[11])) ||
+        (status.size() > 12 && status[12] != ' '))
+        malformed("bad status code in '" + std::string(status.substr(0, 40)) + "'");
     out.status = (status[9] - '0') * 100 + (status[10] - '0') * 10 + (status[11] - '0');
     out.reason = std::string(trim(status.substr(12)));
     out.headers.clear();
@@ -209,11 +278,19 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
         out.headers.emplace_back(std::move(name), std::string(value));
     }
 
-    // --- body
-    auto keep = [&](std::string_view piece) {
+    // --- body: `maxBodyKept_` bytes kept, up to kMaxBodyDropped more read and dropped (so the
+    // connection can be kept), and the rest never read: the connection is closed instead.
+    const std::size_t budget = maxBodyKept_ + kMaxBodyDropped;
+    std::size_t taken = 0;
+    auto consume = [&](std::size_t n) {
         if (out.body.size() < maxBodyKept_)
-            out.body.append(piece.substr(0, maxBodyKept_ - out.body.size()));
+            out.body.append(
+                std::string_view(buf_.data() + pos_, n).substr(0, maxBodyKept_ - out.body.size()));
+        pos_ += n;
+        taken += n;
     };
+    auto available = [&] { return buf_.size() - pos_; };
+    bool whole = true;
     bool noBody = out.status == 204 || out.status == 304 || (out.status >= 100 && out.status < 200);
     if (noBody) {
         // nothing to read
@@ -221,7 +298,7 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
         for (;;) {
             std::size_t le;
             while ((le = buf_.find("\r\n", pos_)) == std::string::npos) {
-                if (buf_.size() - pos_ > 1024) malformed("chunk size line too long");
+                if (available() > 1024) malformed("chunk size line too long");
                 if (fill() == 0) malformed("connection closed inside a chunk");
             }
             std::string_view sizeText(buf_.data() + pos_, le - pos_);
@@ -239,38 +316,59 @@ bool HttpClientConnection::exchange(const std::string& head, std::string_view bo
             pos_ = le + 2;
             if (size == 0) {
                 // Trailers end with an empty line.
+                std::size_t trailerBytes = 0;
                 for (;;) {
-                    while ((le = buf_.find("\r\n", pos_)) == std::string::npos)
+                    while ((le = buf_.find("\r\n", pos_)) == std::string::npos) {
+                        if (available() > kMaxHeadBytes) malformed("trailers larger than 64 KiB");
                         if (fill() == 0) malformed("connection closed inside trailers");
+                    }
+                    trailerBytes += le + 2 - pos_;
+                    if (trailerBytes > kMaxHeadBytes) malformed("trailers larger than 64 KiB");
                     bool empty = le == pos_;
                     pos_ = le + 2;
                     if (empty) break;
                 }
                 break;
             }
-            while (buf_.size() - pos_ < size + 2)
+            // The chunk's data as it arrives, never buffered whole.
+            while (size > 0 && taken < budget) {
+                if (available() == 0 && fill() == 0) malformed("connection closed inside a chunk");
+                std::size_t n = std::min({size, available(), budget - taken});
+                consume(n);
+                size -= n;
+            }
+            if (size > 0) {
+                whole = false;
+                break;
+            }
+            while (available() < 2)
                 if (fill() == 0) malformed("connection closed inside a chunk");
-            keep(std::string_view(buf_.data() + pos_, size));
-            pos_ += size + 2;
+            if (buf_[pos_] != '\r' || buf_[pos_ + 1] != '\n')
+                malformed("chunk data not followed by CRLF");
+            pos_ += 2;
         }
     } else if (contentLength) {
         std::size_t left = *contentLength;
-        while (left > 0) {
-            if (pos_ == buf_.size() && fill() == 0) malformed("connection closed inside the body");
-            std::size_t take = std::min(left, buf_.size() - pos_);
-            keep(std::string_view(buf_.data() + pos_, take));
-            pos_ += take;
-            left -= take;
+        while (left > 0 && taken < budget) {
+            if (available() == 0 && fill() == 0) malformed("connection closed inside the body");
+            std::size_t n = std::min({left, available(), budget - taken});
+            consume(n);
+            left -= n;
         }
+        whole = left == 0;
     } else {
         // Body runs to the end of the connection.
         out.keepAlive = false;
         for (;;) {
-            keep(std::string_view(buf_.data() + pos_, buf_.size() - pos_));
-            pos_ = buf_.size();
+            consume(std::min(available(), budget - taken));
+            if (taken >= budget) {
+                whole = false;
+                break;
+            }
             if (fill() == 0) break;
         }
     }
+    if (!whole) out.keepAlive = false; // the rest of the body is still on its way: cut it off
     if (pos_ == buf_.size()) {
         buf_.clear();
         pos_ = 0;

@@ -97,7 +97,8 @@ private:
         Clock::time_point idleSince = Clock::now();
         Clock::time_point headStart = idleSince;
         Clock::time_point bodyStart = idleSince;
-        bool fresh = false; // bytes arrived since the parser last looked
+        bool fresh = false;    // bytes arrived since the parser last looked
+        bool answered = false; // the first request's head is due from the accept
 
         for (;;) {
             while (fresh) {
@@ -116,12 +117,25 @@ private:
                 case RequestParser::Result::HeadComplete:
                     bodyStart = Clock::now();
                     // RFC 9110 §10.1.1: no need once the client has started sending anyway.
-                    if (parser.expectContinue() && begin == end &&
-                        !sendAll("HTTP/1.1 100 Continue\r\n\r\n", {}))
-                        return;
+                    // A client waiting for it learns first whether its body would be refused.
+                    if (parser.expectContinue() && begin == end) {
+                        Request& head = parser.request();
+                        head.peerAddress = peer_;
+                        head.clientCertSubject = subject_;
+                        if (auto refusal = st.checkHead(head)) {
+                            Response r =
+                                st.sendable(std::move(*refusal), head.method + " " + head.path);
+                            if (writeResponse(r, head.method == "HEAD", true,
+                                              parser.minorVersion()))
+                                lingeringClose();
+                            return;
+                        }
+                        if (!sendAll("HTTP/1.1 100 Continue\r\n\r\n", {})) return;
+                    }
                     break;
                 case RequestParser::Result::Complete:
                     if (!respond(parser)) return;
+                    answered = true;
                     parser.reset();
                     headStart = idleSince = Clock::now();
                     fresh = begin < end; // a pipelined request may already be here
@@ -133,10 +147,12 @@ private:
             bool idle = phase == RequestParser::Phase::Idle;
             if (idle && st.stopping.load()) return;
             Clock::time_point now = Clock::now();
-            Clock::time_point deadline = idle ? idleSince + milliseconds(lim.idleTimeoutMs)
-                                         : phase == RequestParser::Phase::Head
-                                             ? headStart + milliseconds(lim.headerTimeoutMs)
-                                             : bodyStart + milliseconds(lim.bodyTimeoutMs);
+            Clock::time_point deadline =
+                idle ? (answered ? idleSince + milliseconds(lim.idleTimeoutMs)
+                                 : headStart + milliseconds(lim.headerTimeoutMs))
+                : phase == RequestParser::Phase::Head
+                    ? headStart + milliseconds(lim.headerTimeoutMs)
+                    : bodyStart + milliseconds(lim.bodyTimeoutMs);
             if (now >= deadline) {
                 if (idle) return; // keep-alive connection unused for too long: close silently
                 bool head = phase == RequestParser::Phase::Head;
@@ -155,8 +171,9 @@ private:
             long n = receive(buffer_.data() + end, buffer_.size() - end,
                              static_cast<int>(std::min<long long>(waitMs, kWakeMs)));
             if (n == kNothingYet) continue;
-            if (n <= 0) return;                 // EOF or error: the client left, even mid-request
-            if (idle) headStart = Clock::now(); // the head deadline runs from its first byte
+            if (n <= 0) return; // EOF or error: the client left, even mid-request
+            // A kept-alive connection's next head is due from its first byte.
+            if (idle && answered) headStart = Clock::now();
             end += static_cast<std::size_t>(n);
             fresh = true;
         }
@@ -362,7 +379,7 @@ void requirePositive(std::int64_t value, const char* name) {
 } // namespace
 
 HttpServer::HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLimits limits,
-                       ErrorObserver onError, FastHandler fast)
+                       ErrorObserver onError, FastHandler fast, HeadCheck headCheck)
     : shared_(std::make_shared<ServerState>()), listener_(socket) {
     requirePositive(limits.maxHeaderBytes, "maxHeaderBytes");
     requirePositive(limits.maxHeaderCount, "maxHeaderCount");
@@ -372,11 +389,16 @@ HttpServer::HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLi
     requirePositive(limits.bodyTimeoutMs, "bodyTimeoutMs");
     requirePositive(limits.idleTimeoutMs, "idleTimeoutMs");
     requirePositive(limits.maxConnections, "maxConnections");
+    if (limits.reserveConnections < 0)
+        throw std::invalid_argument("HttpServer: ServerLimits::reserveConnections must not be "
+                                    "negative, got " +
+                                    std::to_string(limits.reserveConnections));
     requirePositive(limits.maxQueued, "maxQueued");
     if (!handler) throw std::invalid_argument("HttpServer: handler is empty");
 
     shared_->handler = std::move(handler);
     shared_->fast = std::move(fast);
+    shared_->headCheck = std::move(headCheck);
     shared_->limits = limits;
     shared_->parseLimits = ParseLimits{limits.maxHeaderBytes, limits.maxHeaderCount,
                                        limits.maxBodyBytes, limits.maxTargetBytes};

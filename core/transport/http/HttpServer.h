@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/TCPServer.h>
@@ -36,8 +38,15 @@ struct ServerLimits {
         10000; ///< whole head within this from its first byte: else 408 + close
     std::int64_t bodyTimeoutMs = 30000; ///< whole body within this: else 408 + close
     std::int64_t idleTimeoutMs = 60000; ///< keep-alive idle: close silently
-    int maxConnections = 256; ///< open at once (more are closed at once); also blocking handlers
-    int maxQueued = 256;      ///< TLS only: accepted but waiting for a thread
+    /// Open at once; also blocking handlers. When they are all taken, a new connection takes
+    /// the slot of the oldest one that has not sent a whole request head (silent, slow, or
+    /// idle between requests); when none has, it gets one of the reserve, else a 503.
+    int maxConnections = 256;
+    /// Plain HTTP: connections beyond maxConnections that may ask for `reservedPaths` only
+    /// (anything else is answered 503), so health checks and metrics get through a flood.
+    int reserveConnections = 16;
+    std::vector<std::string> reservedPaths;
+    int maxQueued = 256; ///< TLS only: accepted but waiting for a thread
 };
 
 /// Called once per complete request that the FastHandler did not take, on a thread of its own
@@ -51,9 +60,15 @@ using Handler = std::function<Response(const Request&)>;
 /// dropped unanswered answers 500). Exceptions are answered 500 like the Handler's.
 using FastHandler = std::function<bool(const Request&, Reply reply)>;
 
+/// Called on a request's head when the client waits for 100 Continue before sending its body:
+/// a Response refuses the request at once (the body is never read and the connection is
+/// closed), nothing lets the body come. On the thread that read the head: must not block.
+using HeadCheck = std::function<std::optional<Response>(const Request& head)>;
+
 /// Told about requests the server refused itself (status 400/408/411/413/414/431/501/505), about
-/// handler exceptions (status 500), and with status 0 about connection-level failures that have
-/// no HTTP answer (TLS handshake, socket errors), with a human-readable reason. Called from
+/// handler exceptions (status 500), about connections refused with 503 because every slot is
+/// taken, and with status 0 about connection-level events that have no HTTP answer (TLS
+/// handshake, socket errors, a silent connection closed), with a human-readable reason. Called from
 /// connection threads concurrently, so it must be thread-safe; exceptions from it are swallowed.
 using ErrorObserver = std::function<void(int status, const std::string& reason)>;
 
@@ -61,7 +76,7 @@ class HttpServer {
 public:
     /// `socket` is bound and listening (a SecureServerSocket for TLS). Does not start serving.
     HttpServer(Poco::Net::ServerSocket socket, Handler handler, ServerLimits limits,
-               ErrorObserver onError = {}, FastHandler fast = {});
+               ErrorObserver onError = {}, FastHandler fast = {}, HeadCheck headCheck = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

@@ -195,20 +195,33 @@ RequestParser::Result RequestParser::parseRequestLine(std::string_view line) {
         if (c <= 0x20 || c >= 0x7f || c == '#')
             return fail(400, "bad-request", "invalid character in request-target");
     }
+    // RFC 9112 §3.2.2: a server must accept the absolute-form (what a client talking to a
+    // proxy sends); its path and query are what the origin-form would have carried.
+    std::string_view origin = target;
     if (target == "*") {
         if (method != "OPTIONS")
             return fail(400, "bad-request", "asterisk-form is only allowed with OPTIONS");
     } else if (target.front() != '/') {
-        return fail(400, "bad-request",
-                    "only origin-form request-targets are accepted (got '" + excerpt(target) +
-                        "')");
+        const std::size_t schemeEnd = target.find("://");
+        const std::string_view scheme =
+            target.substr(0, schemeEnd == std::string_view::npos ? 0 : schemeEnd);
+        if (!iequals(scheme, "http") && !iequals(scheme, "https"))
+            return fail(400, "bad-request",
+                        "the request-target must be a path or an http(s) URI (got '" +
+                            excerpt(target) + "')");
+        const std::size_t authority = schemeEnd + 3;
+        const std::size_t pathAt = target.find_first_of("/?", authority);
+        if (pathAt == authority)
+            return fail(400, "bad-request", "absolute-form request-target without a host");
+        origin = pathAt == std::string_view::npos ? std::string_view() : target.substr(pathAt);
     }
 
     req_.method.assign(method);
     req_.target.assign(target);
-    std::size_t q = target.find('?');
-    req_.path.assign(target.substr(0, q));
-    if (q != std::string_view::npos) req_.query.assign(target.substr(q + 1));
+    std::size_t q = origin.find('?');
+    req_.path.assign(origin.substr(0, q));
+    if (req_.path.empty()) req_.path = "/";
+    if (q != std::string_view::npos) req_.query.assign(origin.substr(q + 1));
     return Result::NeedMore;
 }
 
@@ -252,6 +265,7 @@ RequestParser::Result RequestParser::parseField(std::string_view line, bool trai
 
 RequestParser::Result RequestParser::finishHead() {
     int hosts = 0;
+    int authorizations = 0;
     bool close = false;
     bool keepAliveToken = false;
     bool hasTe = false;
@@ -263,6 +277,8 @@ RequestParser::Result RequestParser::finishHead() {
     for (const auto& [name, value] : req_.headers) {
         if (name == "host") {
             ++hosts;
+        } else if (name == "authorization") {
+            ++authorizations;
         } else if (name == "connection") {
             forEachListElement(value, [&](std::string_view t) {
                 if (iequals(t, "close"))
@@ -303,6 +319,10 @@ RequestParser::Result RequestParser::finishHead() {
 
     if (minor_ == 1 && hosts == 0) return fail(400, "bad-request", "HTTP/1.1 request without Host");
     if (hosts > 1) return fail(400, "bad-request", "more than one Host header field");
+    // A second one could be read by a proxy and the hub differently: which one counts is
+    // exactly what must never be ambiguous about a credential.
+    if (authorizations > 1)
+        return fail(400, "bad-request", "more than one Authorization header field");
     keepAlive_ = minor_ == 1 ? !close : (keepAliveToken && !close);
 
     if (hasTe) {

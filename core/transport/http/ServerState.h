@@ -27,6 +27,7 @@ constexpr std::size_t kLingerBytes = std::size_t{256} * 1024;
 struct ServerState {
     Handler handler;
     FastHandler fast;
+    HeadCheck headCheck;
     ServerLimits limits;
     ParseLimits parseLimits;
     ErrorObserver onError;
@@ -52,6 +53,23 @@ struct ServerState {
         return static_cast<std::size_t>(std::max<std::int64_t>(limits.maxHeaderBytes,
                                                                RequestParser::kMaxChunkLineBytes)) +
                2 * kReadChunk;
+    }
+
+    /// Whether a connection of the reserve may ask for `path`.
+    [[nodiscard]] bool reserved(const std::string& path) const {
+        return std::find(limits.reservedPaths.begin(), limits.reservedPaths.end(), path) !=
+               limits.reservedPaths.end();
+    }
+
+    /// What to answer before the body when the client expects 100 Continue: a refusal, or
+    /// nothing (then 100 Continue). A check that throws refuses with 500.
+    std::optional<Response> checkHead(const Request& head) noexcept {
+        if (!headCheck) return std::nullopt;
+        try {
+            return headCheck(head);
+        } catch (...) {
+            return handlerFailed(head.method + " " + head.path, std::current_exception());
+        }
     }
 
     /// The 408's detail when the head (or else the body) did not arrive in time.

@@ -93,7 +93,7 @@ TEST_CASE("ConfigLoader: a full configuration sets every field", "[config]") {
     for (const char* f :
          {"tls/hub.crt", "tls/hub.key", "tls/ca.crt", "tls/client.crt", "tls/client.key"})
         dir.writeFile(f, "pem");
-    dir.writeFile("secrets/website.token", "web-token-123\n");
+    dir.writeFile("secrets/website.token", "web-token-123-2026\n");
     const std::string text = R"(hub:
   listen: "[::1]:9090"
   data_dir: state
@@ -157,7 +157,8 @@ routes:
     to: [intranet, "dept-{department}"]
 )";
     const LoadResult r = loadText(
-        dir, text, envOf({{"PLATFORM_TOKEN", "plat-token-456"}, {"SUPERVISION_TOKEN", "sv-789"}}));
+        dir, text,
+        envOf({{"PLATFORM_TOKEN", "plat-token-456-2026"}, {"SUPERVISION_TOKEN", "sv-789"}}));
     INFO(dump(r));
     REQUIRE(r.ok());
     const HubConfig& c = r.config;
@@ -193,9 +194,9 @@ routes:
     CHECK(c.inputs[0].where.column == 5);
     REQUIRE(c.inputs[0].tokens.size() == 2);
     CHECK(c.inputs[0].tokens[0].client == "platform");
-    CHECK(c.inputs[0].tokens[0].token == "plat-token-456");
+    CHECK(c.inputs[0].tokens[0].token == "plat-token-456-2026");
     CHECK(c.inputs[0].tokens[1].client == "website");
-    CHECK(c.inputs[0].tokens[1].token == "web-token-123");
+    CHECK(c.inputs[0].tokens[1].token == "web-token-123-2026");
     CHECK(c.inputs[1].tokens.empty());
 
     REQUIRE(c.outputs.size() == 2);
@@ -544,7 +545,7 @@ routes:
 
 TEST_CASE("ConfigLoader: token_file is read, trimmed and checked", "[config]") {
     TempDir dir("ow-config");
-    dir.writeFile("secrets/a.token", "tok-a\r\n");
+    dir.writeFile("secrets/a.token", "tok-a-0123456789ab\r\n");
     dir.writeFile("secrets/empty.token", "\n");
     const LoadResult r = loadText(dir, "inputs:\n"
                                        "  - name: in\n"
@@ -560,7 +561,7 @@ TEST_CASE("ConfigLoader: token_file is read, trimmed and checked", "[config]") {
     INFO(dump(r));
     REQUIRE(r.config.inputs.size() == 1);
     REQUIRE(r.config.inputs[0].tokens.size() == 1);
-    CHECK(r.config.inputs[0].tokens[0].token == "tok-a");
+    CHECK(r.config.inputs[0].tokens[0].token == "tok-a-0123456789ab");
     REQUIRE(r.problems.size() == 5);
     CHECK(hasProblem(r, 7, 36, "cannot read 'token_file'"));
     CHECK(hasProblem(r, 7, 36, "No such file or directory"));
@@ -588,7 +589,7 @@ TEST_CASE("ConfigLoader: includes, relative and by glob", "[config]") {
     dir.writeFile("conf/parts/tokens.yaml",
                   "inputs:\n  - name: in\n    path: /in\n    auth:\n      bearer_tokens:\n"
                   "        - { client: c, token_file: ../secrets/c.token }\n");
-    dir.writeFile("conf/secrets/c.token", "from-include\n");
+    dir.writeFile("conf/secrets/c.token", "from-include-0123456789\n");
 
     const LoadResult r = loadConfigFile(dir.file("conf/main.yaml"), kNoEnv);
     INFO(dump(r));
@@ -605,7 +606,7 @@ TEST_CASE("ConfigLoader: includes, relative and by glob", "[config]") {
     CHECK(r.config.routes[2].where.file == dir.file("conf/parts/routes/20-b.yaml"));
     REQUIRE(r.config.inputs.size() == 1);
     // token_file is relative to the included file that names it.
-    CHECK(r.config.inputs[0].tokens.at(0).token == "from-include");
+    CHECK(r.config.inputs[0].tokens.at(0).token == "from-include-0123456789");
 }
 
 TEST_CASE("ConfigLoader: include cycles, missing files and bad globs", "[config]") {

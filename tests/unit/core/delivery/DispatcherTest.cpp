@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -357,4 +358,91 @@ TEST_CASE(
     CHECK(unique.size() == 300);
     for (auto& [k, ids] : perKey)
         CHECK(std::is_sorted(ids.begin(), ids.end()));
+}
+
+namespace {
+
+// A destination that never answers: deliver() returns only once abort() is called.
+struct HangingClient : delivery::OutputClient {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool aborted = false;
+    std::atomic<int>* started;
+    delivery::DeliveryResult deliver(const store::OutboxRow&) override {
+        ++*started;
+        std::unique_lock l(mu);
+        cv.wait(l, [&] { return aborted; });
+        return {delivery::DeliveryResult::Outcome::Retry, 0, {}, "cut off"};
+    }
+    void abort() noexcept override {
+        {
+            std::lock_guard l(mu);
+            aborted = true;
+        }
+        cv.notify_all();
+    }
+};
+
+} // namespace
+
+TEST_CASE("Dispatcher stop cuts off deliveries still waiting at its deadline, and their rows are "
+          "retried",
+          "[delivery]") {
+    std::atomic<int> started{0};
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    delivery::Dispatcher d(
+        {output("o", 2)},
+        [&](const config::OutputSpec&) {
+            return [&]() -> std::unique_ptr<delivery::OutputClient> {
+                auto c = std::make_unique<HangingClient>();
+                c->started = &started;
+                return c;
+            };
+        },
+        results.sink(), clock, metrics);
+    d.start();
+    d.submit({row(1, "o", "a"), row(2, "o", "b")});
+    REQUIRE(testkit::waitUntil([&] { return started.load() == 2; }, 10s));
+    const auto begin = std::chrono::steady_clock::now();
+    d.stop(begin + 200ms);
+    CHECK(std::chrono::steady_clock::now() - begin < 5s);
+    std::lock_guard l(results.mu);
+    CHECK(results.retries.size() == 2);
+    CHECK(results.delivered.empty());
+}
+
+TEST_CASE("Dispatcher hands running lanes to its successor and stops the others", "[delivery]") {
+    FakeOutput kept, replaced;
+    kept.script = [](const store::OutboxRow&, int) { return ok(); };
+    replaced.script = kept.script;
+    Results results;
+    util::SystemClock clock;
+    observability::Metrics metrics;
+    auto factories = [&](const config::OutputSpec& o) {
+        return o.name == "kept" ? kept.factory() : replaced.factory();
+    };
+    auto first = std::make_unique<delivery::Dispatcher>(
+        std::vector<config::OutputSpec>{output("kept"), output("replaced")}, factories,
+        results.sink(), clock, metrics);
+    first->start();
+    first->stopExcept({"kept"}, std::chrono::steady_clock::now() + 1s);
+    // Stopped lanes stay in place and count what is handed to them meanwhile.
+    first->submit({row(1, "kept", "k"), row(2, "replaced", "r")});
+    REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 1; }, 10s));
+    CHECK(first->depth() == 1);
+
+    auto second =
+        std::make_unique<delivery::Dispatcher>(std::vector<config::OutputSpec>{output("replaced")},
+                                               factories, results.sink(), clock, metrics);
+    second->adopt(first->release({"kept"}));
+    first.reset();
+    second->start();
+    second->submit({row(3, "kept", "k"), row(4, "replaced", "r")});
+    REQUIRE(testkit::waitUntil([&] { return results.deliveredCount() == 3; }, 10s));
+    CHECK(metrics.render().find("onewindow_outbox_depth{output=\"replaced\"}") !=
+          std::string::npos);
+    second->stop();
+    CHECK(results.deadCount() == 0);
 }

@@ -33,13 +33,19 @@ TEST_CASE("RateLimiter: a burst of perMinute, then one more every 60/perMinute s
     CHECK(limiter.admit("10.0.0.1") > 0);
 }
 
-TEST_CASE("RateLimiter: memory stays bounded, forgetting idle clients first", "[query]") {
+TEST_CASE("RateLimiter: memory stays bounded by forgetting the client seen least recently",
+          "[query]") {
     ManualClock clock;
-    query::RateLimiter limiter(5, clock, /*maxClients=*/3);
-    for (const char* c : {"a", "b", "c"})
+    query::RateLimiter limiter(2, clock, /*maxClients=*/3);
+    for (const char* c : {"a", "b", "c"}) {
         REQUIRE(limiter.admit(c) == 0);
-    // All three are busy: a fourth waits rather than evicting them.
-    CHECK(limiter.admit("d") > 0);
-    clock.now += 60'000; // now they are idle (full again) and are forgotten
+        REQUIRE(limiter.admit(c) == 0);
+        REQUIRE(limiter.admit(c) > 0); // all three busy
+    }
+    REQUIRE(limiter.admit("a") > 0); // "a" seen again: now "b" is the least recent
+    // A table full of busy clients does not refuse a newcomer: "b" is forgotten for it.
     CHECK(limiter.admit("d") == 0);
+    CHECK(limiter.admit("a") > 0); // still remembered, still limited
+    CHECK(limiter.admit("c") > 0);
+    CHECK(limiter.admit("b") == 0); // forgotten: a fresh burst (and "d" makes room for it)
 }

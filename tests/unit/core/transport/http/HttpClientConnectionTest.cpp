@@ -9,6 +9,7 @@
 #include <Poco/Net/StreamSocket.h>
 
 #include "core/transport/http/HttpClientConnection.h"
+#include "tests/support/RawPeer.h"
 
 using namespace ow::transport::http;
 using namespace std::chrono_literals;
@@ -151,4 +152,58 @@ TEST_CASE("HttpClientConnection reports timeouts, refused connections and malfor
         HttpClientConnection c("127.0.0.1", peer.port(), nullptr, 1000, 1000);
         CHECK_THROWS_WITH(c.request("POST", "/", {}, "x"), Catch::Contains("Content-Length"));
     }
+}
+
+TEST_CASE("HttpClientConnection reads a bounded part of an endless answer and cuts it off",
+          "[http]") {
+    // One chunk of 1 GiB announced, 1 MiB of it sent, the rest never: the status is known,
+    // the body is not needed. A client that waits for the whole chunk times out instead.
+    const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40000000\r\n";
+    ScriptedPeer peer({head + std::string(1 << 20, 'x')});
+    HttpClientConnection c("127.0.0.1", peer.port(), nullptr, 1000, 2000);
+    auto r = c.request("POST", "/", {}, "x");
+    CHECK(r.status == 200);
+    CHECK(r.body.size() == 4096);
+    CHECK_FALSE(r.keepAlive); // the rest is on its way: the connection cannot be reused
+}
+
+TEST_CASE("HttpClientConnection ends an exchange at its deadline however the bytes trickle",
+          "[http]") {
+    ow::testkit::RawPeer peer([](ow::testkit::RawConnection& conn) {
+        std::string head, body;
+        if (!conn.readRequest(head, body) || !conn.send("HTTP/1.1 200 OK\r\nX-Slow: ")) return;
+        while (conn.pace(50ms) && conn.send("x")) {
+        }
+    });
+    HttpClientConnection c("127.0.0.1", peer.port(), nullptr, 1000, 500);
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(c.request("POST", "/", {}, "x"), Poco::TimeoutException);
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(took >= 450ms);
+    CHECK(took < 3s);
+}
+
+TEST_CASE("HttpClientConnection refuses a status code of four digits", "[http]") {
+    ScriptedPeer peer({"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n"});
+    HttpClientConnection c("127.0.0.1", peer.port(), nullptr, 1000, 1000);
+    CHECK_THROWS_WITH(c.request("POST", "/", {}, "x"), Catch::Contains("bad status code"));
+}
+
+TEST_CASE("HttpClientConnection::abort ends an exchange in progress from another thread",
+          "[http]") {
+    Poco::Net::ServerSocket silent(Poco::Net::SocketAddress("127.0.0.1", 0));
+    HttpClientConnection c("127.0.0.1", silent.address().port(), nullptr, 1000, 60000);
+    std::thread aborter([&] {
+        // Once the request has arrived, the client is waiting for the answer.
+        Poco::Net::StreamSocket conn = silent.acceptConnection();
+        char buf[256];
+        conn.receiveBytes(buf, sizeof buf);
+        c.abort();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_THROWS(c.request("POST", "/", {}, "x"));
+    CHECK(std::chrono::steady_clock::now() - start < 10s);
+    aborter.join();
+    CHECK(c.aborted());
+    CHECK_THROWS(c.request("POST", "/", {}, "x")); // and stays so
 }

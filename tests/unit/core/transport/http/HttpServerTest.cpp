@@ -188,7 +188,7 @@ public:
         return [this](const Request& req) {
             if (path_.empty() || req.path == path_) {
                 std::unique_lock lock(m_);
-                entered_ = true;
+                ++entered_;
                 cv_.notify_all();
                 cv_.wait_for(lock, 10s, [&] { return released_; });
             }
@@ -196,10 +196,10 @@ public:
         };
     }
 
-    /// True once a held request is in the handler; false after 5 s.
-    bool waitEntered() {
+    /// True once `n` held requests are in the handler; false after 5 s.
+    bool waitEntered(int n = 1) {
         std::unique_lock lock(m_);
-        return cv_.wait_for(lock, 5s, [&] { return entered_; });
+        return cv_.wait_for(lock, 5s, [&] { return entered_ >= n; });
     }
 
     void release() {
@@ -212,7 +212,7 @@ private:
     std::string path_;
     std::mutex m_;
     std::condition_variable cv_;
-    bool entered_ = false;
+    int entered_ = 0;
     bool released_ = false;
 };
 
@@ -816,21 +816,54 @@ TEST_CASE("HttpServer serves other connections while a blocking handler waits") 
     CHECK(slow.read().body == "/slow||");
 }
 
-TEST_CASE("HttpServer closes connections beyond maxConnections and reports them") {
+TEST_CASE("HttpServer makes room by closing the connection idle longest, keeps a reserve for "
+          "reserved paths, and answers 503 beyond") {
     Observed observed;
     ServerLimits limits;
     limits.maxConnections = 2;
-    auto server = startServer(echo, limits, observed.observer());
+    limits.reserveConnections = 1;
+    limits.reservedPaths = {"/health"};
+    HeldHandler held("/slow");
+    auto server = startServer(held.handler(), limits, observed.observer());
     Client a(server->port());
-    Client b(server->port());
     a.send("GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
-    b.send("GET /b HTTP/1.1\r\nHost: t\r\n\r\n");
     CHECK(a.read().body == "/a||");
-    CHECK(b.read().body == "/b||");
+    Client b(server->port());
+    b.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+    REQUIRE(held.waitEntered(1));
+    // Both slots taken; `a` only waits for its next request: it gives its slot up.
     Client c(server->port());
-    CHECK(c.closedByPeer());
-    CHECK_THAT(observed.waitFor(0), Catch::Contains("maxConnections"));
-    CHECK(server->activeConnections() == 2);
+    c.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+    REQUIRE(held.waitEntered(2));
+    CHECK(a.closedByPeer());
+    CHECK_THAT(observed.waitFor(0), Catch::Contains("every connection slot was taken"));
+    // Both slots busy with requests: the reserve serves the reserved path only.
+    Client d(server->port());
+    d.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+    CHECK(d.read().body == "/health||");
+    Client e(server->port()); // takes the reserve slot from the idle `d`
+    e.send("GET /other HTTP/1.1\r\nHost: t\r\n\r\n");
+    Answer busy = e.read();
+    requireProblem(busy, 503, "busy");
+    CHECK(busy.header("retry-after") == "1");
+    CHECK(d.closedByPeer());
+    CHECK_THAT(observed.waitFor(503), Catch::Contains("reserve"));
+    held.release();
+    CHECK(b.read().body == "/slow||");
+    CHECK(c.read().body == "/slow||");
+}
+
+TEST_CASE("HttpServer closes a connection that sends nothing headerTimeoutMs after the accept") {
+    ServerLimits limits;
+    limits.headerTimeoutMs = 300;
+    limits.idleTimeoutMs = 60000;
+    auto server = startServer(echo, limits);
+    auto start = Clock::now();
+    Client silent(server->port());
+    CHECK(silent.closedByPeer());
+    auto elapsed = Clock::now() - start;
+    CHECK(elapsed >= 250ms);
+    CHECK(elapsed < 5s);
 }
 
 TEST_CASE("HttpServer over TLS waits for a fast handler's later reply") {

@@ -191,7 +191,27 @@ TEST_CASE("RequestParser handles OPTIONS *, HEAD and leading empty lines") {
     REQUIRE(head.result == Result::Complete);
     CHECK(head.req.method == "HEAD");
     requireError("GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400, "asterisk-form");
-    requireError("GET http://evil/x HTTP/1.1\r\nHost: h\r\n\r\n", 400, "origin-form");
+}
+
+TEST_CASE("RequestParser accepts absolute-form targets (RFC 9112 3.2.2)") {
+    Outcome a = parseBoth("POST http://hub.example:8080/v1/events?x=1 HTTP/1.1\r\nHost: h\r\n"
+                          "Content-Length: 0\r\n\r\n");
+    REQUIRE(a.result == Result::Complete);
+    CHECK(a.req.path == "/v1/events");
+    CHECK(a.req.query == "x=1");
+    CHECK(a.req.target == "http://hub.example:8080/v1/events?x=1");
+    Outcome b = parseBoth("GET HTTPS://hub.example HTTP/1.1\r\nHost: h\r\n\r\n");
+    REQUIRE(b.result == Result::Complete);
+    CHECK(b.req.path == "/");
+    requireError("GET ftp://evil/x HTTP/1.1\r\nHost: h\r\n\r\n", 400, "http(s) URI");
+    requireError("GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n", 400, "without a host");
+    requireError("GET evil/x HTTP/1.1\r\nHost: h\r\n\r\n", 400, "http(s) URI");
+}
+
+TEST_CASE("RequestParser refuses a second Authorization header") {
+    requireError("POST /e HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer good-token-000001\r\n"
+                 "authorization: Bearer bad\r\nContent-Length: 0\r\n\r\n",
+                 400, "more than one Authorization");
 }
 
 TEST_CASE("RequestParser reports Expect: 100-continue at HeadComplete") {
