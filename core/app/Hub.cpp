@@ -409,8 +409,8 @@ std::string Hub::reload(config::HubConfig next) {
     // are always drained and started again.
     // An output that masks personal data holds the declarations it was made with: it is kept
     // only while they stay the same.
-    const bool samePersonalData = unpositioned(next.personalData, all) ==
-                                  unpositioned(config_.personalData, all);
+    const bool samePersonalData =
+        unpositioned(next.personalData, all) == unpositioned(config_.personalData, all);
     std::set<std::string> kept;
     for (const auto& o : next.outputs) {
         const bool plainHttp =

@@ -889,8 +889,7 @@ private:
         checkKeys(hub,
                   {"listen", "data_dir", "log_level", "max_connections", "reserve_connections",
                    "trusted_proxies", "idempotency_retention_hours", "shutdown_timeout_ms",
-                   "limits", "journal", "tls", "plugin_dirs", "business_clock", "outages",
-                   "audit"},
+                   "limits", "journal", "tls", "plugin_dirs", "business_clock", "outages", "audit"},
                   "in hub");
         if (auto found = subMap(hub, "business_clock")) readBusinessClock(*found, h.businessClock);
         if (auto found = subMap(hub, "outages")) readOutages(*found, h.outages);

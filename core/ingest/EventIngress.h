@@ -91,8 +91,8 @@ private:
 
     /// The bearer token's check: the 401, or nothing (`a.client` and `a.principal` then say
     /// who calls).
-    std::optional<transport::http::Response>
-    authenticate(const transport::http::Request& req, const Policy& policy, Admitted& a);
+    std::optional<transport::http::Response> authenticate(const transport::http::Request& req,
+                                                          const Policy& policy, Admitted& a);
     /// The refusal, or nothing when `a` is ready for the journal.
     std::optional<transport::http::Response> admit(const transport::http::Request& req,
                                                    Admitted& a);

@@ -35,8 +35,9 @@ using nlohmann::json;
 
 namespace {
 
-// Long enough for the sources' backoff to reach its cap and for reminders to be due twice.
-constexpr int OutageS = 25;
+// A minute without any external system: long enough for the sources' backoff to reach its cap
+// several times and for reminders to be due at every ReminderS.
+constexpr int OutageS = 60;
 constexpr int ReminderS = 10;
 constexpr int SourceCapMs = 8000;
 

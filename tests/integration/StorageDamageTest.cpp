@@ -25,7 +25,7 @@ using itest::event;
 
 namespace {
 
-std::string config(const testkit::Receiver& rx) {
+std::string config(const testkit::Receiver& rx, const std::string& outputExtra = "") {
     return R"(
 hub:
   log_level: info
@@ -37,7 +37,8 @@ outputs:
            rx.url("/events") +
            R"(
     retry: { initial_delay_ms: 50, max_delay_ms: 200, max_attempts: 1000 }
-routes:
+)" + outputExtra +
+           R"(routes:
   - name: cases
     match: { type: "gov.case.*" }
     to: [ department ]
@@ -154,8 +155,10 @@ TEST_CASE("Storage: a page damaged while the hub runs makes it not ready and say
     // One more event: a commit, after which the hub's other connections read the journal
     // from the file again rather than from their caches (its answer does not matter here).
     testkit::postCloudEvent(hub.url(), event("after-damage"));
-    // A reload starts the dispatcher afresh: it reads the pending deliveries, with their
-    // events, from the journal, and meets the damage.
+    // A reload that changes the output starts its lane afresh (an unchanged one keeps running
+    // from memory): the new lane reads the pending deliveries, with their events, from the
+    // journal, and meets the damage.
+    dir.writeFile("hub.yaml", config(rx, "    read_timeout_ms: 9000\n"));
     REQUIRE(::kill(hub.pid(), SIGHUP) == 0);
     REQUIRE(testkit::waitUntil(
         [&] { return testkit::httpRequest("GET", hub.url("/readyz")).status == 503; }, 30s));
