@@ -160,6 +160,15 @@ TEST_CASE("A file that is not configuration is not quoted in the errors", "[inte
     CHECK(failed);
     CHECK_THAT(out, Catch::Contains("shadow"));
     CHECK_THAT(out, !Catch::Contains("SeCrEtHaSh") && !Catch::Contains("19700"));
+    // A file that is a single line of text (a token file included by mistake) is not quoted
+    // either.
+    dir.writeFile("platform.token", "s3cr3t-Token-Value-0123456789\n");
+    const std::string withToken = dir.writeFile(
+        "token.yaml", "inputs:\n  - { name: e, path: /v1/events }\ninclude: [ platform.token ]\n");
+    auto [failedToken, outToken] = checkWithin(dir, withToken, 20s);
+    CHECK(failedToken);
+    CHECK_THAT(outToken, Catch::Contains("platform.token") && Catch::Contains("single text value"));
+    CHECK_THAT(outToken, !Catch::Contains("s3cr3t-Token-Value"));
     if (::access("/etc/shadow", R_OK) == 0) {
         dir.writeFile("hub.yaml",
                       "inputs:\n  - { name: e, path: /v1/events }\ninclude: [ /etc/shadow ]\n");
