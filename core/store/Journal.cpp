@@ -717,19 +717,18 @@ std::optional<DeadLetter> Journal::deadLetter(std::int64_t id) {
 }
 
 int Journal::requestReplay(std::int64_t id, const std::string& output) {
-    Statement s(
-        db_,
-        "UPDATE outbox SET state=2 WHERE state=1 AND (?1=0 OR id=?1) AND (?2='' OR output=?2)");
-    s.bind(1, id).bind(2, output);
-    s.run();
-    return db_.changes();
+    return markDeadLetters(id, output, 2);
 }
 
 int Journal::requestDiscard(std::int64_t id, const std::string& output) {
-    Statement s(
-        db_,
-        "UPDATE outbox SET state=3 WHERE state=1 AND (?1=0 OR id=?1) AND (?2='' OR output=?2)");
-    s.bind(1, id).bind(2, output);
+    return markDeadLetters(id, output, 3);
+}
+
+int Journal::markDeadLetters(std::int64_t id, const std::string& output, int request) {
+    // Dead letters (state 1) become a request the writer carries out: 2 replay, 3 discard.
+    Statement s(db_, "UPDATE outbox SET state=?3 WHERE state=1 AND (?1=0 OR id=?1) AND "
+                     "(?2='' OR output=?2)");
+    s.bind(1, id).bind(2, output).bind(3, request);
     s.run();
     return db_.changes();
 }

@@ -166,6 +166,8 @@ private:
                                    std::int64_t high, std::int64_t acked, const Found& f);
     static Database openDatabase(const std::string& path);
     [[nodiscard]] StoreError openFailure(const StoreError& e) const;
+    /// Marks dead letters (one id, or all with id 0; of one output, or all) with `request`.
+    int markDeadLetters(std::int64_t id, const std::string& output, int request);
     void leaveAsFound(); // before a refusal
     void verify();
     void keepAcked(const std::string& record, std::int64_t high);

@@ -31,6 +31,20 @@ double sample(const itest::Hub& hub, const std::string& name, const std::string&
     return hub.metric(name + labels + "}");
 }
 
+// A receiver whose first connection never answers (it holds the request for as long as the
+// hub lets it); later connections take every request.
+void firstConnectionHangs(testkit::RawConnection& c) {
+    std::string head, body;
+    while (c.readRequest(head, body)) {
+        if (c.number() == 1) {
+            while (c.pace(1s)) {
+            }
+            return;
+        }
+        if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) return;
+    }
+}
+
 std::string oneOutput(const std::string& url, const std::string& extra,
                       const std::string& hubExtra = "") {
     return R"(
@@ -151,17 +165,7 @@ TEST_CASE("SIGTERM ends the hub within shutdown_timeout_ms while a receiver neve
           "the delivery is made after the restart",
           "[integration][delivery][hostile][shutdown]") {
     // The first connection never answers; later ones take the event.
-    testkit::RawPeer peer([](testkit::RawConnection& c) {
-        std::string head, body;
-        while (c.readRequest(head, body)) {
-            if (c.number() == 1) {
-                while (c.pace(1s)) {
-                }
-                return;
-            }
-            if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) return;
-        }
-    });
+    testkit::RawPeer peer(firstConnectionHangs);
     testkit::TempDir dir;
     itest::Hub hub(
         dir, oneOutput(peer.url(), "    read_timeout_ms: 120000", "  shutdown_timeout_ms: 1000"));
@@ -185,17 +189,7 @@ TEST_CASE("SIGTERM ends the hub within shutdown_timeout_ms while a receiver neve
 TEST_CASE("A reload keeps healthy outputs delivering while a changed one drains, and counts "
           "what waits for it",
           "[integration][delivery][hostile][reload]") {
-    testkit::RawPeer stuck([](testkit::RawConnection& c) {
-        std::string head, body;
-        while (c.readRequest(head, body)) {
-            if (c.number() == 1) {
-                while (c.pace(1s)) {
-                }
-                return;
-            }
-            if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) return;
-        }
-    });
+    testkit::RawPeer stuck(firstConnectionHangs);
     testkit::Receiver healthy;
     auto config = [&](const std::string& stuckHeader) {
         return R"(
